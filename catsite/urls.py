@@ -1,0 +1,28 @@
+"""URL map: pages, the API, admin and the operational endpoints."""
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from catsite import health, views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("about/", views.about, name="about"),
+    path("species/", include("species.urls")),
+    path("identify/", include("classifier.urls")),
+    path("api/", include("catsite.api_urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("version", health.version, name="version"),
+]
+
+if settings.SERVE_MEDIA:
+    # Species images uploaded in admin, when no object store serves them.
+    urlpatterns.append(
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
+    )
+
+handler404 = "catsite.views.page_not_found"
+handler500 = "catsite.views.server_error"
