@@ -1,0 +1,106 @@
+"""manage.py build_model: turn the pretrained EfficientNet-Lite0 weights into a model package.
+
+Writes ``model.onnx`` + ``manifest.json`` (docs/model-package.md) after checking ONNX Runtime
+against PyTorch and the predictions on two real photos. Needs the model-building requirements
+(``requirements-ml.txt``); torch is imported only when the command runs, because the runtime
+image has no torch and Django may import every command module (``manage.py help``).
+
+    manage.py build_model --out DIR [--version 1.0.0] [--force]
+    manage.py build_model --cached      # print the cached package's path, building it if needed
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from classifier.modelbuild.requirements import REQUIREMENTS_FILE, missing_build_modules
+
+DEFAULT_VERSION = "1.0.0"  # the same default as classifier.modelbuild.build (which needs torch)
+
+
+class Command(BaseCommand):
+    help = "Build the model package (model.onnx + manifest.json) from the pretrained weights."
+    # Building touches neither the database nor the URLs: a data scientist's machine (or a
+    # half-configured site) should not have to pass the site's system checks to build a model.
+    requires_system_checks = []
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # Our --version is the package version; it replaces Django's --version (which only
+        # prints Django's own version, still shown by `manage.py version`).
+        kwargs.setdefault("conflict_handler", "resolve")
+        return super().create_parser(prog_name, subcommand, **kwargs)
+
+    def add_arguments(self, parser):
+        parser.add_argument("--out", type=Path, help="directory to write the package to")
+        parser.add_argument("--version", "--model-version", dest="package_version",
+                            default=DEFAULT_VERSION,
+                            help=f"package version, [A-Za-z0-9._-]+ (default {DEFAULT_VERSION})")
+        parser.add_argument("--force", action="store_true",
+                            help="replace an existing package in --out")
+        parser.add_argument("--cached", action="store_true",
+                            help="build into (or reuse) the build cache under "
+                                 "$CATSITE_CACHE_DIR and print only its path")
+
+    def handle(self, *args, **options):
+        verbosity = options["verbosity"]
+        if options["cached"]:
+            if options["out"] or options["force"]:
+                raise CommandError("--cached chooses its own directory: drop --out and --force")
+            return self._cached(verbosity)
+        if options["out"] is None:
+            raise CommandError("--out DIR is required (or --cached)")
+        self._require_build_dependencies()
+        from classifier.modelbuild.build import PackageExistsError, build_package
+
+        try:
+            result = build_package(options["out"], version=options["package_version"],
+                                   force=options["force"], report=self._reporter(verbosity))
+        except (PackageExistsError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        if verbosity >= 1:
+            self._summary(result)
+
+    def _cached(self, verbosity):
+        from classifier.modelbuild.cache import cached_package_dir, ensure_built
+        from classifier.modelbuild.layout import is_complete_package
+
+        if not is_complete_package(cached_package_dir()):
+            self._require_build_dependencies()
+        # Progress goes to stderr: stdout carries only the path, for $(...) in shell scripts.
+        report = self._reporter(verbosity, stream=self.stderr)
+        self.stdout.write(str(ensure_built(report=report)))
+
+    def _require_build_dependencies(self):
+        missing = missing_build_modules()
+        if missing:
+            raise CommandError(
+                f"build_model needs the model-building requirements; missing: "
+                f"{', '.join(missing)}. Install them with: pip install -r {REQUIREMENTS_FILE}"
+            )
+
+    def _reporter(self, verbosity, stream=None):
+        stream = stream or self.stdout
+
+        def report(message):
+            if verbosity >= 1:
+                stream.write(f"  {message}")
+
+        return report
+
+    def _summary(self, result):
+        manifest = result.manifest
+        parity = manifest["checks"]["parity"]
+        chelsea, coffee = manifest["checks"]["sanity"]
+        self.stdout.write(self.style.SUCCESS(
+            f"Built {manifest['name']} {manifest['version']} in {result.path} "
+            f"({result.seconds:.1f} s)"
+        ))
+        self.stdout.write(
+            f"  model.onnx: {result.model_bytes / 1e6:.1f} MB; parity with PyTorch: max abs "
+            f"diff {parity['max_abs_diff']:.2g}, top-1 agreement {parity['top1_agreement']:.0%}"
+        )
+        self.stdout.write(
+            f"  chelsea: domestic cat {chelsea['domestic_cat_probability']:.1%}; "
+            f"coffee: top-1 {coffee['top1']['label']} {coffee['top1']['probability']:.1%}"
+        )
