@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "catsite.middleware.UploadSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -172,6 +173,8 @@ MODEL_DIR = Path(env.str("MODEL_DIR", default=str(VAR_DIR / "model")))
 MODEL_REQUIRED = env.bool("MODEL_REQUIRED", default=False)
 CAT_THRESHOLD = env.float("CAT_THRESHOLD", default=0.5)
 CLASSIFIER_TOP_K = env.int("CLASSIFIER_TOP_K", default=5)
+# ONNX Runtime intra-op threads per process (0: let ONNX Runtime choose).
+MODEL_THREADS = env.int("MODEL_THREADS", default=0)
 
 # --------------------------------------------------------------------------------------------
 # REST framework and OpenAPI

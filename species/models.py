@@ -113,6 +113,19 @@ class Species(models.Model):
             raise ValidationError(errors)
 
     @property
+    def picture_url(self):
+        """The uploaded photo, else the generated illustration."""
+        if self.image:
+            return self.image.url
+        return reverse("species:illustration", kwargs={"slug": self.slug})
+
+    @property
+    def picture_alt(self):
+        if self.image:
+            return self.image_alt or f"Photo of a {self.common_name}"
+        return f"Illustration of a {self.common_name}"
+
+    @property
     def is_wild(self):
         return self.kind == self.Kind.WILD
 

@@ -1,0 +1,17 @@
+"""The API: one router, the OpenAPI schema and its browsable documentation."""
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from species.api import SpeciesViewSet
+
+router = DefaultRouter()
+router.register("species", SpeciesViewSet, basename="species")
+
+app_name = "api"
+urlpatterns = [
+    path("", include(router.urls)),
+    path("", include("classifier.api_urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

@@ -1,0 +1,57 @@
+"""Operational endpoints for probes and humans: liveness, readiness, version. All JSON."""
+import platform
+
+import django
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from classifier import runtime
+
+
+@require_safe
+@never_cache
+def healthz(request):
+    """The process is alive and answering. No I/O, so a slow database never restarts pods."""
+    return JsonResponse({"status": "ok"})
+
+
+@require_safe
+@never_cache
+def readyz(request):
+    """Ready for traffic: the database answers, and the model is loaded when it is required."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = {"ok": True}
+    except DatabaseError as exc:
+        checks["database"] = {"ok": False, "error": exc.__class__.__name__}
+    model = runtime.status()
+    checks["model"] = {
+        "ok": model["loaded"] or not settings.MODEL_REQUIRED,
+        "loaded": model["loaded"],
+        "required": settings.MODEL_REQUIRED,
+    }
+    if model.get("error"):
+        checks["model"]["error"] = model["error"]
+    ready = all(check["ok"] for check in checks.values())
+    return JsonResponse({"ready": ready, "checks": checks}, status=200 if ready else 503)
+
+
+@require_safe
+@never_cache
+def version(request):
+    model = runtime.status()
+    return JsonResponse({
+        "app": {"version": settings.APP_VERSION, "revision": settings.APP_REVISION or None},
+        "model": {"name": model.get("name"), "version": model.get("version"),
+                  "loaded": model["loaded"]},
+        "runtime": {
+            "python": platform.python_version(),
+            "django": django.get_version(),
+            "onnxruntime": runtime.onnxruntime_version(),
+        },
+    })

@@ -1,0 +1,101 @@
+"""POST /api/classify/: identify the cat in a photo (multipart field "image")."""
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catsite.api import error_response
+from classifier import services
+from classifier.inference import ClassifierError
+
+
+class SpeciesRefSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    scientific_name = serializers.CharField()
+    url = serializers.URLField()
+
+
+class PredictionSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="The species' name, or the model's label.")
+    probability = serializers.FloatField()
+    species = SpeciesRefSerializer(allow_null=True, help_text="Null for labels that are not cats.")
+    labels = serializers.ListField(
+        child=serializers.CharField(), help_text="The model labels added up into this answer."
+    )
+
+
+class IdentificationSerializer(serializers.Serializer):
+    is_cat = serializers.BooleanField()
+    cat_probability = serializers.FloatField(
+        help_text="All cat species together; is_cat when at or above the site's threshold."
+    )
+    species = SpeciesRefSerializer(allow_null=True, help_text="The best cat species, if a cat.")
+    predictions = PredictionSerializer(many=True)
+    model = inline_serializer("ModelRef", {"name": serializers.CharField(),
+                                           "version": serializers.CharField()})
+    timings_ms = serializers.DictField(child=serializers.FloatField())
+
+
+class UploadSerializer(serializers.Serializer):
+    image = serializers.FileField(help_text="A photo: JPEG, PNG, WebP, GIF, BMP or TIFF.")
+
+
+ERROR = inline_serializer("Error", {"error": inline_serializer("ErrorBody", {
+    "code": serializers.CharField(), "message": serializers.CharField()})})
+
+
+def species_ref(request, species):
+    if species is None:
+        return None
+    return {
+        "slug": species.slug,
+        "name": species.common_name,
+        "scientific_name": species.scientific_name,
+        "url": request.build_absolute_uri(species.get_absolute_url()),
+    }
+
+
+def identification_json(request, result: services.Identification) -> dict:
+    return {
+        "is_cat": result.is_cat,
+        "cat_probability": round(result.cat_probability, 6),
+        "species": species_ref(request, result.best_species),
+        "predictions": [
+            {
+                "label": p.label,
+                "probability": round(p.probability, 6),
+                "species": species_ref(request, p.species),
+                "labels": p.labels,
+            }
+            for p in result.predictions
+        ],
+        "model": {"name": result.model_name, "version": result.model_version},
+        "timings_ms": {k: round(v, 2) for k, v in result.timings_ms.items()},
+    }
+
+
+class ClassifyView(APIView):
+    parser_classes = [MultiPartParser]
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Identify the cat in a photo",
+        request={"multipart/form-data": UploadSerializer},
+        responses={
+            200: IdentificationSerializer,
+            400: OpenApiResponse(ERROR, description="No file, or not a readable image."),
+            413: OpenApiResponse(ERROR, description="File or pixel count over the limit."),
+            415: OpenApiResponse(ERROR, description="An image format that is not supported."),
+            429: OpenApiResponse(ERROR, description="Too many requests; see Retry-After."),
+            503: OpenApiResponse(ERROR, description="No model is loaded."),
+        },
+    )
+    def post(self, request):
+        try:
+            result = services.identify(request.FILES.get("image"))
+        except ClassifierError as error:
+            return error_response(error.code, error.message, error.status)
+        return Response(identification_json(request, result))

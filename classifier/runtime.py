@@ -1,0 +1,71 @@
+"""The model the running process serves: loaded once, shared by every thread.
+
+The web process loads the installed package (settings.MODEL_DIR/current) at start-up, from
+catsite.wsgi, and never downloads anything. Without a package the site keeps serving pages;
+identification answers 503 and /readyz says why when settings.MODEL_REQUIRED is on.
+A new model is picked up on the next process start (a rollout restarts the pods).
+"""
+import logging
+import threading
+from importlib import metadata
+
+from django.conf import settings
+
+from classifier.inference import ClassifierError, ModelUnavailable, load_classifier
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_state = {"attempted": False, "classifier": None, "error": None}
+
+
+def package_dir():
+    return settings.MODEL_DIR / "current"
+
+
+def load(force: bool = False):
+    """Load the installed package once; later calls return what the first one found."""
+    with _lock:
+        if _state["attempted"] and not force:
+            return _state["classifier"]
+        _state.update(attempted=True, classifier=None, error=None)
+        path = package_dir()
+        if not (path / "manifest.json").exists():
+            _state["error"] = f"no model package installed at {path}"
+            logger.warning("Identification unavailable: %s (run manage.py fetch_model)", _state["error"])
+            return None
+        try:
+            classifier = load_classifier(path, threads=settings.MODEL_THREADS or None)
+        except ClassifierError as exc:
+            _state["error"] = exc.message
+            logger.error("Identification unavailable: the model at %s failed to load: %s", path, exc.message)
+            return None
+        _state["classifier"] = classifier
+        logger.info("Loaded model %s %s from %s", classifier.name, classifier.version, path)
+        return classifier
+
+
+def get():
+    """The loaded classifier, or ModelUnavailable (503) explaining why there is none."""
+    classifier = load()
+    if classifier is None:
+        raise ModelUnavailable(
+            "Photo identification is not available right now: no model is installed. "
+            "Please try again later."
+        )
+    return classifier
+
+
+def status() -> dict:
+    """What /readyz and /version report. Loads the model if nobody has yet."""
+    classifier = load()
+    if classifier is None:
+        return {"loaded": False, "error": _state["error"]}
+    return {"loaded": True, "name": classifier.name, "version": classifier.version}
+
+
+def onnxruntime_version():
+    try:
+        return metadata.version("onnxruntime")
+    except metadata.PackageNotFoundError:
+        return None

@@ -1,0 +1,112 @@
+"""Identification at the Django boundary: the upload in, an answer about species out.
+
+The inference package knows labels and probabilities; this module knows species. It adds up
+the probabilities of the labels each species owns (admin-editable ModelLabel rows), counts
+labels owned by no species as "not a cat", and decides "cat or not" with settings.CAT_THRESHOLD.
+A new model works without code changes: only its labels and their links change.
+"""
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from classifier import runtime
+from classifier.inference import FileTooLarge, InvalidImage
+from species.models import ModelLabel, Species
+
+
+@dataclass
+class Prediction:
+    probability: float
+    label: str                      # the species' name, or the model label when no species owns it
+    species: Species | None = None
+    labels: list[str] = field(default_factory=list)   # model labels that were added up
+
+    @property
+    def percent(self) -> float:
+        return round(self.probability * 100, 1)
+
+
+@dataclass
+class Identification:
+    is_cat: bool
+    cat_probability: float
+    predictions: list[Prediction]   # best first, top-k
+    model_name: str
+    model_version: str
+    timings_ms: dict
+
+    @property
+    def cat_percent(self) -> float:
+        return round(self.cat_probability * 100, 1)
+
+    @property
+    def best(self) -> Prediction:
+        return self.predictions[0]
+
+    @property
+    def best_species(self) -> Species | None:
+        return self.best.species if self.is_cat else None
+
+    @property
+    def looks_like(self) -> Prediction | None:
+        """When it is not a cat: the best guess that is not a cat species."""
+        return next((p for p in self.predictions if p.species is None), None)
+
+
+def check_upload_size(size: int | None) -> None:
+    if size is not None and size > settings.UPLOAD_MAX_BYTES:
+        raise FileTooLarge(size=size, limit=settings.UPLOAD_MAX_BYTES)
+
+
+def identify(upload) -> Identification:
+    """Identify the cat in an uploaded file (a Django UploadedFile, or any binary file object).
+
+    Raises a ClassifierError subclass (with its HTTP status and message) for bad input or a
+    missing model; the upload is read in memory or from Django's private temp file and never
+    written anywhere public.
+    """
+    if upload is None:
+        raise InvalidImage("No photo was sent. Choose a photo of a cat and try again.")
+    check_upload_size(getattr(upload, "size", None))
+    if getattr(upload, "size", None) == 0:
+        raise InvalidImage("The file is empty. Choose a photo of a cat and try again.")
+    classifier = runtime.get()
+    upload.seek(0)
+    result = classifier.classify(upload)
+    timings = result.timings
+    timings_ms = {
+        "decode": timings.decode_ms,
+        "preprocess": timings.preprocess_ms,
+        "inference": timings.inference_ms,
+        "total": timings.total_ms,
+    }
+    return summarise(result.probabilities, classifier.labels, classifier, timings_ms)
+
+
+def summarise(probabilities, labels, classifier, timings_ms) -> Identification:
+    owners = {
+        row.label: row.species
+        for row in ModelLabel.objects.select_related("species").filter(label__in=labels)
+    }
+    by_species: dict[int, Prediction] = {}
+    others: list[Prediction] = []
+    for label, probability in zip(labels, probabilities.tolist()):
+        species = owners.get(label)
+        if species is None:
+            others.append(Prediction(probability=probability, label=label, labels=[label]))
+            continue
+        entry = by_species.setdefault(
+            species.pk, Prediction(probability=0.0, label=species.common_name, species=species)
+        )
+        entry.probability += probability
+        entry.labels.append(label)
+    cat_probability = sum(p.probability for p in by_species.values())
+    ranked = sorted([*by_species.values(), *others], key=lambda p: p.probability, reverse=True)
+    return Identification(
+        is_cat=cat_probability >= settings.CAT_THRESHOLD,
+        cat_probability=cat_probability,
+        predictions=ranked[: settings.CLASSIFIER_TOP_K],
+        model_name=classifier.name,
+        model_version=classifier.version,
+        timings_ms=timings_ms,
+    )

@@ -1,0 +1,54 @@
+"""The identify page: a form that works without JavaScript, and the result on the same page."""
+import base64
+import io
+
+from django.conf import settings
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from classifier import runtime, services
+from classifier.forms import IdentifyForm
+from classifier.inference import ClassifierError, decode_image
+
+THUMBNAIL_SIZE = 480
+
+
+def photo_data_url(upload) -> str | None:
+    """A small JPEG of the upload, inline in the page: the photo is shown without storing it."""
+    try:
+        upload.seek(0)
+        image = decode_image(upload, min_side=THUMBNAIL_SIZE)
+        image.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=80)
+    except ClassifierError:
+        return None
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def identify(request):
+    context = {
+        "model": runtime.status(),
+        "max_bytes": settings.UPLOAD_MAX_BYTES,
+        "max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
+    }
+    status = 200
+    if request.method != "POST":
+        context["form"] = IdentifyForm()
+        return render(request, "classifier/identify.html", context)
+
+    try:
+        form = IdentifyForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["image"]
+            context["result"] = services.identify(upload)
+            context["photo"] = photo_data_url(upload)
+        else:
+            status = 400
+    except ClassifierError as error:
+        form = IdentifyForm()
+        context["error"] = error
+        status = error.status
+    context["form"] = form
+    return render(request, "classifier/identify.html", context, status=status)

@@ -1,0 +1,77 @@
+"""Django admin for the encyclopedia: staff edit species, breeds and the model labels they own."""
+from django.contrib import admin
+from django.utils.html import format_html
+
+from species.models import ModelLabel, Species
+
+
+class ModelLabelInline(admin.TabularInline):
+    model = ModelLabel
+    extra = 1
+    verbose_name = "classifier label"
+    verbose_name_plural = "Classifier labels (the photo model's labels that mean this entry)"
+
+
+@admin.register(Species)
+class SpeciesAdmin(admin.ModelAdmin):
+    list_display = (
+        "thumbnail", "common_name", "scientific_name", "kind", "genus",
+        "conservation_status", "featured", "label_list", "updated_at",
+    )
+    list_display_links = ("thumbnail", "common_name")
+    list_filter = ("kind", "conservation_status", "subfamily", "genus", "featured")
+    list_editable = ("featured",)
+    search_fields = ("common_name", "scientific_name", "summary", "labels__label")
+    prepopulated_fields = {"slug": ("common_name",)}
+    readonly_fields = ("image_preview", "created_at", "updated_at")
+    inlines = [ModelLabelInline]
+    save_on_top = True
+    fieldsets = (
+        (None, {"fields": ("common_name", "slug", "kind", "featured")}),
+        ("Taxonomy", {"fields": ("scientific_name", "subfamily", "genus")}),
+        ("Text", {"fields": ("summary", "description", "native_range")}),
+        ("Size and lifespan", {
+            "fields": (
+                ("weight_min_kg", "weight_max_kg"),
+                ("length_min_cm", "length_max_cm"),
+                ("lifespan_min_years", "lifespan_max_years"),
+            ),
+            "description": "Weights in kilograms; head-and-body length in centimetres; years.",
+        }),
+        ("Wild species", {"fields": ("conservation_status",)}),
+        ("Breeds", {"fields": ("temperament", "care_notes")}),
+        ("Picture", {
+            "fields": ("image", "image_preview", "image_alt", "image_credit",
+                       ("coat_pattern", "coat_colour", "marking_colour")),
+            "description": "Without a photo the site draws an illustration from the coat fields.",
+        }),
+        ("Record", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("labels")
+
+    @admin.display(description="")
+    def thumbnail(self, obj):
+        return format_html(
+            '<img src="{}" alt="" width="40" height="40" style="border-radius:6px;object-fit:cover">',
+            obj.picture_url,
+        )
+
+    @admin.display(description="Labels")
+    def label_list(self, obj):
+        return ", ".join(label.label for label in obj.labels.all()) or "-"
+
+    @admin.display(description="Preview")
+    def image_preview(self, obj):
+        if not obj.pk:
+            return "Save to see the picture."
+        return format_html(
+            '<img src="{}" alt="{}" style="max-width:320px;max-height:240px;border-radius:8px">',
+            obj.picture_url, obj.picture_alt,
+        )
+
+
+admin.site.site_header = "catsite administration"
+admin.site.site_title = "catsite admin"
+admin.site.index_title = "Encyclopedia"
