@@ -177,6 +177,28 @@ CLASSIFIER_TOP_K = env.int("CLASSIFIER_TOP_K", default=5)
 MODEL_THREADS = env.int("MODEL_THREADS", default=0)
 
 # --------------------------------------------------------------------------------------------
+# Model store: where publish_model uploads packages and fetch_model downloads them from
+# (classifier/delivery/). MODEL_STORE is "azure" or a local directory (relative paths are under
+# the project folder); empty means not configured. Azure credentials, first match wins:
+# connection string; account URL + SAS token; account URL + DefaultAzureCredential.
+# Secrets come only from the environment and are never printed.
+# --------------------------------------------------------------------------------------------
+MODEL_STORE = env.str("MODEL_STORE", default="")
+MODEL_NAME = env.str("MODEL_NAME", default="efficientnet-lite0-imagenet")
+MODEL_STORE_CONTAINER = env.str("MODEL_STORE_CONTAINER", default="models")
+MODEL_STORE_PREFIX = env.str("MODEL_STORE_PREFIX", default="")
+AZURE_STORAGE_CONNECTION_STRING = env.str("AZURE_STORAGE_CONNECTION_STRING", default="")
+AZURE_STORAGE_ACCOUNT_URL = env.str("AZURE_STORAGE_ACCOUNT_URL", default="")
+AZURE_STORAGE_SAS_TOKEN = env.str("AZURE_STORAGE_SAS_TOKEN", default="")
+AZURE_USE_DEFAULT_CREDENTIAL = env.bool("AZURE_USE_DEFAULT_CREDENTIAL", default=False)
+# Per request: connect and read timeouts, and retries after the first attempt. The SDK's own
+# defaults take minutes to give up on a dead endpoint.
+MODEL_STORE_TIMEOUT_SECONDS = env.float("MODEL_STORE_TIMEOUT_SECONDS", default=10.0)
+MODEL_STORE_RETRIES = env.int("MODEL_STORE_RETRIES", default=2)
+# Installed versions kept besides the current one, for rollback (fetch_model --keep).
+MODEL_KEEP_VERSIONS = env.int("MODEL_KEEP_VERSIONS", default=2)
+
+# --------------------------------------------------------------------------------------------
 # REST framework and OpenAPI
 # https://www.django-rest-framework.org/api-guide/settings/
 # --------------------------------------------------------------------------------------------

@@ -7,6 +7,5 @@ class IdentifyForm(forms.Form):
     image = forms.FileField(
         label="Photo of a cat",
         help_text="A photo from your camera or your files: " + ", ".join(ACCEPTED_FORMATS) + ".",
-        error_messages={"required": "Choose a photo of a cat first."},
         widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
     )

@@ -32,23 +32,19 @@ def identify(request):
         "model": runtime.status(),
         "max_bytes": settings.UPLOAD_MAX_BYTES,
         "max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
+        "form": IdentifyForm(),
     }
     status = 200
     if request.method != "POST":
-        context["form"] = IdentifyForm()
         return render(request, "classifier/identify.html", context)
 
+    # The services validate the upload (missing, empty, too large, not an image), so the page
+    # and the API give the same answer to the same file.
     try:
-        form = IdentifyForm(request.POST, request.FILES)
-        if form.is_valid():
-            upload = form.cleaned_data["image"]
-            context["result"] = services.identify(upload)
-            context["photo"] = photo_data_url(upload)
-        else:
-            status = 400
+        upload = request.FILES.get("image")
+        context["result"] = services.identify(upload)
+        context["photo"] = photo_data_url(upload)
     except ClassifierError as error:
-        form = IdentifyForm()
         context["error"] = error
         status = error.status
-    context["form"] = form
     return render(request, "classifier/identify.html", context, status=status)

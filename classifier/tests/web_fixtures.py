@@ -1,0 +1,42 @@
+"""Fixtures for tests of the Django side of identification: an installed model, or none."""
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from classifier import runtime
+from classifier.tests import images
+
+
+@pytest.fixture
+def installed_model(settings, tmp_path, model_package_dir):
+    """The real package installed the way fetch_model installs it, loaded by the runtime."""
+    model_dir = tmp_path / "model"
+    (model_dir / "versions").mkdir(parents=True)
+    (model_dir / "versions" / "1.0.0").symlink_to(model_package_dir, target_is_directory=True)
+    (model_dir / "current").symlink_to("versions/1.0.0")
+    settings.MODEL_DIR = model_dir
+    classifier = runtime.load(force=True)
+    assert classifier is not None, runtime.status()
+    yield classifier
+    runtime.load(force=True)
+
+
+@pytest.fixture
+def no_model(settings, tmp_path):
+    settings.MODEL_DIR = tmp_path / "empty-model-dir"
+    runtime.load(force=True)
+    yield
+    runtime.load(force=True)
+
+
+def upload(data: bytes, name: str = "photo.jpg", content_type: str = "image/jpeg"):
+    return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def cat_jpeg(size=None) -> bytes:
+    return images.jpeg(images.chelsea(), size=size)
+
+
+def coffee_jpeg() -> bytes:
+    return images.jpeg(images.coffee())
