@@ -126,6 +126,10 @@ class Species(models.Model):
         return f"Illustration of a {self.common_name}"
 
     @property
+    def kind_plural(self):
+        return "Wild species" if self.kind == self.Kind.WILD else "Domestic breeds"
+
+    @property
     def is_wild(self):
         return self.kind == self.Kind.WILD
 
