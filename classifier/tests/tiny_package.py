@@ -24,16 +24,21 @@ INPUT = {
 }
 
 
-def tiny_onnx(input_name="pixels", output_name="logits", size=16, labels=len(LABELS)) -> bytes:
+def tiny_onnx(input_name="pixels", output_name="logits", size=16, labels=len(LABELS),
+              unary_ops=()) -> bytes:
+    """``unary_ops`` (e.g. ``["Log"]``) are applied to the channel means before the linear
+    layer: a Log makes a network that returns NaN on dark images, to test failures."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     weights = np.resize(WEIGHTS, (labels, 3)).astype(np.float32)
+    names = ["channels"] + [f"{op.lower()}_{i}" for i, op in enumerate(unary_ops)]
     graph = helper.make_graph(
         [
             helper.make_node("GlobalAveragePool", [input_name], ["pooled"]),
             helper.make_node("Flatten", ["pooled"], ["channels"], axis=1),
-            helper.make_node("Gemm", ["channels", "weights", "bias"], [output_name], transB=1),
+            *(helper.make_node(op, [names[i]], [names[i + 1]]) for i, op in enumerate(unary_ops)),
+            helper.make_node("Gemm", [names[-1], "weights", "bias"], [output_name], transB=1),
         ],
         "tiny_colour_classifier",
         [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, ["N", 3, size, size])],
