@@ -68,6 +68,12 @@ def test_accepts_a_binary_file_object_as_well_as_bytes(cat, tmp_path):
     assert decoded.size == cat.size and mean_difference(decoded, cat) == 0
 
 
+def test_multi_page_tiff_gives_its_first_page():
+    pages = [Image.new("RGB", (20, 10), colour) for colour in ((255, 0, 0), (0, 0, 255))]
+    data = images.encode(pages[0], "TIFF", save_all=True, append_images=pages[1:])
+    assert decode_image(data).getpixel((1, 1)) == (255, 0, 0)
+
+
 def test_animated_gif_gives_its_first_frame():
     decoded = decode_image(images.animated_gif([(255, 0, 0), (0, 0, 255), (0, 255, 0)]))
     assert decoded.getpixel((10, 10)) == (255, 0, 0)
@@ -135,6 +141,16 @@ def test_exif_orientation_applies_after_draft_mode(cat):
     assert mean_difference(decoded, cat.resize((600, 400))) < 4.0
 
 
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
+@pytest.mark.parametrize("exif", [
+    b"Exif\x00\x00not a TIFF structure at all",
+    b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\xff\xff",  # claims 65535 entries, has none
+])
+def test_a_corrupt_exif_block_does_not_cost_the_photo(cat, exif):
+    decoded = decode_image(images.encode(cat, "JPEG", quality=95, exif=exif))
+    assert decoded.size == cat.size and mean_difference(decoded, cat) < 3.0
+
+
 # --- colour modes --------------------------------------------------------------------------
 
 
@@ -142,6 +158,12 @@ def test_cmyk_jpeg_becomes_the_same_rgb(cat):
     decoded = decode_image(images.cmyk_jpeg(cat))
     assert decoded.mode == "RGB"
     assert mean_difference(decoded, cat) < 4.0
+
+
+def test_cmyk_jpeg_decodes_in_draft_mode_too(cat):
+    decoded = decode_image(images.cmyk_jpeg(cat.resize((2400, 1600))), min_side=256)
+    assert decoded.size == (600, 400) and decoded.mode == "RGB"
+    assert mean_difference(decoded, cat.resize((600, 400))) < 4.0
 
 
 @pytest.mark.parametrize("format", ["PNG", "GIF"])
