@@ -135,10 +135,11 @@ class ImageClassifier:
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
-    """Probabilities from logits, in float64; subtracting the maximum keeps exp() finite."""
-    shifted = np.asarray(logits, dtype=np.float64) - np.max(logits)
-    exponentials = np.exp(shifted)
-    return exponentials / exponentials.sum()
+    """Probabilities from logits along the last axis (one row per image), in float64;
+    subtracting the maximum keeps exp() finite."""
+    logits = np.asarray(logits, dtype=np.float64)
+    exponentials = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return exponentials / exponentials.sum(axis=-1, keepdims=True)
 
 
 def load_classifier(package_dir, threads: int | None = None,

@@ -184,19 +184,6 @@ def test_real_model_sees_an_espresso_in_coffee(real, photos, name):
     assert result.probabilities[DOMESTIC_CATS].sum() < 0.01
 
 
-def test_app_preprocessing_matches_the_builds_parity_checks(model_package_dir):
-    # build_model verified the network on inputs made by modelbuild.samples.preprocess; the
-    # app must feed the network the same numbers for those checks to mean anything.
-    from classifier.inference import load_manifest
-    from classifier.modelbuild import samples
-
-    manifest = load_manifest(model_package_dir)
-    for rgb in samples.sample_photos().values():
-        ours = preprocess_image(Image.fromarray(rgb), manifest.input)[0]
-        theirs = samples.preprocess(rgb, manifest.raw["input"])
-        assert np.array_equal(ours, theirs)
-
-
 def test_one_classifier_serves_many_threads_with_sequential_results(model_package_dir, photos):
     classifier = load_classifier(model_package_dir, threads=2)
     names = list(photos) * 3
