@@ -1,7 +1,7 @@
 """Reads of the encyclopedia: search and filters, kept out of the views (and shared by the API)."""
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from species.models import Species
 
@@ -42,6 +42,12 @@ def species_search(
         | Q(scientific_name__icontains=query)
         | Q(labels__label__iexact=query)
     )
+    # "tiger" should open with the Tiger, not with a cat whose text says "tiger" more often.
+    exact_name_first = Case(
+        When(Q(common_name__iexact=query) | Q(scientific_name__iexact=query), then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
     if connection.vendor == "postgresql":
         vector = (
             SearchVector("common_name", weight="A")
@@ -51,11 +57,13 @@ def species_search(
             + SearchVector("description", weight="D")
         )
         search = SearchQuery(query, search_type="websearch", config="english")
+        # Match with @@ (the document filter), not rank > 0: ts_rank gives documents that miss
+        # one word of an AND query a tiny non-zero rank, which would let every entry through.
         return (
-            qs.annotate(rank=SearchRank(vector, search))
-            .filter(Q(rank__gt=0) | by_name)
+            qs.annotate(document=vector, rank=SearchRank(vector, search))
+            .filter(Q(document=search) | by_name)
             .distinct()
-            .order_by("-rank", "common_name")
+            .order_by(exact_name_first, "-rank", "common_name")
         )
     words = query.split()
     text_match = Q()
@@ -68,7 +76,7 @@ def species_search(
             | Q(native_range__icontains=word)
             | Q(temperament__icontains=word)
         )
-    return qs.filter(text_match | by_name).distinct().order_by("common_name")
+    return qs.filter(text_match | by_name).distinct().order_by(exact_name_first, "common_name")
 
 
 def genus_choices() -> list[str]:
