@@ -1,0 +1,82 @@
+"""Site pages that belong to no single app: home, about, and the error pages."""
+import re
+from unittest import mock
+
+import pytest
+from django.test import Client
+
+from species.models import Species
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_has_the_identify_call_to_action_and_featured_species(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    cta = '<a class="button button-primary" href="/identify/">Identify a cat from a photo</a>'
+    assert cta in html
+    featured = list(response.context["featured"])
+    assert featured and all(s.featured for s in featured)
+    for species in featured:
+        assert f'href="{species.get_absolute_url()}"' in html
+    wild = Species.objects.filter(kind="wild").count()
+    assert f"all {wild} wild species" in html
+    assert 'action="/species/"' in html  # the search box
+
+
+def test_home_copes_with_an_empty_encyclopedia(client):
+    Species.objects.all().delete()
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "No species yet" in response.content.decode()
+
+
+def test_about(client):
+    response = client.get("/about/")
+    assert response.status_code == 200
+    assert "<h1>About catsite</h1>" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", ["/", "/about/", "/species/", "/species/lion/"])
+def test_pages_are_accessible_html(client, url):
+    html = client.get(url).content.decode()
+    assert html.lstrip().lower().startswith("<!doctype html>")
+    assert '<html lang="en">' in html
+    assert 'name="viewport"' in html
+    assert html.count("<h1") == 1
+    # No page loads anything from another site (no CDN): every asset is a local path.
+    assets = re.findall(r'<(?:script|link|img)\b[^>]*\b(?:src|href)="([^"]*)"', html)
+    assert assets
+    for url in assets:
+        assert url.startswith("/") and not url.startswith("//"), url
+
+
+def test_an_unknown_url_is_the_friendly_404_page(client, settings):
+    settings.DEBUG = False
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "This page has wandered off" in html
+    assert 'action="/species/"' in html  # a way on
+
+
+def test_a_server_error_renders_the_500_page(settings):
+    settings.DEBUG = False
+    client = Client(raise_request_exception=False)
+    # Simulate a failure deep inside the home view.
+    with mock.patch("catsite.views.featured_species", side_effect=RuntimeError("boom")):
+        response = client.get("/")
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "Something went wrong on our side" in html
+    assert "boom" not in html and "Traceback" not in html
+
+
+def test_the_500_page_needs_no_database(rf, django_assert_num_queries):
+    from catsite.views import server_error
+
+    with django_assert_num_queries(0):
+        response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert b"Something went wrong" in response.content

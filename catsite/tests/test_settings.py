@@ -1,0 +1,85 @@
+"""Production settings: `manage.py check --deploy` is clean, and missing secrets fail loudly.
+
+Each case runs manage.py in a fresh process with only the environment production would have,
+since settings are read once, at import.
+"""
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+# Settings that a developer's shell or CI may export and that must not leak into these runs.
+CATSITE_VARIABLES = ("DJANGO_", "DATABASE_URL", "CACHE_URL", "MODEL_", "MEDIA_", "STATIC_ROOT",
+                     "SERVE_MEDIA", "APP_REVISION")
+
+
+def manage(*args, tmp_path, **env):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(CATSITE_VARIABLES)}
+    clean.update(DJANGO_SETTINGS_MODULE="catsite.settings", CATSITE_VAR_DIR=str(tmp_path), **env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO, env=clean, capture_output=True,
+        text=True, timeout=120,
+    )
+
+
+def production_env(**changes):
+    env = {
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "cats.example.org",
+        "DJANGO_HTTPS": "1",
+    }
+    env.update(changes)
+    return env
+
+
+def test_check_deploy_reports_nothing_in_production(tmp_path):
+    result = manage("check", "--deploy", "--fail-level", "DEBUG", tmp_path=tmp_path,
+                    **production_env())
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_check_deploy_catches_a_site_served_without_https(tmp_path):
+    # The same check must be able to fail, or the test above proves nothing.
+    result = manage("check", "--deploy", "--fail-level", "WARNING", tmp_path=tmp_path,
+                    **production_env(DJANGO_HTTPS="0"))
+    assert result.returncode != 0
+    assert "security.W008" in result.stderr + result.stdout  # SECURE_SSL_REDIRECT
+
+
+def test_a_missing_secret_key_with_debug_off_stops_with_a_clear_message(tmp_path):
+    env = production_env()
+    del env["DJANGO_SECRET_KEY"]
+    result = manage("check", tmp_path=tmp_path, **env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_debug_runs_without_a_secret_key_for_local_development(tmp_path):
+    result = manage("check", tmp_path=tmp_path, DJANGO_DEBUG="1")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("url,engine", [
+    ("postgres://catsite:pw@db.internal:5432/catsite", "django.db.backends.postgresql"),
+    ("sqlite:////tmp/catsite-test.sqlite3", "django.db.backends.sqlite3"),
+])
+def test_the_database_comes_from_database_url(tmp_path, url, engine):
+    code = "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
+    result = manage(
+        "shell", "--no-imports", "-c", code, tmp_path=tmp_path, **production_env(DATABASE_URL=url)
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == engine
+
+
+def test_without_database_url_a_newcomer_gets_an_sqlite_file(tmp_path):
+    code = "from django.conf import settings; print(settings.DATABASES['default']['NAME'])"
+    result = manage("shell", "--no-imports", "-c", code, tmp_path=tmp_path, DJANGO_DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(tmp_path / "db.sqlite3")

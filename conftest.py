@@ -1,0 +1,85 @@
+"""Fixtures shared by every app's tests (pytest-django)."""
+from __future__ import annotations
+
+import io
+import itertools
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Uploads made by a test land in its own temp folder, never in var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    """A staff member with every permission, as the site's editors are."""
+    return django_user_model.objects.create_superuser(
+        username="editor", email="editor@example.com", password="a-long-test-password"
+    )
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+_unique = itertools.count(1)
+
+
+@pytest.fixture
+def make_species(db):
+    """Create a valid Species (a wild one unless told otherwise); keyword arguments override."""
+    from species.models import Species
+
+    def make(**fields):
+        n = next(_unique)
+        kind = fields.get("kind", Species.Kind.WILD)
+        values = {
+            "common_name": f"Test cat {n}",
+            "slug": f"test-cat-{n}",
+            "scientific_name": f"Testfelis example{n}",
+            "kind": kind,
+            "subfamily": "Felinae",
+            "genus": "Testfelis",
+            "summary": "A cat made up for a test.",
+            "description": "First paragraph.\n\nSecond paragraph.\n\nThird paragraph.",
+            "native_range": "The test suite",
+            "weight_min_kg": "2.0",
+            "weight_max_kg": "4.5",
+            "length_min_cm": 40,
+            "length_max_cm": 60,
+            "lifespan_min_years": 10,
+            "lifespan_max_years": 15,
+            "conservation_status": "LC" if kind == Species.Kind.WILD else "",
+        }
+        values.update(fields)
+        species = Species(**values)
+        species.full_clean()
+        species.save()
+        return species
+
+    return make
+
+
+def png_bytes(size=(32, 24), colour=(200, 120, 40)) -> bytes:
+    """A small real PNG made with Pillow (no photo can be downloaded here)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def png_upload():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def make(name="photo.png", **kwargs):
+        return SimpleUploadedFile(name, png_bytes(**kwargs), content_type="image/png")
+
+    return make

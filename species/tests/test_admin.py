@@ -1,0 +1,170 @@
+"""The admin: staff only, and what an editor saves there is what the public pages show."""
+import pytest
+from django.core.files.storage import default_storage
+from django.db.models.fields.files import FieldFile
+
+from species.models import ModelLabel, Species
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/species/species/"
+
+
+def change_url(species):
+    return f"{CHANGELIST}{species.pk}/change/"
+
+
+def form_data(response) -> dict:
+    """The POST data the browser would send back for an admin change form, as rendered:
+    every field of the main form and of each inline, with the formsets' management data."""
+    data = {}
+
+    def add(form):
+        for name, field in form.fields.items():
+            value = form[name].value()
+            key = form.add_prefix(name)
+            if isinstance(value, FieldFile) or value is None:
+                continue
+            if isinstance(value, bool):
+                if value:
+                    data[key] = "on"
+            elif isinstance(value, (list, tuple)):
+                data[key] = [str(v) for v in value]
+            else:
+                data[key] = str(value)
+
+    add(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        add(formset.management_form)
+        for form in formset.forms:
+            add(form)
+    return data
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client):
+    for url in (CHANGELIST, f"{CHANGELIST}add/", "/admin/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
+
+
+def test_a_logged_in_non_staff_user_is_refused(client, django_user_model):
+    user = django_user_model.objects.create_user(username="reader", password="a-long-password-1")
+    client.force_login(user)
+    response = client.get(CHANGELIST)
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+
+
+def test_staff_can_open_the_changelist_with_search_and_filters(staff_client):
+    response = staff_client.get(CHANGELIST)
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == Species.objects.count()
+    found = staff_client.get(CHANGELIST, {"q": "tiger cat"})  # a label; admin ANDs the words
+    slugs = [s.slug for s in found.context["cl"].result_list]
+    assert "domestic-tabby" in slugs and "lion" not in slugs
+    breeds = staff_client.get(CHANGELIST, {"kind__exact": "breed"})
+    assert breeds.context["cl"].result_count == Species.objects.filter(kind="breed").count()
+
+
+def test_staff_can_open_the_change_and_add_forms(staff_client):
+    lion = Species.objects.get(slug="lion")
+    response = staff_client.get(change_url(lion))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'value="Lion"' in html
+    assert "Classifier labels" in html and 'value="lion"' in html
+    assert 'src="/species/lion/illustration.svg"' in html  # the preview
+    assert staff_client.get(f"{CHANGELIST}add/").status_code == 200
+
+
+def test_a_change_saved_in_the_admin_shows_on_the_public_page(staff_client, client):
+    lion = Species.objects.get(slug="lion")
+    data = form_data(staff_client.get(change_url(lion)))
+    data["summary"] = "Edited in the admin: the lion is the only truly social cat."
+    data["common_name"] = "African lion"
+    # A second label, added through the empty extra inline form.
+    extra = int(data["labels-TOTAL_FORMS"]) - 1
+    data[f"labels-{extra}-label"] = "test lion label"
+    response = staff_client.post(change_url(lion), data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+
+    page = client.get("/species/lion/").content.decode()
+    assert "<h1>African lion</h1>" in page
+    assert "Edited in the admin: the lion is the only truly social cat." in page
+    assert "“lion”, “test lion label”" in page
+    assert ModelLabel.objects.get(label="test lion label").species == lion
+
+
+def test_invalid_changes_are_refused_with_a_message(staff_client):
+    persian = Species.objects.get(slug="persian")
+    data = form_data(staff_client.get(change_url(persian)))
+    data["conservation_status"] = "EN"
+    data["weight_min_kg"], data["weight_max_kg"] = "9.0", "3.0"
+    response = staff_client.post(change_url(persian), data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "conservation_status" in errors and "weight_max_kg" in errors
+    persian.refresh_from_db()
+    assert persian.conservation_status == ""
+
+
+def test_a_label_owned_elsewhere_cannot_be_taken_twice(staff_client):
+    tiger = Species.objects.get(slug="tiger")
+    data = form_data(staff_client.get(change_url(tiger)))
+    extra = int(data["labels-TOTAL_FORMS"]) - 1
+    data[f"labels-{extra}-label"] = "lion"
+    response = staff_client.post(change_url(tiger), data)
+    assert response.status_code == 200
+    assert ModelLabel.objects.get(label="lion").species.slug == "lion"
+
+
+def test_an_image_uploaded_in_the_admin_shows_on_the_public_page(
+    staff_client, client, png_upload, media_root
+):
+    cheetah = Species.objects.get(slug="cheetah")
+    data = form_data(staff_client.get(change_url(cheetah)))
+    data["image"] = png_upload("cheetah-photo.png")
+    data["image_alt"] = "A cheetah resting on a termite mound"
+    data["image_credit"] = "Test Photographer"
+    response = staff_client.post(change_url(cheetah), data)
+    assert response.status_code == 302
+
+    cheetah.refresh_from_db()
+    assert cheetah.image.name.startswith("species/cheetah-photo")
+    assert default_storage.exists(cheetah.image.name)
+    assert (media_root / cheetah.image.name).is_file()  # in the test's own media folder
+
+    page = client.get("/species/cheetah/").content.decode()
+    assert f'<img src="{cheetah.image.url}" alt="A cheetah resting on a termite mound"' in page
+    assert "Photo: Test Photographer" in page
+    # The list card and the API use the photo too.
+    assert cheetah.image.url in client.get("/species/", {"q": "cheetah"}).content.decode()
+    assert client.get("/api/species/cheetah/").json()["picture_url"].endswith(cheetah.image.url)
+
+
+def test_an_upload_that_is_not_an_image_is_refused(staff_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    cheetah = Species.objects.get(slug="cheetah")
+    data = form_data(staff_client.get(change_url(cheetah)))
+    data["image"] = SimpleUploadedFile("fake.png", b"not a picture", content_type="image/png")
+    response = staff_client.post(change_url(cheetah), data)
+    assert response.status_code == 200
+    assert "image" in response.context["adminform"].form.errors
+    cheetah.refresh_from_db()
+    assert not cheetah.image
+
+
+def test_staff_can_add_a_species(staff_client, client):
+    response = staff_client.get(f"{CHANGELIST}add/")
+    data = form_data(response)
+    data.update({
+        "common_name": "Test cat", "slug": "test-cat", "kind": "breed",
+        "scientific_name": "Felis catus", "subfamily": "Felinae", "genus": "Felis",
+        "summary": "A breed added in a test.", "description": "One.\n\nTwo.\n\nThree.",
+        "native_range": "Testland", "temperament": "Calm.", "care_notes": "Easy.",
+        "coat_pattern": "tabby", "coat_colour": "#aa8844", "marking_colour": "#332211",
+    })
+    assert staff_client.post(f"{CHANGELIST}add/", data).status_code == 302
+    assert client.get("/species/test-cat/").status_code == 200

@@ -1,0 +1,171 @@
+"""Search and filters (species.selectors), on both database backends."""
+import pytest
+from django.db import connection
+
+from species.models import Species
+from species.selectors import (
+    MAX_QUERY_LENGTH, clean_query, featured_species, genus_choices, related_species,
+    species_search,
+)
+
+pytestmark = pytest.mark.django_db
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL full-text search"
+)
+sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite fallback")
+
+
+def slugs(queryset):
+    return [s.slug for s in queryset]
+
+
+def test_clean_query_drops_nul_bytes_collapses_whitespace_and_caps_length():
+    assert clean_query(None) == ""
+    assert clean_query("  snow\x00leopard \t\n ") == "snow leopard"
+    assert len(clean_query("a" * 10_000)) == MAX_QUERY_LENGTH
+
+
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("Snow leopard", "snow-leopard"),  # common name
+        ("panthera uncia", "snow-leopard"),  # scientific name, any case
+        ("Scotland", "scottish-fold"),  # a word from the text
+        ("leo", "leopard"),  # a name fragment
+        ("tiger cat", "domestic-tabby"),  # a classifier label the entry owns
+    ],
+)
+def test_search_finds_by_name_scientific_name_text_and_label(query, expected):
+    assert expected in slugs(species_search(query))
+
+
+def test_search_leaves_out_what_does_not_match():
+    found = slugs(species_search("snow leopard"))
+    assert "lion" not in found and "persian" not in found
+    assert species_search("no such cat anywhere qwzx").count() == 0
+
+
+def test_an_empty_query_lists_everything_by_name():
+    results = slugs(species_search(""))
+    assert len(results) == Species.objects.count()
+    names = list(Species.objects.order_by("common_name").values_list("slug", flat=True))
+    assert results == names
+
+
+@pytest.mark.parametrize("query", ["lion", "tiger", "Lynx", "caracal"])
+def test_an_exact_name_comes_first(query):
+    first = species_search(query).first()
+    assert first.common_name.lower() == query.lower() or first.genus == query
+
+
+def test_filters_narrow_the_results():
+    breeds = species_search(kind="breed")
+    assert breeds.count() == Species.objects.filter(kind="breed").count()
+    assert {s.kind for s in breeds} == {"breed"}
+    endangered = species_search(status="EN")
+    assert endangered.exists() and {s.conservation_status for s in endangered} == {"EN"}
+    assert set(slugs(species_search(genus="panthera"))) == {
+        "lion", "tiger", "leopard", "jaguar", "snow-leopard"
+    }
+
+
+def test_filters_combine_with_search():
+    assert slugs(species_search("cat", kind="wild", genus="Prionailurus", status="EN")) == [
+        "flat-headed-cat"
+    ]
+    assert species_search("lion", kind="breed").count() == 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "x" * 10_000,
+        "snow\x00leopard",
+        "'; DROP TABLE species_species; --",
+        "lion' OR '1'='1",
+        "%_%",
+        "\\",
+        "🐈 cat 🐆",
+        '"snow leopard" -lion',
+        '"unclosed quote',
+        "lion OR tiger",
+        "& | ! ( ) : *",
+        "-",
+        "lion" * 2_500,
+    ],
+)
+def test_unusual_queries_run_and_return_a_sane_subset(query):
+    total = Species.objects.count()
+    results = list(species_search(query))
+    assert len(results) < total
+    assert Species.objects.count() == total  # nothing was executed as SQL
+
+
+def test_sql_looking_text_is_only_text():
+    # At most what the word "lion" finds (PostgreSQL reads OR as websearch's "or").
+    found = set(slugs(species_search("lion' OR '1'='1")))
+    assert found <= set(slugs(species_search("lion")))
+
+
+@postgres_only
+def test_postgres_ranks_the_exact_name_first_then_by_relevance():
+    assert slugs(species_search("tiger"))[0] == "tiger"
+    assert slugs(species_search("lion"))[0] == "lion"
+    # Weight A (names) outranks weight D (description): the Eurasian lynx, whose label and
+    # name say lynx, comes before the bobcat, whose text merely mentions lynxes.
+    lynx = slugs(species_search("lynx"))
+    assert lynx.index("eurasian-lynx") < lynx.index("bobcat")
+
+
+@postgres_only
+def test_postgres_understands_websearch_syntax():
+    assert slugs(species_search('"snow leopard" -lion')) == ["snow-leopard"]
+    either = set(slugs(species_search("lion or cheetah")))
+    assert {"lion", "cheetah"} <= either
+    # Every word must match (AND), so a two-word query is narrower than either word.
+    assert species_search("snow leopard").count() < species_search("leopard").count()
+
+
+@postgres_only
+def test_postgres_stems_words():
+    # English stemming: every form of "hunt" finds the same entries.
+    hunted, hunts, hunting = (set(slugs(species_search(w))) for w in ("hunted", "hunts", "hunting"))
+    assert hunted and hunted == hunts == hunting
+
+
+@sqlite_only
+def test_sqlite_matches_every_word_anywhere_in_the_entry():
+    assert slugs(species_search("snow leopard")) == ["snow-leopard", "bengal"]
+    assert slugs(species_search("folded ears")) == ["scottish-fold"]
+
+
+@sqlite_only
+def test_sqlite_orders_the_exact_name_first_then_alphabetically():
+    rest = [s.common_name for s in species_search("lion")][1:]
+    assert rest == sorted(rest)
+    assert slugs(species_search("lion"))[0] == "lion"
+
+
+def test_genus_choices_are_distinct_and_sorted():
+    genera = genus_choices()
+    assert genera == sorted(set(genera))
+    assert {"Panthera", "Felis", "Lynx"} <= set(genera)
+
+
+def test_related_species_share_the_genus_and_prefer_the_same_kind():
+    lion = Species.objects.get(slug="lion")
+    related = list(related_species(lion))
+    assert related and all(s.genus == "Panthera" for s in related)
+    assert lion not in related
+    sand_cat = Species.objects.get(slug="sand-cat")
+    felis = list(related_species(sand_cat, limit=20))
+    kinds = [s.kind for s in felis]
+    assert kinds == sorted(kinds, key=lambda k: k != "wild")  # wild species first, then breeds
+    persian = Species.objects.get(slug="persian")
+    assert related_species(persian)[0].kind == "breed"
+
+
+def test_featured_species_are_limited_and_featured():
+    featured = list(featured_species(limit=3))
+    assert len(featured) == 3 and all(s.featured for s in featured)
