@@ -18,11 +18,15 @@ urlpatterns = [
     path("version", health.version, name="version"),
 ]
 
+
+def serve_media(request, path):
+    # MEDIA_ROOT read per request, not frozen at import, so tests can point it elsewhere.
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
 if settings.SERVE_MEDIA:
     # Species images uploaded in admin, when no object store serves them.
-    urlpatterns.append(
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
-    )
+    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", serve_media))
 
 handler404 = "catsite.views.page_not_found"
 handler500 = "catsite.views.server_error"

@@ -137,6 +137,9 @@ def test_an_image_uploaded_in_the_admin_shows_on_the_public_page(
 
     page = client.get("/species/cheetah/").content.decode()
     assert f'<img src="{cheetah.image.url}" alt="A cheetah resting on a termite mound"' in page
+    photo = client.get(cheetah.image.url)  # served by the site when no object store is set
+    assert photo.status_code == 200
+    assert b"".join(photo.streaming_content) == (media_root / cheetah.image.name).read_bytes()
     assert "Photo: Test Photographer" in page
     # The list card and the API use the photo too.
     assert cheetah.image.url in client.get("/species/", {"q": "cheetah"}).content.decode()
