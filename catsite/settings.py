@@ -249,7 +249,18 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Libraries log request URLs with their query strings; a SAS signature must not reach logs.
+    "filters": {"redact_secrets": {"()": "classifier.delivery.errors.RedactSecrets"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # The Azure SDK logs every HTTP request and response at INFO: fetch_model's output in
+        # CI would drown in it. AZURE_LOG_LEVEL=INFO (or DEBUG) shows it when debugging.
+        "azure": {"level": env.str("AZURE_LOG_LEVEL", default="WARNING").upper()},
+    },
 }

@@ -69,10 +69,18 @@ class AzureBlobStore(Store):
         self.timeout, self.retries = timeout, retries
         # Values that must never reach a message or a log line.
         self._secrets = [s for s in (connection_string, credential) if isinstance(s, str)]
-        if connection_string:
-            self.service = BlobServiceClient.from_connection_string(connection_string, **options)
-        else:
-            self.service = BlobServiceClient(account_url, credential=credential, **options)
+        try:
+            if connection_string:
+                self.service = BlobServiceClient.from_connection_string(connection_string, **options)
+            else:
+                self.service = BlobServiceClient(account_url, credential=credential, **options)
+        except ValueError as exc:
+            # A malformed connection string or URL, or a token credential over plain HTTP.
+            raise StoreNotConfigured(
+                f"the Azure model store settings are not usable: "
+                f"{first_line(redact(str(exc), self._secrets))}; check "
+                "AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_ACCOUNT_URL"
+            ) from None
         self.container = self.service.get_container_client(container)
         endpoint = self.service.url.split("?", 1)[0].rstrip("/")
         self.description = f"Azure container '{container}' at {endpoint}"
@@ -206,19 +214,28 @@ class AzureBlobStore(Store):
                 f"{action} {where} failed: {self._reason(exc)}; retry, or check the store"
             ) from None
 
+    # Codes that mean "who you are was not accepted", as opposed to "you may not do this".
+    _REJECTED = {"AuthenticationFailed", "AuthorizationFailure", "InvalidAuthenticationInfo"}
+
     def _denied_message(self, action: str, where: str, exc: HttpResponseError) -> str:
-        status = f"{exc.status_code} {self._code(exc)}" if exc.status_code else self._reason(exc)
-        if action == "writing" or action == "creating the container":
-            needs = ("credentials that may write: a SAS with create and write permissions, "
-                     "or the role 'Storage Blob Data Contributor'")
+        code = self._code(exc)
+        status = f"{exc.status_code} {code}" if exc.status_code else self._reason(exc)
+        if code in self._REJECTED or not exc.status_code:
+            fix = ("the store rejected the credentials (a wrong key, an expired or revoked SAS or "
+                   "token, or a network rule): check AZURE_STORAGE_CONNECTION_STRING, "
+                   "AZURE_STORAGE_SAS_TOKEN or the identity's token")
+        elif action in ("writing", "creating the container"):
+            fix = ("use credentials that may write: a SAS with create and write permissions, "
+                   "or the role 'Storage Blob Data Contributor'")
         else:
-            needs = ("credentials that may read: a SAS with read permission, or the role "
-                     "'Storage Blob Data Reader'")
-        return f"access denied ({status}) when {action} {where}: use {needs}"
+            fix = ("use credentials that may read: a SAS with read permission, or the role "
+                   "'Storage Blob Data Reader'")
+        return f"access denied ({status}) when {action} {where}: {fix}"
 
     @staticmethod
     def _code(exc: HttpResponseError) -> str:
-        return str(exc.error_code or exc.reason or "").strip()
+        code = getattr(exc.error_code, "value", exc.error_code)  # sometimes an enum member
+        return str(code or exc.reason or "").strip()
 
     def _reason(self, exc: Exception) -> str:
         text = redact(str(exc), self._secrets)

@@ -4,6 +4,7 @@ Management commands print ``str(error)`` as their only output on failure and exi
 Messages never carry a secret: they are built from names we choose (store description, blob
 key, error code), and anything taken from an SDK exception goes through ``redact`` first.
 """
+import logging
 import re
 
 
@@ -90,3 +91,18 @@ def first_line(text: str, limit: int = 200) -> str:
         if line:
             return line if len(line) <= limit else line[: limit - 3] + "..."
     return ""
+
+
+class RedactSecrets(logging.Filter):
+    """A logging filter (settings.LOGGING) that removes SAS signatures and account keys from
+    every record. Libraries log URLs with their query strings: urllib3 at DEBUG prints each
+    request line, SAS signature included."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        return True

@@ -12,11 +12,14 @@ from types import SimpleNamespace
 import pytest
 from django.core.management import CommandError, call_command
 
-from classifier.delivery import fetch_model, publish_package, store_from_settings
+from classifier.delivery.fetch import fetch_model
+from classifier.delivery.publish import publish_package
+from classifier.delivery.stores import store_from_settings
 from classifier.delivery.errors import (
     Conflict,
     PackageInvalid,
     PackageMismatch,
+    RedactSecrets,
     StoreNotConfigured,
     redact,
 )
@@ -307,3 +310,24 @@ def test_package_errors_are_one_line(tmp_path):
     with pytest.raises(PackageMismatch) as error:
         publish_package(LocalDirectoryStore(tmp_path / "s"), package)
     assert "\n" not in str(error.value)
+
+
+def test_log_records_lose_sas_signatures_and_account_keys():
+    import logging
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactSecrets())
+    logger = logging.getLogger("test.delivery.redaction")
+    logger.addHandler(handler)
+    try:
+        logger.warning('"GET /c/b?sv=2024&sig=%s HTTP/1.1" 403', "S1gn4ture%3D")
+        try:
+            raise ValueError("AccountKey=c2VjcmV0a2V5==;")
+        except ValueError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert "S1gn4ture" not in text and "c2VjcmV0a2V5" not in text
+    assert "sig=***" in text and "AccountKey=***" in text

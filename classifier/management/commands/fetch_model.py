@@ -14,8 +14,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from classifier.delivery import fetch_model
 from classifier.delivery.command import StoreCommand
+from classifier.delivery.fetch import fetch_model
 
 
 class Command(StoreCommand):

@@ -9,8 +9,8 @@ meanwhile, this one fails loudly instead of overwriting it.
 """
 from pathlib import Path
 
-from classifier.delivery import publish_package
 from classifier.delivery.command import StoreCommand
+from classifier.delivery.publish import publish_package
 
 
 class Command(StoreCommand):
