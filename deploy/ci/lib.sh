@@ -40,9 +40,10 @@ use_tools() {
 }
 
 # The Python used by the scripts for Django commands and helpers: the caller's choice, else
-# the repository's active venv, else python3.
+# the repository's .venv (scripts/lib.sh ensure_venv), the active venv, else python3.
 app_python() {
     if [[ -n "${CATSITE_PYTHON:-}" ]]; then echo "$CATSITE_PYTHON"
+    elif [[ -x "$REPO_ROOT/.venv/bin/python" ]]; then echo "$REPO_ROOT/.venv/bin/python"
     elif [[ -n "${VIRTUAL_ENV:-}" ]]; then echo "$VIRTUAL_ENV/bin/python"
     else command -v python3
     fi

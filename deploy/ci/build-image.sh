@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Build the image from the Dockerfile: docker when a daemon answers, else rootful podman with
+# the project's settings (deploy/podman/) and a locally made base image.
+# Needs the model staged in MODEL_SRC (pipeline.sh fetches it) and builds the wheelhouse itself.
+# Env:
+#   IMAGE          tag to build (default catsite:ci)
+#   MODEL_SRC      model directory inside the repo (default var/build/model)
+#   BASE_IMAGE     FROM image (default: python:3.11-slim-bookworm with docker, the local
+#                  localhost/debian-python:bookworm with podman, since no registry is reachable)
+#   APP_REVISION   source revision label (default: git rev-parse HEAD)
+# Writes the image ID to var/build/image-id.
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+IMAGE="${IMAGE:-catsite:ci}"
+MODEL_SRC="${MODEL_SRC:-var/build/model}"
+BUILD_DIR="$REPO_ROOT/var/build"
+
+# The wheelhouse for the base image's Python, inside the build context.
+stage_wheelhouse() {
+    local wheelhouse
+    wheelhouse="$("$CI_DIR/build-wheelhouse.sh" "$1")"
+    rm -rf "$BUILD_DIR/wheelhouse"
+    mkdir -p "$BUILD_DIR"
+    # Hard links when the cache is on the same file system: no copy of 75 MB of wheels.
+    cp -al "$wheelhouse" "$BUILD_DIR/wheelhouse" 2>/dev/null || cp -a "$wheelhouse" "$BUILD_DIR/wheelhouse"
+}
+
+main() {
+    cd "$REPO_ROOT"
+    [[ -f "$MODEL_SRC/current/manifest.json" ]] \
+        || die "no model in $MODEL_SRC (expected $MODEL_SRC/current/manifest.json): run pipeline.sh or manage.py fetch_model --dest $MODEL_SRC"
+    local engine_name base revision
+    engine_name="$(container_engine)"
+    if [[ "$engine_name" == podman ]]; then
+        base="${BASE_IMAGE:-localhost/debian-python:bookworm}"
+        [[ "$base" == localhost/* ]] && BASE_IMAGE_TAG="$base" "$CI_DIR/build-base-image.sh"
+    else
+        base="${BASE_IMAGE:-python:3.11-slim-bookworm}"
+    fi
+    stage_wheelhouse "$base"
+    revision="${APP_REVISION:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}"
+    local args=(build --network host -t "$IMAGE" -f Dockerfile
+        --build-arg "BASE_IMAGE=$base"
+        --build-arg "MODEL_SRC=$MODEL_SRC"
+        --build-arg "WHEELHOUSE=var/build/wheelhouse"
+        --build-arg "APP_VERSION=$(python3 -c 'import catsite; print(catsite.__version__)')"
+        --build-arg "APP_REVISION=$revision"
+        --build-arg "MODEL_NAME=$(model_name "$MODEL_SRC")"
+        --build-arg "MODEL_VERSION=$(model_version "$MODEL_SRC")"
+        --build-arg "BUILD_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)")
+    # Docker-format images keep the HEALTHCHECK (OCI images have no such field).
+    [[ "$engine_name" == podman ]] && args+=(--format docker --layers)
+    log "building $IMAGE with $engine_name from $base (revision $revision, model $(model_version "$MODEL_SRC"))"
+    engine "${args[@]}" .
+    engine image inspect --format '{{.Id}}' "$IMAGE" > "$BUILD_DIR/image-id"
+    local bytes
+    bytes="$(engine image inspect --format '{{.Size}}' "$IMAGE")"
+    log "built $IMAGE: $(( bytes / 1000000 )) MB ($bytes bytes)"
+}
+
+main "$@"
