@@ -53,8 +53,8 @@ class SpeciesFilter(django_filters.FilterSet):
         fields = ["q", "kind", "conservation_status", "genus"]
 
     def search(self, queryset, name, value):
-        matches = species_search(value).values("pk")
-        return queryset.filter(pk__in=matches)
+        # The search's own queryset, so its ranking (best match first) is the order returned.
+        return species_search(value).filter(pk__in=queryset.values("pk")).prefetch_related("labels")
 
 
 class SpeciesViewSet(viewsets.ReadOnlyModelViewSet):

@@ -193,3 +193,8 @@ def test_the_browsable_api_docs_render_without_a_cdn(client):
     assert "swagger-ui" in html.lower()
     assert "/api/schema/" in html
     assert "cdn.jsdelivr" not in html and "unpkg.com" not in html
+
+
+def test_api_search_returns_the_best_match_first(client):
+    results = client.get("/api/species/", {"q": "tiger"}).json()["results"]
+    assert results[0]["slug"] == "tiger"
