@@ -71,7 +71,8 @@ class AzureBlobStore(Store):
         self._secrets = [s for s in (connection_string, credential) if isinstance(s, str)]
         try:
             if connection_string:
-                self.service = BlobServiceClient.from_connection_string(connection_string, **options)
+                self.service = BlobServiceClient.from_connection_string(
+                    connection_string, **options)
             else:
                 self.service = BlobServiceClient(account_url, credential=credential, **options)
         except ValueError as exc:

@@ -41,6 +41,13 @@ def azurite_binary() -> Path | None:
     return path if path.exists() else None
 
 
+def connection_string_for(endpoint: str) -> str:
+    """The development account's connection string for an emulator at ``endpoint``
+    (e.g. http://127.0.0.1:10000); the endpoint must carry the account name."""
+    return (f"DefaultEndpointsProtocol={endpoint.split(':')[0]};AccountName={ACCOUNT};"
+            f"AccountKey={ACCOUNT_KEY};BlobEndpoint={endpoint}/{ACCOUNT};")
+
+
 class Azurite:
     """One azurite-blob process in its own process group, storing its data in ``workdir``."""
 
@@ -95,8 +102,7 @@ class Azurite:
 
     @property
     def connection_string(self) -> str:
-        return (f"DefaultEndpointsProtocol={self.endpoint.split(':')[0]};AccountName={ACCOUNT};"
-                f"AccountKey={ACCOUNT_KEY};BlobEndpoint={self.account_url};")
+        return connection_string_for(self.endpoint)
 
     def sas_token(self, *, read=True, write=False, hours=1) -> str:
         """An account SAS for blobs and containers with the given permissions."""
@@ -140,8 +146,10 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )

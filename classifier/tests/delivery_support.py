@@ -1,10 +1,14 @@
 """Helpers for the model delivery tests: small real packages and snapshots of a model directory."""
 from __future__ import annotations
 
+import io
 import os
 import subprocess
+import uuid
 import sys
 from pathlib import Path
+
+from django.core.management import call_command
 
 from classifier.inference import load_classifier
 from classifier.tests.tiny_package import tiny_onnx, write_package
@@ -23,6 +27,20 @@ def make_package(root: Path, version: str = "1.0.0", *, labels: int | None = Non
         return write_package(root / version, version=version)
     names = [f"class {i}" for i in range(labels)]
     return write_package(root / version, tiny_onnx(labels=labels), version=version, labels=names)
+
+
+def publish(package: Path, *args, **options) -> str:
+    """manage.py publish_model in this process; returns its output."""
+    out = io.StringIO()
+    call_command("publish_model", str(package), *args, stdout=out, **options)
+    return out.getvalue()
+
+
+def fetch(*args, **options) -> str:
+    """manage.py fetch_model in this process; returns its output."""
+    out = io.StringIO()
+    call_command("fetch_model", *args, stdout=out, **options)
+    return out.getvalue()
 
 
 def snapshot(model_dir: Path) -> dict:
@@ -70,3 +88,21 @@ def run_manage(*args: str, env: dict, preexec_fn=None) -> subprocess.CompletedPr
         [sys.executable, str(REPO / "manage.py"), *args], cwd=REPO, env=full_env,
         capture_output=True, text=True, timeout=300, preexec_fn=preexec_fn,
     )
+
+
+def use_azure_store(settings, connection_string: str, **overrides):
+    """Point ``settings`` at a new container (own name per test) reached with
+    ``connection_string``; tight timeouts so failures come quickly. ``overrides`` win."""
+    settings.MODEL_STORE = "azure"
+    settings.MODEL_NAME = NAME
+    settings.MODEL_STORE_CONTAINER = f"models-{uuid.uuid4().hex[:12]}"
+    settings.MODEL_STORE_PREFIX = "catsite"
+    settings.AZURE_STORAGE_CONNECTION_STRING = connection_string
+    settings.AZURE_STORAGE_ACCOUNT_URL = ""
+    settings.AZURE_STORAGE_SAS_TOKEN = ""
+    settings.AZURE_USE_DEFAULT_CREDENTIAL = False
+    settings.MODEL_STORE_TIMEOUT_SECONDS = 2
+    settings.MODEL_STORE_RETRIES = 1
+    for key, value in overrides.items():
+        setattr(settings, key, value)
+    return settings

@@ -6,7 +6,6 @@ get one of their own. Checks on what is in the store use the SDK directly, not o
 from __future__ import annotations
 
 import base64
-import io
 import json
 import socket
 import threading
@@ -16,53 +15,39 @@ import uuid
 import pytest
 from azure.core.credentials import AccessToken
 from azure.storage.blob import BlobServiceClient
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from classifier import runtime
 from classifier.delivery.fetch import fetch_model
-from classifier.delivery.publish import publish_package
 from classifier.delivery.stores import store_from_settings
-from classifier.delivery.errors import Conflict, StoreNotConfigured, StoreUnreachable
+from classifier.delivery.errors import StoreNotConfigured, StoreUnreachable
 from classifier.delivery.progress import NoProgress
 from classifier.tests.azurite import (  # noqa: F401 - fixtures
     ACCOUNT_KEY,
     azurite,
     azurite_oauth,
+    connection_string_for,
     private_azurite,
 )
 from classifier.tests.delivery_support import (
     NAME,
     assert_serves,
     current_version,
+    fetch,
     make_package,
+    publish,
     run_manage,
     snapshot,
+    use_azure_store,
 )
 
 pytestmark = pytest.mark.azurite
 
 
-def use_store(settings, emulator, **overrides):
-    """Point the settings at a new container of ``emulator``, with a connection string."""
-    settings.MODEL_STORE = "azure"
-    settings.MODEL_NAME = NAME
-    settings.MODEL_STORE_CONTAINER = f"models-{uuid.uuid4().hex[:12]}"
-    settings.MODEL_STORE_PREFIX = "catsite"
-    settings.AZURE_STORAGE_CONNECTION_STRING = emulator.connection_string
-    settings.AZURE_STORAGE_ACCOUNT_URL = ""
-    settings.AZURE_STORAGE_SAS_TOKEN = ""
-    settings.AZURE_USE_DEFAULT_CREDENTIAL = False
-    settings.MODEL_STORE_TIMEOUT_SECONDS = 2
-    settings.MODEL_STORE_RETRIES = 1
-    for key, value in overrides.items():
-        setattr(settings, key, value)
-    return settings
-
-
 @pytest.fixture
 def store(settings, azurite, tmp_path):
     settings.MODEL_DIR = tmp_path / "model"
-    return use_store(settings, azurite)
+    return use_azure_store(settings, azurite.connection_string)
 
 
 def container(settings, emulator):
@@ -74,18 +59,6 @@ def container(settings, emulator):
 def blob_text(settings, emulator, key: str) -> str:
     blob = container(settings, emulator).get_blob_client(f"catsite/{key}")
     return blob.download_blob().readall().decode()
-
-
-def publish(package, *args, **options) -> str:
-    out = io.StringIO()
-    call_command("publish_model", str(package), *args, stdout=out, **options)
-    return out.getvalue()
-
-
-def fetch(*args, **options) -> str:
-    out = io.StringIO()
-    call_command("fetch_model", *args, stdout=out, **options)
-    return out.getvalue()
 
 
 def test_publish_then_fetch_latest(store, azurite, tmp_path):
@@ -122,34 +95,6 @@ def test_second_version_moves_latest_and_keeps_the_first(store, azurite, tmp_pat
     assert "current: 1.0.0 -> 2.0.0" in fetch()
     assert_serves(store.MODEL_DIR, "2.0.0")
     assert (store.MODEL_DIR / "versions" / "1.0.0" / "model.onnx").is_file()
-
-
-def test_concurrent_publish_conflicts(store, azurite, tmp_path):
-    publish(make_package(tmp_path / "build", "1.0.0"))
-    rival = make_package(tmp_path / "build", "3.0.0")
-
-    def progress_with_a_rival(label):
-        # While this publisher uploads, another one publishes 3.0.0 from start to end.
-        publish_package(store_from_settings(store), rival)
-        return NoProgress()
-
-    with pytest.raises(Conflict, match="moved from 1.0.0 to 3.0.0 while version 2.0.0"):
-        publish_package(store_from_settings(store), make_package(tmp_path / "build", "2.0.0"),
-                        progress=progress_with_a_rival)
-    assert blob_text(store, azurite, f"{NAME}/latest").strip() == "3.0.0"
-
-
-def test_two_writers_of_latest_cannot_both_win(store):
-    first, second = store_from_settings(store), store_from_settings(store)
-    first.ensure_container()
-    first.put_if_unchanged("m/latest", b"1\n", None)
-    with pytest.raises(Conflict):
-        second.put_if_unchanged("m/latest", b"2\n", None)
-    _, etag = first.read_small("m/latest", 100)
-    second.put_if_unchanged("m/latest", b"3\n", etag)
-    with pytest.raises(Conflict):
-        first.put_if_unchanged("m/latest", b"4\n", etag)
-    assert first.read_small("m/latest", 100)[0] == b"3\n"
 
 
 def test_existing_version_is_refused_unless_forced(store, tmp_path):
@@ -242,7 +187,7 @@ def test_read_only_sas_fetches_but_cannot_publish(store, azurite, tmp_path):
 
 def test_emulator_stopped_mid_download(settings, private_azurite, tmp_path):
     settings.MODEL_DIR = tmp_path / "model"
-    use_store(settings, private_azurite)
+    use_azure_store(settings, private_azurite.connection_string)
     publish(make_package(tmp_path / "build", "1.0.0"))
     fetch()
     installed = snapshot(settings.MODEL_DIR)
@@ -279,12 +224,9 @@ def test_unreachable_store_fails_with_the_configured_retries_and_timeouts(settin
     with socket.socket() as probe:  # a port that nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    emulator = type("Gone", (), {})()
-    emulator.connection_string = (
-        f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={ACCOUNT_KEY};"
-        f"BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;")
     settings.MODEL_DIR = tmp_path / "model"
-    use_store(settings, emulator, MODEL_STORE_TIMEOUT_SECONDS=1.5, MODEL_STORE_RETRIES=2)
+    use_azure_store(settings, connection_string_for(f"http://127.0.0.1:{port}"),
+                    MODEL_STORE_TIMEOUT_SECONDS=1.5, MODEL_STORE_RETRIES=2)
 
     store = store_from_settings(settings)
     assert store.service._config.retry_policy.total_retries == 2
@@ -329,12 +271,9 @@ def hung_server():
 
 
 def test_hung_store_times_out_after_the_configured_retries(settings, tmp_path, hung_server):
-    emulator = type("Hung", (), {})()
-    emulator.connection_string = (
-        f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={ACCOUNT_KEY};"
-        f"BlobEndpoint=http://127.0.0.1:{hung_server}/devstoreaccount1;")
     settings.MODEL_DIR = tmp_path / "model"
-    use_store(settings, emulator, MODEL_STORE_TIMEOUT_SECONDS=0.5, MODEL_STORE_RETRIES=1)
+    use_azure_store(settings, connection_string_for(f"http://127.0.0.1:{hung_server}"),
+                    MODEL_STORE_TIMEOUT_SECONDS=0.5, MODEL_STORE_RETRIES=1)
     attempts = CountRequests()
     with pytest.raises(CommandError, match=r"cannot reach .* \(timed out\) after 1 retries with a "
                                            r"0.5 s timeout"):
@@ -369,9 +308,8 @@ class FakeWorkloadIdentity:
 
 def test_token_credential_path_against_azurite_oauth(settings, azurite_oauth, tmp_path):
     settings.MODEL_DIR = tmp_path / "model"
-    use_store(settings, azurite_oauth, AZURE_STORAGE_CONNECTION_STRING="",
-              AZURE_STORAGE_ACCOUNT_URL=azurite_oauth.account_url,
-              AZURE_USE_DEFAULT_CREDENTIAL=True)
+    use_azure_store(settings, "", AZURE_STORAGE_ACCOUNT_URL=azurite_oauth.account_url,
+                    AZURE_USE_DEFAULT_CREDENTIAL=True)
     credential, requests = FakeWorkloadIdentity(), CountRequests()
     tls = {"connection_verify": str(azurite_oauth.cert), "raw_request_hook": requests}
 
@@ -395,9 +333,8 @@ def test_default_credential_is_used_when_configured_and_nothing_is_injected(
         settings, azurite, azurite_oauth):
     from azure.identity import DefaultAzureCredential
 
-    use_store(settings, azurite_oauth, AZURE_STORAGE_CONNECTION_STRING="",
-              AZURE_STORAGE_ACCOUNT_URL=azurite_oauth.account_url,
-              AZURE_USE_DEFAULT_CREDENTIAL=True)
+    use_azure_store(settings, "", AZURE_STORAGE_ACCOUNT_URL=azurite_oauth.account_url,
+                    AZURE_USE_DEFAULT_CREDENTIAL=True)
     assert isinstance(store_from_settings(settings).service.credential, DefaultAzureCredential)
     # Tokens travel only over HTTPS; a plain-HTTP account URL is a configuration error.
     settings.AZURE_STORAGE_ACCOUNT_URL = azurite.account_url
@@ -418,7 +355,8 @@ def test_secrets_never_reach_the_output(store, azurite, tmp_path):
     sas = azurite.sas_token(read=True, write=False)
     signature = dict(part.split("=", 1) for part in sas.split("&"))["sig"]
     wrong_key = base64.b64encode(b"not the key of this account, 64 bytes long.........").decode()
-    common = {"MODEL_STORE": "azure", "MODEL_NAME": NAME, "LOG_LEVEL": "DEBUG", "AZURE_LOG_LEVEL": "DEBUG",
+    common = {"MODEL_STORE": "azure", "MODEL_NAME": NAME,
+              "LOG_LEVEL": "DEBUG", "AZURE_LOG_LEVEL": "DEBUG",
               "MODEL_STORE_CONTAINER": store.MODEL_STORE_CONTAINER, "MODEL_STORE_PREFIX": "catsite",
               "MODEL_DIR": str(tmp_path / "model"), "MODEL_STORE_RETRIES": "0"}
     package = str(make_package(tmp_path / "build", "2.0.0"))

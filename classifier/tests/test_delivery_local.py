@@ -10,13 +10,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from classifier.delivery.fetch import fetch_model
 from classifier.delivery.publish import publish_package
 from classifier.delivery.stores import store_from_settings
 from classifier.delivery.errors import (
-    Conflict,
     PackageInvalid,
     PackageMismatch,
     RedactSecrets,
@@ -29,7 +28,9 @@ from classifier.tests.delivery_support import (
     NAME,
     assert_serves,
     current_version,
+    fetch,
     make_package,
+    publish,
     run_manage,
     snapshot,
 )
@@ -42,18 +43,6 @@ def store_dir(settings, tmp_path):
     settings.MODEL_STORE_PREFIX = ""
     settings.MODEL_DIR = tmp_path / "model"
     return tmp_path / "store"
-
-
-def publish(package: Path, *args) -> str:
-    out = io.StringIO()
-    call_command("publish_model", str(package), *args, stdout=out)
-    return out.getvalue()
-
-
-def fetch(*args) -> str:
-    out = io.StringIO()
-    call_command("fetch_model", *args, stdout=out)
-    return out.getvalue()
 
 
 def test_publish_then_fetch_latest(store_dir, settings, tmp_path):
@@ -210,36 +199,6 @@ def test_current_as_a_real_directory_is_not_replaced(store_dir, settings, tmp_pa
     with pytest.raises(CommandError, match="is a real directory, not a symlink"):
         fetch()
     assert (settings.MODEL_DIR / "current" / "keep-me").read_text() == "operator's file"
-
-
-def test_conditional_latest_lets_only_one_of_two_writers_win(tmp_path):
-    first, second = LocalDirectoryStore(tmp_path), LocalDirectoryStore(tmp_path)
-    # Both find nothing published, both try to create latest.
-    first.put_if_unchanged("m/latest", b"1\n", None)
-    with pytest.raises(Conflict):
-        second.put_if_unchanged("m/latest", b"2\n", None)
-    # Both read the same latest, both try to move it.
-    _, etag = first.read_small("m/latest", 100)
-    second.put_if_unchanged("m/latest", b"3\n", etag)
-    with pytest.raises(Conflict):
-        first.put_if_unchanged("m/latest", b"4\n", etag)
-    assert (tmp_path / "m" / "latest").read_bytes() == b"3\n"
-
-
-def test_concurrent_publishers_conflict_loudly(store_dir, settings, tmp_path):
-    publish(make_package(tmp_path / "build", "1.0.0"))
-    store = store_from_settings(settings)
-    other = make_package(tmp_path / "build", "3.0.0")
-
-    def progress_with_a_rival(label):
-        # While this publisher uploads, another one publishes 3.0.0 from start to end.
-        publish_package(store_from_settings(settings), other)
-        return Progress(io.StringIO(), label, tty=False)
-
-    with pytest.raises(Conflict, match="moved from 1.0.0 to 3.0.0 while version 2.0.0"):
-        publish_package(store, make_package(tmp_path / "build", "2.0.0"),
-                        progress=progress_with_a_rival)
-    assert (store_dir / NAME / "latest").read_text().strip() == "3.0.0"
 
 
 def test_disk_write_failure_leaves_the_installed_model(store_dir, settings, tmp_path):

@@ -17,7 +17,8 @@ class Command(StoreCommand):
     help = "Publish a model package to the model store (MODEL_STORE) and point 'latest' at it."
 
     def add_arguments(self, parser):
-        parser.add_argument("package_dir", type=Path, help="the package: model.onnx + manifest.json")
+        parser.add_argument("package_dir", type=Path,
+                            help="the package directory: model.onnx + manifest.json")
         parser.add_argument("--version", dest="package_version", default=None,
                             help="publish under this version instead of the manifest's")
         parser.add_argument("--force", action="store_true",
