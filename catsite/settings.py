@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "catsite.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "catsite.middleware.UploadSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -173,8 +174,11 @@ MODEL_DIR = Path(env.str("MODEL_DIR", default=str(VAR_DIR / "model")))
 MODEL_REQUIRED = env.bool("MODEL_REQUIRED", default=False)
 CAT_THRESHOLD = env.float("CAT_THRESHOLD", default=0.5)
 CLASSIFIER_TOP_K = env.int("CLASSIFIER_TOP_K", default=5)
-# ONNX Runtime intra-op threads per process (0: let ONNX Runtime choose).
+# ONNX Runtime intra-op threads per process (0: let ONNX Runtime choose; under gunicorn,
+# catsite/gunicorn_conf.py divides the cores between the workers unless this is set).
 MODEL_THREADS = env.int("MODEL_THREADS", default=0)
+# Identifications per client ("30/minute"; "off" switches the limit off), counted in the cache.
+IDENTIFY_RATE_LIMIT = env.str("IDENTIFY_RATE_LIMIT", default="30/minute")
 
 # --------------------------------------------------------------------------------------------
 # Model store: where publish_model uploads packages and fetch_model downloads them from
@@ -197,6 +201,28 @@ MODEL_STORE_TIMEOUT_SECONDS = env.float("MODEL_STORE_TIMEOUT_SECONDS", default=1
 MODEL_STORE_RETRIES = env.int("MODEL_STORE_RETRIES", default=2)
 # Installed versions kept besides the current one, for rollback (fetch_model --keep).
 MODEL_KEEP_VERSIONS = env.int("MODEL_KEEP_VERSIONS", default=2)
+
+# --------------------------------------------------------------------------------------------
+# Media in Azure Blob Storage (deployment, issue 5): species images uploaded in admin go to one
+# blob container that every replica shares. On when AZURE_MEDIA_CONTAINER is set; credentials
+# and URL signing are explained in catsite/media_storage.py.
+# https://django-storages.readthedocs.io/en/latest/backends/azure.html
+# --------------------------------------------------------------------------------------------
+AZURE_MEDIA_CONTAINER = env.str("AZURE_MEDIA_CONTAINER", default="")
+if AZURE_MEDIA_CONTAINER:
+    from catsite.media_storage import azure_media_storage
+
+    STORAGES["default"] = azure_media_storage(
+        container=AZURE_MEDIA_CONTAINER,
+        connection_string=env.str("AZURE_MEDIA_CONNECTION_STRING",
+                                  default=AZURE_STORAGE_CONNECTION_STRING),
+        account_name=env.str("AZURE_ACCOUNT_NAME", default=""),
+        account_key=env.str("AZURE_ACCOUNT_KEY", default=""),
+        url_expiry_seconds=env.int("AZURE_MEDIA_URL_EXPIRY_SECONDS", default=3600),
+        timeout_seconds=env.float("AZURE_MEDIA_TIMEOUT_SECONDS", default=10.0),
+    )
+    # The blob store serves media; Django must not serve a local folder instead.
+    SERVE_MEDIA = False
 
 # --------------------------------------------------------------------------------------------
 # REST framework and OpenAPI
@@ -226,6 +252,13 @@ SPECTACULAR_SETTINGS = {
 # X-Forwarded-Proto). https://docs.djangoproject.com/en/stable/howto/deployment/checklist/
 # --------------------------------------------------------------------------------------------
 HTTPS = env.bool("DJANGO_HTTPS", default=False)
+# Reverse proxies in front of the site that append to X-Forwarded-For (1 behind the ingress):
+# rate limits and the admin lockout then count the address the nearest proxy saw.
+RATE_LIMIT_TRUSTED_PROXIES = env.int("RATE_LIMIT_TRUSTED_PROXIES", default=0)
+# Admin login: this many failures for one username from one client lock that pair out for
+# ADMIN_LOGIN_LOCKOUT_SECONDS (the failures are counted over the same period).
+ADMIN_LOGIN_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+ADMIN_LOGIN_LOCKOUT_SECONDS = env.int("ADMIN_LOGIN_LOCKOUT_SECONDS", default=900)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

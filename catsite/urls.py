@@ -5,6 +5,9 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from catsite import health, views
+from catsite.security import LockoutAdminAuthenticationForm
+
+admin.site.login_form = LockoutAdminAuthenticationForm  # brute-force lockout (catsite/security.py)
 
 urlpatterns = [
     path("", views.home, name="home"),

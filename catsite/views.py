@@ -1,5 +1,8 @@
 """Site pages that belong to no single app: home, about, and the error pages."""
-from django.http import HttpResponseServerError
+import sys
+
+from django.db import DatabaseError
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.http import require_safe
@@ -28,5 +31,23 @@ def page_not_found(request, exception):
 
 def server_error(request):
     # Rendered without a request context: the failure may be in a context processor or the
-    # database, so this page must not need either.
+    # database, so this page must not need either. Django calls this handler while the
+    # exception is being handled, so it can tell an unreachable database (503: a passing
+    # outage, come back later) from a bug (500).
+    if isinstance(sys.exc_info()[1], DatabaseError):
+        return service_unavailable(request)
     return HttpResponseServerError(loader.get_template("500.html").render())
+
+
+DATABASE_RETRY_SECONDS = 30
+
+
+def service_unavailable(request):
+    """503 while the database is unreachable: JSON on the API, a friendly page elsewhere."""
+    headers = {"Retry-After": str(DATABASE_RETRY_SECONDS)}
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": {
+            "code": "service_unavailable",
+            "message": "The service is briefly unavailable. Please try again in a moment.",
+        }}, status=503, headers=headers)
+    return HttpResponse(loader.get_template("503.html").render(), status=503, headers=headers)

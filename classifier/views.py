@@ -6,7 +6,7 @@ from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from classifier import runtime, services
+from classifier import runtime, services, throttling
 from classifier.forms import IdentifyForm
 from classifier.inference import ClassifierError, decode_image
 
@@ -40,11 +40,17 @@ def identify(request):
 
     # The services validate the upload (missing, empty, too large, not an image), so the page
     # and the API give the same answer to the same file.
+    headers = {}
     try:
+        throttling.check_identify_rate(request)
         upload = request.FILES.get("image")
         context["result"] = services.identify(upload)
         context["photo"] = photo_data_url(upload)
     except ClassifierError as error:
         context["error"] = error
         status = error.status
-    return render(request, "classifier/identify.html", context, status=status)
+        headers = getattr(error, "headers", {})  # Retry-After when rate limited
+    response = render(request, "classifier/identify.html", context, status=status)
+    for name, value in headers.items():
+        response[name] = value
+    return response

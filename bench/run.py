@@ -1,0 +1,261 @@
+"""The benchmark: one command, about two minutes, figures printed and saved.
+
+    python -m bench.run            # writes bench/results/latest.json and bench/results/latest.png
+
+What it measures, in one run on this machine:
+- identification through the real HTTP API under gunicorn (catsite/gunicorn_conf.py, the real
+  model), a 0.3 MP and a 12 MP JPEG: p50/p95 with one client, throughput with several clients,
+  the decode/preprocess/inference split the API reports in timings_ms;
+- the same photos through the classifier in this process (decode + inference alone), and through
+  the naive pipeline (full-size Pillow decode, torchvision transforms, PyTorch eager, same
+  weights): the ratios the README quotes;
+- pages (home, species list, a species) against a minimal Django view served the same way;
+- worker memory (RSS) with the model loaded, before and after the load, and the time from
+  starting gunicorn to /readyz answering ready;
+- the same concurrent identification with ONNX Runtime's default threads per worker, the
+  setting the figures led us to change.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import load, photos
+from bench.harness import GunicornServer, prepare_site
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+API = "/api/classify/"
+PAGES = {"home": "/", "species list": "/species/", "species detail": "/species/domestic-tabby/",
+         "minimal view": "/bench/minimal"}
+CONCURRENT_CLIENTS = 4
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def summary(values: list[float]) -> dict:
+    ordered = sorted(values)
+    return {"count": len(ordered), "p50": load.percentile(ordered, 50),
+            "p95": load.percentile(ordered, 95), "mean": round(statistics.fmean(ordered), 2)}
+
+
+def in_process(photo_bytes: dict[str, bytes], threads: int, repeats: dict[str, int]) -> dict:
+    """Decode + preprocess + inference alone: the classifier object, no web framework."""
+    from classifier.inference import load_classifier
+    from classifier.modelbuild.cache import ensure_built
+
+    classifier = load_classifier(ensure_built(), threads=threads)
+    results = {}
+    for name, data in photo_bytes.items():
+        for _ in range(3):
+            classifier.classify(data)
+        totals, splits = [], []
+        for _ in range(repeats[name]):
+            started = time.perf_counter()
+            result = classifier.classify(data)
+            totals.append((time.perf_counter() - started) * 1000)
+            splits.append(result.timings)
+        results[name] = {
+            "total_ms": summary(totals),
+            "decode_ms": summary([t.decode_ms for t in splits]),
+            "inference_ms": summary([t.inference_ms for t in splits]),
+            "top_label": result.top[0].label,
+        }
+    return results
+
+
+def naive(photo_bytes: dict[str, bytes], repeats: dict[str, int]) -> dict:
+    import torch
+
+    from bench.naive import NaivePipeline
+    from classifier.modelbuild.labels import imagenet_labels
+
+    pipeline = NaivePipeline()
+    labels = imagenet_labels()
+    results = {"torch_threads": torch.get_num_threads()}
+    for name, data in photo_bytes.items():
+        pipeline.classify(data)
+        runs = [pipeline.classify(data) for _ in range(repeats[name])]
+        results[name] = {
+            step + "_ms": summary([timings[step] for _best, timings in runs])
+            for step in ("total", "decode", "preprocess", "inference")
+        }
+        results[name]["top_label"] = labels[runs[0][0]]
+    return results
+
+
+def identify_over_http(server: GunicornServer, photo_bytes: dict[str, bytes],
+                       single: dict[str, int], concurrent_seconds: float) -> dict:
+    results = {}
+    for name, data in photo_bytes.items():
+        call = load.Call.upload(name, API, data)
+        load.run(server.url, [call], clients=2, requests_per_client=3)  # warm both workers
+        one = load.run(server.url, [call], clients=1, requests_per_client=single[name],
+                       keep_bodies=True)
+        bodies = [json.loads(s.body) for s in one.samples if s.ok]
+        many = load.run(server.url, [call], clients=CONCURRENT_CLIENTS, seconds=concurrent_seconds)
+        results[name] = {
+            "one_client_ms": one.latency_ms(),
+            "errors": len(one.errors()) + len(many.errors()),
+            "api_timings_ms": {step: summary([body["timings_ms"][step] for body in bodies])
+                               for step in ("decode", "preprocess", "inference", "total")},
+            "top_label": bodies[0]["predictions"][0]["label"] if bodies else None,
+            f"{CONCURRENT_CLIENTS}_clients": {"per_second": many.throughput(),
+                                               "latency_ms": many.latency_ms()},
+        }
+    return results
+
+
+def pages_over_http(server: GunicornServer, seconds: float) -> dict:
+    results = {}
+    for name, path in PAGES.items():
+        call = load.Call(name, "GET", path)
+        load.run(server.url, [call], clients=2, requests_per_client=5)
+        run = load.run(server.url, [call], clients=CONCURRENT_CLIENTS, seconds=seconds)
+        results[name] = {"per_second": run.throughput(), "latency_ms": run.latency_ms(),
+                         "errors": len(run.errors())}
+    return results
+
+
+def start_seconds(env: dict, samples: int) -> dict:
+    """gunicorn started to /readyz 200 (every worker has loaded the model only a little later)."""
+    ready, all_workers = [], []
+    for _ in range(samples):
+        with GunicornServer(env) as server:
+            ready.append(server.ready_seconds)
+            server.wait_workers(int(env.get("WEB_CONCURRENCY", 2)))
+            all_workers.append(time.monotonic() - server.started_at)
+    return {"ready_s": summary(ready), "all_workers_loaded_s": summary(all_workers)}
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer samples (a smoke run)")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "latest.json")
+    args = parser.parse_args(argv)
+    scale = 0.3 if args.quick else 1.0
+    begun = time.monotonic()
+
+    def step(message):
+        print(f"[{time.monotonic() - begun:5.1f} s] {message}", flush=True)
+
+    photo_bytes = {"0.3 MP": photos.small_jpeg(), "12 MP": photos.large_jpeg()}
+    single = {"0.3 MP": max(10, int(60 * scale)), "12 MP": max(8, int(40 * scale))}
+    naive_repeats = {"0.3 MP": max(5, int(20 * scale)), "12 MP": max(3, int(10 * scale))}
+    workers, threads = 2, 4
+    model_threads = max(1, cores() // workers)  # what catsite/gunicorn_conf.py picks
+    results = {
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cores": cores(), "python": platform.python_version(),
+                    "processor": platform.processor() or platform.machine()},
+        "photos": {name: {"bytes": len(data)} for name, data in photo_bytes.items()},
+        "server": {"workers": workers, "threads": threads, "model_threads": model_threads,
+                   "concurrent_clients": CONCURRENT_CLIENTS},
+    }
+
+    with tempfile.TemporaryDirectory(prefix="catsite-bench-") as workdir:
+        step("Preparing a site: SQLite database, static files, model package")
+        site = prepare_site(Path(workdir))
+        env = site.with_env(DJANGO_SETTINGS_MODULE="bench.settings", MODEL_REQUIRED=1,
+                            IDENTIFY_RATE_LIMIT="", WEB_CONCURRENCY=workers,
+                            GUNICORN_THREADS=threads, GUNICORN_ACCESS_LOG="")
+
+        step("Decode + inference alone, in this process")
+        results["in_process"] = in_process(photo_bytes, model_threads, single)
+        step("Naive pipeline: full-size decode + PyTorch eager")
+        results["naive"] = naive(photo_bytes, naive_repeats)
+
+        step("Start-up: gunicorn to ready")
+        results["startup"] = start_seconds(env, samples=2 if args.quick else 3)
+
+        step(f"gunicorn {workers} workers x {threads} threads, ONNX Runtime {model_threads} "
+             "thread(s) a worker")
+        with GunicornServer(env) as server:
+            server.wait_workers(workers)
+            rss_loaded = server.worker_rss_mb()
+            step("Identification over HTTP")
+            results["http"] = identify_over_http(server, photo_bytes, single, 6 * scale + 2)
+            step("Pages over HTTP")
+            results["pages"] = pages_over_http(server, 4 * scale + 1)
+            results["memory_mb"] = {"per_worker_model_loaded": sorted(rss_loaded.values()),
+                                    "per_worker_after_run": sorted(server.worker_rss_mb().values())}
+
+        step("The same server with ONNX Runtime's default threads (one per core, per worker)")
+        with GunicornServer({**env, "MODEL_THREADS": "0"}) as server:
+            server.wait_workers(workers)
+            large = {"12 MP": photo_bytes["12 MP"]}
+            results["ort_default_threads"] = identify_over_http(
+                server, large, {"12 MP": single["12 MP"]}, 6 * scale + 2)
+
+    results["ratios"] = ratios(results)
+    results["bench_seconds"] = round(time.monotonic() - begun, 1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    from bench.chart import draw
+
+    chart = draw(results, args.out.with_suffix(".png"))
+    print(report(results))
+    print(f"\nSaved {args.out} and {chart}")
+    return results
+
+
+def ratios(results: dict) -> dict:
+    out = {}
+    for name in results["photos"]:
+        http_p50 = results["http"][name]["one_client_ms"]["p50"]
+        out[name] = {
+            "naive_over_http": round(results["naive"][name]["total_ms"]["p50"] / http_p50, 2),
+            "http_over_in_process": round(http_p50 / results["in_process"][name]["total_ms"]["p50"], 2),
+        }
+    return out
+
+
+def report(r: dict) -> str:
+    lines = [f"\ncatsite benchmark, {r['machine']['cores']} cores, gunicorn "
+             f"{r['server']['workers']} workers x {r['server']['threads']} threads, ONNX Runtime "
+             f"{r['server']['model_threads']} thread(s) a worker"]
+    lines.append(f"{'photo':8} {'bytes':>9} | {'HTTP p50':>8} {'p95':>7} | {'API decode':>10} "
+                 f"{'infer':>6} | {'alone':>6} | {'naive':>7} | {'naive/HTTP':>10} "
+                 f"{'HTTP/alone':>10} | {CONCURRENT_CLIENTS} clients/s")
+    for name, photo in r["photos"].items():
+        http, api = r["http"][name], r["http"][name]["api_timings_ms"]
+        lines.append(
+            f"{name:8} {photo['bytes']:>9} | {http['one_client_ms']['p50']:>8} "
+            f"{http['one_client_ms']['p95']:>7} | {api['decode']['p50']:>10} "
+            f"{api['inference']['p50']:>6} | {r['in_process'][name]['total_ms']['p50']:>6} | "
+            f"{r['naive'][name]['total_ms']['p50']:>7} | {r['ratios'][name]['naive_over_http']:>9}x "
+            f"{r['ratios'][name]['http_over_in_process']:>9}x | "
+            f"{http[f'{CONCURRENT_CLIENTS}_clients']['per_second']}")
+    default = r["ort_default_threads"]["12 MP"]
+    tuned = r["http"]["12 MP"]
+    lines.append(
+        f"12 MP with ONNX Runtime's default threads: one client p50 "
+        f"{default['one_client_ms']['p50']} ms, {CONCURRENT_CLIENTS} clients "
+        f"{default[f'{CONCURRENT_CLIENTS}_clients']['per_second']}/s p95 "
+        f"{default[f'{CONCURRENT_CLIENTS}_clients']['latency_ms']['p95']} ms (tuned: "
+        f"{tuned[f'{CONCURRENT_CLIENTS}_clients']['per_second']}/s p95 "
+        f"{tuned[f'{CONCURRENT_CLIENTS}_clients']['latency_ms']['p95']} ms)")
+    lines.append("pages, requests/s with "
+                 f"{CONCURRENT_CLIENTS} clients (p50 ms): " + ", ".join(
+                     f"{name} {page['per_second']} ({page['latency_ms']['p50']})"
+                     for name, page in r["pages"].items()))
+    memory = r["memory_mb"]
+    lines.append(f"worker RSS with the model loaded: "
+                 f"{', '.join(f'{v:.0f}' for v in memory['per_worker_model_loaded'])} MB; after "
+                 f"the run {', '.join(f'{v:.0f}' for v in memory['per_worker_after_run'])} MB")
+    lines.append(f"start to ready: p50 {r['startup']['ready_s']['p50']} s (every worker loaded: "
+                 f"{r['startup']['all_workers_loaded_s']['p50']} s)")
+    lines.append(f"bench took {r['bench_seconds']} s")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,13 @@
+"""The site's URLs plus one minimal view: what Django itself costs per request, served the same
+way (same settings, middleware, gunicorn), as the ceiling for the page figures."""
+from django.http import HttpResponse
+from django.urls import path
+
+from catsite.urls import handler404, handler500, urlpatterns as site_urlpatterns  # noqa: F401
+
+
+def minimal(request):
+    return HttpResponse(b"ok", content_type="text/plain")
+
+
+urlpatterns = [path("bench/minimal", minimal), *site_urlpatterns]

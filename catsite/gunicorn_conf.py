@@ -1,0 +1,39 @@
+"""gunicorn settings for catsite: `gunicorn -c python:catsite.gunicorn_conf catsite.wsgi`.
+
+The same environment variables as the image's start script (WEB_CONCURRENCY, GUNICORN_THREADS,
+GUNICORN_TIMEOUT, PORT); bench/run.py measured the choices below on a 2-core machine.
+https://docs.gunicorn.org/en/stable/settings.html
+"""
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Threads let one worker read the next upload while another thread is in ONNX Runtime or
+# Pillow (both release the GIL). The model is loaded once per process and shared by threads.
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = "gthread"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+# Never preload: ONNX Runtime's thread pool does not survive fork(), so each worker loads the
+# model itself (catsite/wsgi.py) after it has been forked.
+preload_app = False
+# The heartbeat file goes to shared memory: the root file system may be read-only, and a
+# disk-backed /tmp can stall heartbeats (gunicorn's advice for containers).
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+errorlog = "-"
+
+# Web-server limits on the request head: gunicorn answers 400/431 before Django sees anything.
+# (gunicorn does not bound the body: UPLOAD_MAX_BYTES is enforced by
+# catsite.middleware.UploadSizeLimitMiddleware from Content-Length, before the body is read, and
+# a chunked body without Content-Length reaches Django as an empty body.)
+limit_request_line = 4094         # the longest URL with its query string
+limit_request_fields = 50         # headers per request (default 100)
+limit_request_field_size = 8190   # bytes in one header
+
+# ONNX Runtime threads per worker. Its default (one per core in every worker) oversubscribes
+# the CPU as soon as two workers infer at once: bench/run.py measured lower throughput and a
+# worse p95 than one thread a worker. Divide the cores between the workers unless told.
+_cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+os.environ.setdefault("MODEL_THREADS", str(max(1, _cores // max(1, workers))))
