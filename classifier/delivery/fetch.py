@@ -65,32 +65,38 @@ def fetch_model(store: Store, name: str, dest: Path, *, version: str = LATEST, k
     check_component(name, "model name")
     resolved = resolve_version(store, name, version)
     dest = Path(dest)
-    previous = install.current_version(dest)
-    result = FetchResult(name=name, version=resolved, path=dest / install.VERSIONS / resolved,
-                         previous=previous, switched=previous != resolved)
-
-    if not install.is_installed(dest, name, resolved):
-        staged = install.incoming_dir(dest)
-        try:
-            manifest, size = _download_manifest(store, name, resolved, staged,
-                                                via_latest=version == LATEST)
-            result.downloaded.append(MANIFEST)
-            result.downloaded_bytes += size
-            for filename, expected in manifest["files"].items():
-                result.downloaded_bytes += _download_file(
-                    store, name, resolved, filename, expected, staged, progress(filename)
-                )
-                result.downloaded.append(filename)
-            check_servable(staged, f"{name} {resolved} from {store.description}")
-            install.install(dest, resolved, staged)
-        finally:
-            # After a successful install the directory has been renamed away: nothing to delete.
-            shutil.rmtree(staged, ignore_errors=True)
-
-    if result.switched:
-        install.switch_current(dest, resolved)
-    result.removed = install.prune(dest, keep)
+    with install.exclusive(dest):
+        previous = install.current_version(dest)
+        result = FetchResult(name=name, version=resolved, path=dest / install.VERSIONS / resolved,
+                             previous=previous, switched=previous != resolved)
+        if not install.is_installed(dest, name, resolved):
+            _download_and_install(store, result, dest, via_latest=version == LATEST,
+                                  progress=progress)
+        if result.switched:
+            install.switch_current(dest, resolved)
+        result.removed = install.prune(dest, keep)
     return result
+
+
+def _download_and_install(store: Store, result: FetchResult, dest: Path, *, via_latest: bool,
+                          progress) -> None:
+    """Download into a fresh directory beside the installed versions, verify, move into place."""
+    name, version = result.name, result.version
+    staged = install.incoming_dir(dest)
+    try:
+        manifest, size = _download_manifest(store, name, version, staged, via_latest=via_latest)
+        result.downloaded.append(MANIFEST)
+        result.downloaded_bytes += size
+        for filename, expected in manifest["files"].items():
+            result.downloaded_bytes += _download_file(
+                store, name, version, filename, expected, staged, progress(filename)
+            )
+            result.downloaded.append(filename)
+        check_servable(staged, f"{name} {version} from {store.description}")
+        install.install(dest, version, staged)
+    finally:
+        # After a successful install the directory has been renamed away: nothing to delete.
+        shutil.rmtree(staged, ignore_errors=True)
 
 
 def _download_manifest(store: Store, name: str, version: str, staged: Path, *,

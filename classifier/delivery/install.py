@@ -7,6 +7,7 @@
 ``current`` only ever changes by renaming a new symlink over it, which is atomic on POSIX: a
 process starting at any moment sees either the old package or the new one, never a mixture.
 """
+import fcntl
 import os
 import shutil
 import tempfile
@@ -19,6 +20,7 @@ from classifier.delivery.manifest import read_manifest, verify_package
 CURRENT = "current"
 VERSIONS = "versions"
 INCOMING_PREFIX = ".incoming-"
+LOCK_FILE = ".fetch.lock"
 
 
 @contextmanager
@@ -34,6 +36,26 @@ def disk_errors(dest: Path, action: str):
             f"{action} in {dest} failed: {reason}; free disk space or fix the permissions of "
             f"{dest} (MODEL_DIR or --dest), then run fetch_model again"
         ) from None
+
+
+@contextmanager
+def exclusive(dest: Path):
+    """Hold the model directory's lock: one fetch at a time changes it. Whatever a killed fetch
+    left behind (a half download, a spare symlink) is removed first; the kernel releases the
+    lock of a process that dies, so a crash never blocks the next run."""
+    dest = Path(dest)
+    with disk_errors(dest, "locking the model directory"):
+        dest.mkdir(parents=True, exist_ok=True)
+        lock = open(dest / LOCK_FILE, "a")
+    with lock:
+        with disk_errors(dest, "locking the model directory"):
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            for leftover in dest.glob(f"{INCOMING_PREFIX}*"):
+                if leftover.is_symlink() or not leftover.is_dir():
+                    leftover.unlink()
+                else:
+                    shutil.rmtree(leftover, ignore_errors=True)
+        yield
 
 
 def current_version(dest: Path) -> str | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.core.management import call_command
 
+from classifier.delivery.install import LOCK_FILE
 from classifier.inference import load_classifier
 from classifier.tests.tiny_package import tiny_onnx, write_package
 
@@ -51,6 +52,8 @@ def snapshot(model_dir: Path) -> dict:
         return state
     for dirpath, dirnames, filenames in os.walk(model_dir):
         for name in dirnames + filenames:
+            if name == LOCK_FILE:
+                continue  # created empty by the first fetch, only ever locked afterwards
             path = Path(dirpath) / name
             rel = str(path.relative_to(model_dir))
             if path.is_symlink():

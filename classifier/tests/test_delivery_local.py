@@ -57,7 +57,19 @@ def test_publish_then_fetch_latest(store_dir, settings, tmp_path):
     assert "current: nothing -> 1.0.0" in output
     assert_serves(settings.MODEL_DIR, "1.0.0")
     # Only the installed layout is left: no temporary download directory.
-    assert sorted(p.name for p in settings.MODEL_DIR.iterdir()) == ["current", "versions"]
+    assert sorted(p.name for p in settings.MODEL_DIR.iterdir()) == [
+        ".fetch.lock", "current", "versions"]
+
+
+def test_leftovers_of_a_killed_fetch_are_cleaned_up(store_dir, settings, tmp_path):
+    publish(make_package(tmp_path / "build", "1.0.0"))
+    leftover = settings.MODEL_DIR / ".incoming-x1y2"
+    leftover.mkdir(parents=True)
+    (leftover / "model.onnx").write_bytes(b"half a download")
+    (settings.MODEL_DIR / ".incoming-current-999").symlink_to("versions/0.0.9")
+    fetch()
+    assert sorted(p.name for p in settings.MODEL_DIR.iterdir()) == [
+        ".fetch.lock", "current", "versions"]
 
 
 def test_relative_store_path_is_under_the_project_folder(tmp_path):
