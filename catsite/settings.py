@@ -225,28 +225,6 @@ if AZURE_MEDIA_CONTAINER:
     SERVE_MEDIA = False
 
 # --------------------------------------------------------------------------------------------
-# Media in Azure Blob Storage (deployment, issue 5): species images uploaded in admin go to one
-# blob container that every replica shares. On when AZURE_MEDIA_CONTAINER is set; credentials
-# and URL signing are explained in catsite/media_storage.py.
-# https://django-storages.readthedocs.io/en/latest/backends/azure.html
-# --------------------------------------------------------------------------------------------
-AZURE_MEDIA_CONTAINER = env.str("AZURE_MEDIA_CONTAINER", default="")
-if AZURE_MEDIA_CONTAINER:
-    from catsite.media_storage import azure_media_storage
-
-    STORAGES["default"] = azure_media_storage(
-        container=AZURE_MEDIA_CONTAINER,
-        connection_string=env.str("AZURE_MEDIA_CONNECTION_STRING",
-                                  default=AZURE_STORAGE_CONNECTION_STRING),
-        account_name=env.str("AZURE_ACCOUNT_NAME", default=""),
-        account_key=env.str("AZURE_ACCOUNT_KEY", default=""),
-        url_expiry_seconds=env.int("AZURE_MEDIA_URL_EXPIRY_SECONDS", default=3600),
-        timeout_seconds=env.float("AZURE_MEDIA_TIMEOUT_SECONDS", default=10.0),
-    )
-    # The blob store serves media; Django must not serve a local folder instead.
-    SERVE_MEDIA = False
-
-# --------------------------------------------------------------------------------------------
 # REST framework and OpenAPI
 # https://www.django-rest-framework.org/api-guide/settings/
 # --------------------------------------------------------------------------------------------
