@@ -29,7 +29,9 @@ publish_local_model() {
         log "model $name $version already published to the local store $MODEL_STORE"
     else
         log "publishing the built model $name $version to the local store $MODEL_STORE"
-        manage publish_model "$package" --verbosity 1 >&2
+        # --force: this store only mirrors the local build, which is rebuilt under the same
+        # version when the build code changes. Real stores keep versions immutable.
+        manage publish_model "$package" --force --verbosity 1 >&2
     fi
     MODEL_VERSION="${MODEL_VERSION:-$version}"
 }

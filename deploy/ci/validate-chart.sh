@@ -50,6 +50,7 @@ render() {
 }
 
 main() {
+    "$CI_DIR/install-tools.sh"
     use_tools
     if [[ "${1:-}" == --check ]]; then check_manifest "$2" "$3"; return; fi
 

@@ -7,10 +7,14 @@ set -eu
 if [ "${MIGRATE_ON_START:-0}" = 1 ]; then
     python manage.py migrate --noinput
 fi
+# No control socket: it would be written under the (nonexistent, read-only) home directory,
+# and Kubernetes manages the processes.
+if [ -f catsite/gunicorn_conf.py ]; then
+    # The project's tuned settings read the same variables (PORT, WEB_CONCURRENCY, ...).
+    exec gunicorn --config python:catsite.gunicorn_conf --no-control-socket catsite.wsgi:application
+fi
 # The worker heartbeat goes to shared memory: the root file system may be read-only, and a
-# disk-backed /tmp can stall heartbeats (gunicorn's documented advice for containers). No
-# control socket: it would be written under the (nonexistent, read-only) home directory, and
-# Kubernetes manages the processes.
+# disk-backed /tmp can stall heartbeats (gunicorn's documented advice for containers).
 exec gunicorn catsite.wsgi:application \
     --bind "0.0.0.0:${PORT:-8000}" \
     --workers "${WEB_CONCURRENCY:-2}" \

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The container pipeline, the same on a laptop, in .ci/run and in the hosted pipelines:
+#   1. fetch the model (fetch-model.sh: from MODEL_STORE, or built and published locally)
+#   2. build the image  (build-image.sh: docker, or podman with a local base image)
+#   3-5. start it, wait for /readyz, smoke and integration tests (smoke-test.sh)
+#   6. push it and record its digest (push-image.sh: a no-op without REGISTRY)
+# Prints how long each step took. Env is passed through to the steps (see each script).
+# Usage: pipeline.sh [--no-push]
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+timings=()
+step() {
+    local name="$1" started=$SECONDS
+    shift
+    log "==> $name"
+    "$@"
+    timings+=("$(printf '%-22s %4d s' "$name" $(( SECONDS - started )))")
+}
+
+main() {
+    cd "$REPO_ROOT"
+    export MODEL_SRC="${MODEL_SRC:-var/build/model}" IMAGE="${IMAGE:-catsite:ci}"
+    step "install tools" "$CI_DIR/install-tools.sh"
+    step "fetch model" "$CI_DIR/fetch-model.sh" >/dev/null
+    step "build image" "$CI_DIR/build-image.sh"
+    step "smoke + integration" "$CI_DIR/smoke-test.sh"
+    if [[ "${1:-}" != --no-push ]]; then
+        step "push" "$CI_DIR/push-image.sh"
+    fi
+    log "image $IMAGE: model $(model_version "$MODEL_SRC"), $(( $(engine image inspect --format '{{.Size}}' "$IMAGE") / 1000000 )) MB"
+    log "step timings:"
+    printf '    %s\n' "${timings[@]}" >&2
+}
+
+main "$@"
