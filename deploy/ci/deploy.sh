@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Release: `helm upgrade --install --atomic` of deploy/helm/catsite to one environment, with
+# the image pinned by digest. --atomic rolls the release back by itself when the migration Job
+# or the rollout fails (probes never get ready within the timeout).
+# Usage: deploy.sh ENVIRONMENT IMAGE_REF
+#   ENVIRONMENT  staging | production (values-ENVIRONMENT.yaml; namespace catsite-ENVIRONMENT)
+#   IMAGE_REF    REGISTRY/REPOSITORY@sha256:... (push-image.sh writes it to var/build/image-ref)
+# Env:
+#   KUBE_CONTEXT       kubectl context (default: the current one)
+#   NAMESPACE          default catsite-ENVIRONMENT
+#   RELEASE            default catsite
+#   MODEL_VERSION      pin the model fetched at pod start (staging's fetchAtStart); default latest
+#   HELM_TIMEOUT       default 10m
+#   HELM_EXTRA_ARGS    more helm arguments (e.g. --set-string secret.data.X=...)
+#   DRY_RUN=1          `helm install --dry-run=client` instead: renders and checks the release
+#                      offline, with no cluster (used by the tests)
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+main() {
+    local environment="${1:?usage: deploy.sh staging|production IMAGE_REF}"
+    local image_ref="${2:?usage: deploy.sh staging|production IMAGE_REF}"
+    local chart="$REPO_ROOT/deploy/helm/catsite"
+    local values="$chart/values-$environment.yaml"
+    [[ -f "$values" ]] || die "no values file for '$environment' ($values)"
+    [[ "$image_ref" =~ ^([^@]+)@(sha256:[0-9a-f]{64})$ ]] \
+        || die "IMAGE_REF must be REPOSITORY@sha256:<digest>, got '$image_ref'"
+    local repository="${BASH_REMATCH[1]}" digest="${BASH_REMATCH[2]}"
+    local namespace="${NAMESPACE:-catsite-$environment}" release="${RELEASE:-catsite}"
+
+    "$CI_DIR/install-tools.sh" --no-container >/dev/null
+    use_tools
+    local args=(--namespace "$namespace" -f "$values"
+        --set-string "image.repository=$repository" --set-string "image.digest=$digest"
+        --set-string "model.fetchAtStart.version=${MODEL_VERSION:-latest}")
+    [[ -n "${KUBE_CONTEXT:-}" ]] && args+=(--kube-context "$KUBE_CONTEXT")
+    # Word splitting intended: extra arguments given as one string.
+    # shellcheck disable=SC2206
+    [[ -n "${HELM_EXTRA_ARGS:-}" ]] && args+=($HELM_EXTRA_ARGS)
+
+    if [[ "${DRY_RUN:-0}" == 1 ]]; then
+        log "dry run: $release to $namespace with $image_ref"
+        helm install "$release" "$chart" "${args[@]}" --dry-run=client
+        return
+    fi
+    log "releasing $image_ref to $environment ($namespace)"
+    helm upgrade --install "$release" "$chart" "${args[@]}" --create-namespace \
+        --atomic --wait --timeout "${HELM_TIMEOUT:-10m}" --history-max 10
+    helm status "$release" --namespace "$namespace"
+}
+
+main "$@"
