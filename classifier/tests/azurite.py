@@ -35,9 +35,10 @@ _LISTENING = re.compile(r"listens on (https?://[\d.]+:\d+)")
 def azurite_binary() -> Path | None:
     """azurite-blob from $AZURITE_BLOB or where scripts/install-azurite.sh links it."""
     if os.environ.get("AZURITE_BLOB"):
-        return Path(os.environ["AZURITE_BLOB"])
-    cache = Path(os.environ.get("CATSITE_CACHE_DIR", Path.home() / ".cache" / "catsite"))
-    path = cache / "node" / "bin" / "azurite-blob"
+        path = Path(os.environ["AZURITE_BLOB"])
+    else:
+        cache = Path(os.environ.get("CATSITE_CACHE_DIR", Path.home() / ".cache" / "catsite"))
+        path = cache / "node" / "bin" / "azurite-blob"
     return path if path.exists() else None
 
 
