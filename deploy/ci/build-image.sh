@@ -54,6 +54,9 @@ main() {
     log "building $IMAGE with $engine_name from $base (revision $revision, model $(model_version "$MODEL_SRC"))"
     engine "${args[@]}" .
     engine image inspect --format '{{.Id}}' "$IMAGE" > "$BUILD_DIR/image-id"
+    # Each build leaves the previous image and its build stage untagged: drop those more than
+    # an hour old, so the engine's storage stays bounded while recent layers keep the cache warm.
+    engine image prune -f --filter until=1h >/dev/null || true
     local bytes
     bytes="$(engine image inspect --format '{{.Size}}' "$IMAGE")"
     log "built $IMAGE: $(( bytes / 1000000 )) MB ($bytes bytes)"

@@ -38,6 +38,10 @@ publish_local_model() {
 
 main() {
     cd "$REPO_ROOT"
+    if [[ -z "${CATSITE_PYTHON:-}" && ! -x .venv/bin/python ]]; then
+        log "no .venv: creating the project's Python environment (scripts/lib.sh ensure_venv)"
+        bash -c 'source scripts/lib.sh && ensure_venv' >&2
+    fi
     if [[ -z "${MODEL_STORE:-}" ]]; then
         log "MODEL_STORE is not set: building the model and using a local store"
         publish_local_model
