@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from catsite.security import allow_inline_styles
 from species.api import SpeciesViewSet
 
 router = DefaultRouter()
@@ -15,5 +16,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script from a URL, not inline: the
     # Content-Security-Policy allows no inline script.
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", allow_inline_styles(SpectacularSwaggerSplitView.as_view(url_name="api:schema")),
+         name="docs"),
 ]

@@ -21,6 +21,9 @@ preload_app = False
 # The heartbeat file goes to shared memory: the root file system may be read-only, and a
 # disk-backed /tmp can stall heartbeats (gunicorn's advice for containers).
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# No control socket: it would be written under the home directory (read-only or missing in the
+# container, and shared by every gunicorn on a machine); Kubernetes manages the processes.
+control_socket_disable = True
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 

@@ -6,6 +6,7 @@ production (CACHE_URL), so every worker and replica sees the same counts.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import math
@@ -29,6 +30,22 @@ CONTENT_SECURITY_POLICY = "; ".join([
 # Browser features the site never uses. (The identify page's camera button is a file input with
 # `capture`, which opens the camera app without the camera permission.)
 PERMISSIONS_POLICY = "geolocation=(), microphone=(), payment=(), usb=(), interest-cohort=()"
+
+
+# Swagger UI (the API documentation page) styles its widgets with inline style attributes;
+# that page alone allows inline styles. Inline scripts stay refused everywhere.
+INLINE_STYLES_POLICY = CONTENT_SECURITY_POLICY + "; style-src 'self' 'unsafe-inline'"
+
+
+def allow_inline_styles(view):
+    """Serve ``view`` with a policy that also allows inline styles (never inline scripts)."""
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response.headers["Content-Security-Policy"] = INLINE_STYLES_POLICY
+        return response
+
+    return wrapped
 
 
 class SecurityHeadersMiddleware:
@@ -70,9 +87,11 @@ def client_key(request) -> str:
         parsed = ipaddress.ip_address(address)
     except ValueError:
         return hashlib.sha256(address.encode()).hexdigest()[:32]
-    if parsed.version == 6 and not parsed.ipv4_mapped:
+    if parsed.version == 6:
+        if parsed.ipv4_mapped:
+            return str(parsed.ipv4_mapped)
         return str(ipaddress.ip_network(f"{parsed}/64", strict=False).network_address) + "/64"
-    return str(parsed.ipv4_mapped or parsed)
+    return str(parsed)
 
 
 def count_hit(key: str, seconds: int, now: float | None = None) -> tuple[int, int]:

@@ -14,6 +14,11 @@ class ModelLabelInline(admin.TabularInline):
 
 @admin.register(Species)
 class SpeciesAdmin(admin.ModelAdmin):
+    class Media:
+        # Styles for the pictures below, from a file: the Content-Security-Policy refuses
+        # inline style attributes.
+        css = {"all": ("css/admin.css",)}
+
     list_display = (
         "thumbnail", "common_name", "scientific_name", "kind", "genus",
         "conservation_status", "featured", "label_list", "updated_at",
@@ -54,7 +59,7 @@ class SpeciesAdmin(admin.ModelAdmin):
     @admin.display(description="")
     def thumbnail(self, obj):
         return format_html(
-            '<img src="{}" alt="" width="40" height="40" style="border-radius:6px;object-fit:cover">',
+            '<img class="species-thumb" src="{}" alt="" width="40" height="40">',
             obj.picture_url,
         )
 
@@ -67,7 +72,7 @@ class SpeciesAdmin(admin.ModelAdmin):
         if not obj.pk:
             return "Save to see the picture."
         return format_html(
-            '<img src="{}" alt="{}" style="max-width:320px;max-height:240px;border-radius:8px">',
+            '<img class="species-preview" src="{}" alt="{}">',
             obj.picture_url, obj.picture_alt,
         )
 

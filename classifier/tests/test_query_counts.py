@@ -1,0 +1,41 @@
+"""Database queries per identification: one, whatever the model's label count (bench/run.py
+showed a query filtering on all 1000 labels costing more than the inference)."""
+import pytest
+from django.urls import reverse
+
+from classifier.tests.web_fixtures import (  # noqa: F401 (fixtures)
+    cat_jpeg, coffee_jpeg, installed_model, upload,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("photo", [cat_jpeg, coffee_jpeg])
+def test_api_identification_makes_one_query(client, installed_model, photo,
+                                            django_assert_num_queries):
+    data = photo()
+    with django_assert_num_queries(1) as queries:  # labels with their species
+        response = client.post(reverse("api:classify"), {"image": upload(data)})
+    assert response.status_code == 200
+    # The query does not grow with the model: no parameter per model label.
+    assert len(queries.captured_queries[0]["sql"]) < 3000
+
+
+def test_page_identification_makes_one_query(client, installed_model, django_assert_num_queries):
+    data = cat_jpeg()
+    with django_assert_num_queries(1):
+        response = client.post(reverse("classifier:identify"), {"image": upload(data)})
+    assert "This looks like" in response.content.decode()
+
+
+def test_identify_page_itself_makes_no_query(client, installed_model, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert client.get(reverse("classifier:identify")).status_code == 200
+
+
+def test_rate_limit_counts_in_the_cache_not_the_database(client, installed_model, settings,
+                                                        django_assert_num_queries):
+    settings.IDENTIFY_RATE_LIMIT = "1000/minute"
+    data = cat_jpeg()
+    with django_assert_num_queries(1):
+        assert client.post(reverse("api:classify"), {"image": upload(data)}).status_code == 200

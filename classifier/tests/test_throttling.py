@@ -1,0 +1,155 @@
+"""The per-client rate limit on identification: page and API, local memory and real Redis."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from catsite.security import client_key, count_hit
+from classifier.tests import images
+from classifier.tests.web_fixtures import no_model, upload  # noqa: F401 (fixture)
+from classifier.throttling import Rate, parse_rate
+
+PAGE = reverse("classifier:identify")
+API = reverse("api:classify")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def limit(settings, no_model):
+    """Three identifications a minute, counted in a fresh cache. Without a model every upload
+    is answered 503 at once: each attempt counts whatever its answer."""
+    settings.IDENTIFY_RATE_LIMIT = "3/minute"
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """Django's cache on a real Redis (database 15, emptied before and after)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is not reachable at {REDIS_URL}: {exc}")
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": REDIS_URL}}
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.mark.parametrize("text, rate", [
+    ("30/minute", Rate(30, 60)), ("30/minutes", Rate(30, 60)), ("5/s", Rate(5, 1)),
+    ("100 / hour", Rate(100, 3600)), ("1000/day", Rate(1000, 86400)),
+    ("", None), ("off", None), ("0", None), (None, None),
+])
+def test_parse_rate(text, rate):
+    assert parse_rate(text) == rate
+
+
+@pytest.mark.parametrize("text", ["30", "30/fortnight", "-1/minute", "0/minute", "minute"])
+def test_parse_rate_refuses_nonsense(text):
+    with pytest.raises(ValueError):
+        parse_rate(text)
+
+
+def post_api(client, addr="192.0.2.1", **extra):
+    return client.post(API, {"image": upload(images.TEXT)}, REMOTE_ADDR=addr, **extra)
+
+
+@pytest.mark.django_db
+def test_api_answers_429_with_retry_after_past_the_limit(client, limit):
+    statuses = [post_api(client).status_code for _ in range(3)]
+    assert statuses == [503, 503, 503]  # counted, and still answered
+    response = post_api(client)
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 60
+    error = response.json()["error"]
+    assert error["code"] == "rate_limited"
+    assert response["Retry-After"] in error["message"]
+
+
+@pytest.mark.django_db
+def test_the_limit_is_per_client(client, limit):
+    for _ in range(4):
+        post_api(client, addr="192.0.2.1")
+    assert post_api(client, addr="192.0.2.1").status_code == 429
+    assert post_api(client, addr="192.0.2.2").status_code == 503
+
+
+@pytest.mark.django_db
+def test_page_shows_a_friendly_message_with_retry_after(client, limit):
+    for _ in range(3):
+        assert client.post(PAGE, {"image": upload(images.TEXT)}).status_code == 503
+    response = client.post(PAGE, {"image": upload(images.TEXT)})
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 60
+    html = response.content.decode()
+    assert "You have sent many photos in a short time" in html
+    assert 'id="identify-form"' in html  # the form is still there for later
+    assert client.get(PAGE).status_code == 200  # looking at the page is never limited
+
+
+@pytest.mark.django_db
+def test_page_and_api_share_one_budget(client, limit):
+    client.post(PAGE, {"image": upload(images.TEXT)})
+    client.post(PAGE, {"image": upload(images.TEXT)})
+    post_api(client, addr="127.0.0.1")
+    assert post_api(client, addr="127.0.0.1").status_code == 429
+
+
+@pytest.mark.django_db
+def test_off_means_no_limit(client, settings, no_model):
+    settings.IDENTIFY_RATE_LIMIT = "off"
+    assert {post_api(client).status_code for _ in range(40)} == {503}
+
+
+def test_counter_starts_again_in_the_next_window(limit):
+    assert count_hit("k", 60, now=120.0) == (1, 60)
+    assert count_hit("k", 60, now=150.5) == (2, 30)
+    assert count_hit("k", 60, now=180.0) == (1, 60)
+
+
+class FakeRequest:
+    def __init__(self, remote, forwarded=None):
+        self.META = {"REMOTE_ADDR": remote}
+        if forwarded is not None:
+            self.META["HTTP_X_FORWARDED_FOR"] = forwarded
+
+
+def test_forwarded_for_is_ignored_without_trusted_proxies(settings):
+    settings.RATE_LIMIT_TRUSTED_PROXIES = 0
+    assert client_key(FakeRequest("10.0.0.5", "203.0.113.7")) == "10.0.0.5"
+
+
+def test_behind_one_proxy_the_address_it_saw_counts_not_what_the_client_claims(settings):
+    settings.RATE_LIMIT_TRUSTED_PROXIES = 1
+    # The client sent "X-Forwarded-For: 198.51.100.1" itself; the ingress appended its address.
+    assert client_key(FakeRequest("10.0.0.5", "198.51.100.1, 203.0.113.7")) == "203.0.113.7"
+    assert client_key(FakeRequest("10.0.0.5")) == "10.0.0.5"  # no header: the peer
+
+
+def test_ipv6_clients_are_counted_by_their_64_prefix(settings):
+    settings.RATE_LIMIT_TRUSTED_PROXIES = 0
+    one = client_key(FakeRequest("2001:db8:1:2:aaaa::1"))
+    assert one == client_key(FakeRequest("2001:db8:1:2:bbbb::9")) == "2001:db8:1:2::/64"
+    assert one != client_key(FakeRequest("2001:db8:1:3::1"))
+    assert client_key(FakeRequest("::ffff:192.0.2.9")) == "192.0.2.9"
+
+
+@pytest.mark.django_db
+def test_rate_limit_on_real_redis(client, settings, redis_cache, no_model):
+    settings.IDENTIFY_RATE_LIMIT = "3/minute"
+    assert [post_api(client).status_code for _ in range(4)] == [503, 503, 503, 429]
+    import redis
+
+    keys = redis.Redis.from_url(REDIS_URL).keys("*rate:identify:192.0.2.1:*")
+    assert len(keys) == 1  # the counter really lives in Redis, with an expiry
+    assert 0 < redis.Redis.from_url(REDIS_URL).ttl(keys[0]) <= 61
