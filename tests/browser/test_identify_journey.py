@@ -1,0 +1,129 @@
+"""Journey 2: a visitor identifies a cat from a photo, with and without JavaScript."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from classifier.tests import images
+
+CAT = {"name": "chelsea.jpg", "mimeType": "image/jpeg", "buffer": images.jpeg(images.chelsea())}
+COFFEE = {"name": "coffee.jpg", "mimeType": "image/jpeg", "buffer": images.jpeg(images.coffee())}
+# A text file that pretends to be a photo: the browser believes the name, the server does not.
+FAKE = {"name": "cat.jpg", "mimeType": "image/jpeg", "buffer": images.TEXT}
+
+
+@pytest.fixture(autouse=True)
+def model(installed_model):
+    return installed_model
+
+
+def expect_tabby_result(page):
+    result = page.locator(".result")
+    expect(result.get_by_role("heading", level=2)).to_have_text(
+        "This looks like a Domestic tabby cat"
+    )
+    card = result.locator(".species-card-wide")
+    expect(card).to_contain_text("Domestic tabby")
+    expect(card).to_have_attribute("href", "/species/domestic-tabby/")
+    bars = result.locator("meter.bar")
+    expect(bars).to_have_count(5)
+    values = [float(v) for v in bars.evaluate_all("meters => meters.map(m => m.value)")]
+    assert values == sorted(values, reverse=True) and 0 < values[-1] and values[0] <= 1, values
+    expect(result.locator(".result-photo")).to_be_visible()
+
+
+def test_identify_a_cat_with_javascript(site):
+    page = site.new_page()
+    page.goto("/identify/")
+    expect(page.get_by_role("button", name="Take a photo")).to_be_visible()  # JS is on
+    site.check(page)
+
+    page.get_by_label("Photo of a cat").set_input_files(CAT)
+    preview = page.locator("#preview")
+    expect(preview).to_be_visible()
+    expect(preview).to_have_js_property("complete", True)
+    assert preview.evaluate("img => img.naturalWidth") == 451  # chelsea is 451 x 300
+    page.get_by_role("button", name="Identify").click()
+
+    expect_tabby_result(page)
+    # The summed cat labels win, and the first bar links to the species it belongs to.
+    expect(page.locator(".bars li").first.get_by_role("link")).to_have_attribute(
+        "href", re.compile(r"^/species/")
+    )
+    site.check(page)
+    site.screenshot(page, "identify-result")
+
+    # Another photo from the result page: coffee is not a cat.
+    page.get_by_label("Photo of a cat").set_input_files(COFFEE)
+    page.get_by_role("button", name="Identify").click()
+    expect(page.get_by_role("heading", level=2, name="This does not look like a cat")).to_be_visible()
+    expect(page.locator(".result")).to_contain_text("It looks more like")
+    expect(page.locator(".result .species-card-wide")).to_have_count(0)
+    expect(page.locator("meter.bar")).to_have_count(5)
+    site.check(page)
+    site.screenshot(page, "not-a-cat")
+
+
+def test_identify_a_cat_without_javascript(site):
+    page = site.new_page(java_script_enabled=False)
+    page.goto("/identify/")
+    # The enhancements stay hidden: no camera button that would do nothing.
+    expect(page.get_by_role("button", name="Take a photo")).to_be_hidden()
+    expect(page.locator("#preview")).to_be_hidden()
+    site.check(page)
+    page.get_by_label("Photo of a cat").set_input_files(CAT)
+    page.get_by_role("button", name="Identify").click()
+    expect_tabby_result(page)
+    site.check(page)
+
+
+def test_a_text_file_named_like_a_photo_gets_a_clear_error_and_the_form_still_works(site):
+    page = site.new_page()
+    page.goto("/identify/")
+    site.check(page)
+
+    site.expect_status(400, "/identify/")
+    page.get_by_label("Photo of a cat").set_input_files(FAKE)
+    page.get_by_role("button", name="Identify").click()
+    alert = page.get_by_role("alert").filter(has_text="That did not work")
+    expect(alert).to_contain_text("Please upload a photo")  # says what to do instead
+    expect(page.locator(".result")).to_have_count(0)
+    site.check(page)
+
+    # The same form, still there and enabled, now takes a real photo.
+    upload = page.get_by_label("Photo of a cat")
+    expect(upload).to_be_enabled()
+    expect(page.get_by_role("button", name="Identify")).to_be_enabled()
+    upload.set_input_files(CAT)
+    page.get_by_role("button", name="Identify").click()
+    expect_tabby_result(page)
+    expect(page.get_by_role("alert").filter(has_text="That did not work")).to_have_count(0)
+    site.check(page)
+
+
+@pytest.mark.parametrize("key", ["Enter", "Space"])
+def test_the_keyboard_alone_completes_an_upload(site, key):
+    page = site.new_page()
+    page.goto("/identify/")
+    site.check(page)
+
+    def focused_id():
+        return page.evaluate("document.activeElement && document.activeElement.id")
+
+    file_input = page.get_by_label("Photo of a cat").get_attribute("id")
+    for _ in range(15):  # skip link, brand, navigation, then the form
+        page.keyboard.press("Tab")
+        if focused_id() == file_input:
+            break
+    assert focused_id() == file_input, "Tab never reached the file input"
+
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")  # opens the file dialog, as a person would
+    chooser.value.set_files(CAT)
+    expect(page.locator("#preview")).to_be_visible()
+
+    page.keyboard.press("Tab")
+    assert focused_id() == "identify-submit"
+    page.keyboard.press(key)
+    expect_tabby_result(page)
+    site.check(page)
