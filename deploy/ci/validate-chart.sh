@@ -9,7 +9,7 @@
 #                                            checkov.io/skipN annotations in the chart, each with
 #                                            its reason
 #   hadolint                                 on the Dockerfile
-# Renders are kept in $VALIDATE_OUT (default: a temp dir) for inspection.
+# Renders go to $VALIDATE_OUT when set (kept), else to a temp dir kept only on failure.
 # Usage: validate-chart.sh                      validate everything
 #        validate-chart.sh --check FILE KUBEVER check one rendered manifest (used by the tests)
 # shellcheck source=lib.sh
@@ -76,8 +76,10 @@ main() {
     else
         log "ERROR: no Dockerfile"; failed=1
     fi
-    (( failed == 0 )) || die "chart or Dockerfile validation failed (renders in $out)"
-    log "chart and Dockerfile valid (renders in $out)"
+    (( failed == 0 )) || die "chart or Dockerfile validation failed (renders kept in $out)"
+    log "chart and Dockerfile valid"
+    # Renders of a passing run are only kept when asked for (VALIDATE_OUT).
+    [[ -n "${VALIDATE_OUT:-}" ]] || rm -rf "$out"
 }
 
 main "$@"
