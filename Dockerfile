@@ -38,6 +38,8 @@ RUN rm -rf var \
 # runtime: venv + code + model, non-root, read-only friendly
 # ---------------------------------------------------------------------------------------------
 FROM ${BASE_IMAGE} AS runtime
+# Declared again so the label below can name it (an ARG before FROM is outside every stage).
+ARG BASE_IMAGE
 # The installed model directory (MODEL_DIR layout: current -> versions/<v>), fetched by
 # `manage.py fetch_model` before the build.
 ARG MODEL_SRC=var/model
