@@ -24,14 +24,19 @@ ensure_venv() {
   local reqs=(requirements.txt requirements-ml.txt requirements-dev.txt)
   local venv="$CATSITE_CACHE_DIR/venvs/dev-$(content_hash "${reqs[@]}")"
   if [ ! -f "$venv/.complete" ]; then
-    log "Creating the Python environment in $venv (once per requirements change; PyTorch is large)"
+    log "Creating the Python environment in $venv (once per requirements change; PyTorch is large, 1-3 minutes)"
     rm -rf "$venv"
     mkdir -p "$(dirname "$venv")"
     "$PYTHON" -m venv "$venv" || die "could not create a venv with $PYTHON (python3-venv missing?)"
-    "$venv/bin/pip" install --quiet --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-    "$venv/bin/pip" install --quiet --progress-bar off -r requirements-dev.txt 2>&1 \
-      | grep -v '^WARNING: Location' ; [ "${PIPESTATUS[0]}" -eq 0 ] || die "pip install failed (see above)"
+    local pip_log="$venv.pip.log"
+    if ! { "$venv/bin/pip" install --quiet --upgrade pip &&
+           "$venv/bin/pip" install --progress-bar off -r requirements-dev.txt; } >"$pip_log" 2>&1; then
+      grep -v '^WARNING: Location' "$pip_log" | tail -30 >&2
+      die "pip install failed (full log: $pip_log)"
+    fi
     touch "$venv/.complete"
+    # Each environment is several GB: keep this one and the previous one, drop older ones.
+    ls -dt "$CATSITE_CACHE_DIR"/venvs/dev-*/ 2>/dev/null | tail -n +3 | xargs -r rm -rf
   fi
   ln -sfn "$venv" "$CATSITE_ROOT/.venv"
   VENV="$venv"
