@@ -11,6 +11,14 @@ class ModelLabelInline(admin.TabularInline):
     verbose_name = "classifier label"
     verbose_name_plural = "Classifier labels (the photo model's labels that mean this entry)"
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # A tabular inline labels its inputs only by the column heading; name them for
+        # screen readers too (axe: "Form elements must have labels").
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "label":
+            field.widget.attrs["aria-label"] = "Classifier label"
+        return field
+
 
 @admin.register(Species)
 class SpeciesAdmin(admin.ModelAdmin):
@@ -23,7 +31,8 @@ class SpeciesAdmin(admin.ModelAdmin):
         "thumbnail", "common_name", "scientific_name", "kind", "genus",
         "conservation_status", "featured", "label_list", "updated_at",
     )
-    list_display_links = ("thumbnail", "common_name")
+    # The thumbnail is decorative (alt=""): as a link it would be a link without a name.
+    list_display_links = ("common_name",)
     list_filter = ("kind", "conservation_status", "subfamily", "genus", "featured")
     list_editable = ("featured",)
     search_fields = ("common_name", "scientific_name", "summary", "labels__label")
@@ -55,6 +64,20 @@ class SpeciesAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("labels")
+
+    def get_changelist_form(self, request, **kwargs):
+        # Django renders list_editable checkboxes without a label; name each one after its row
+        # for screen readers (axe: "Form elements must have labels").
+        form = super().get_changelist_form(request, **kwargs)
+
+        class LabelledForm(form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.fields["featured"].widget.attrs["aria-label"] = (
+                    f"Featured: {self.instance.common_name}"
+                )
+
+        return LabelledForm
 
     @admin.display(description="")
     def thumbnail(self, obj):

@@ -1,0 +1,62 @@
+"""Journey 3: an editor logs in to the admin, changes a species, and sees it on the public page."""
+import re
+
+from playwright.sync_api import expect
+
+from classifier.tests import images
+
+PASSWORD = "a-long-test-password"
+
+
+def test_an_editor_changes_text_and_photo_and_the_public_page_shows_them(site, staff_user):
+    page = site.new_page()
+    page.goto("/admin/")
+    expect(page).to_have_url(re.compile(r"/admin/login/"))
+    site.check(page)
+
+    # A wrong password is refused, and the editor stays on the login page.
+    page.get_by_label("Username").fill(staff_user.username)
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator(".errornote")).to_contain_text("correct username and password")
+    expect(page).to_have_url(re.compile(r"/admin/login/"))
+    site.check(page)
+
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/admin/$"))
+    site.check(page)
+
+    # Find the Sand cat through the admin's own list and search.
+    page.get_by_role("link", name="Species", exact=True).first.click()
+    site.check(page)
+    page.locator("#searchbar").fill("Sand cat")
+    page.locator("#changelist-search").get_by_role("button").click()
+    site.check(page)
+    page.get_by_role("link", name="Sand cat", exact=True).click()
+    expect(page.get_by_label("Common name")).to_have_value("Sand cat")
+    site.check(page)
+
+    summary = "A tiny desert cat that never needs to drink: edited in the browser test."
+    page.get_by_label("Summary").fill(summary)
+    page.locator("#id_image").set_input_files(
+        {"name": "sand-cat.jpg", "mimeType": "image/jpeg", "buffer": images.jpeg(images.chelsea())}
+    )
+    page.locator("#id_image_alt").fill("A cat resting its chin on a table")
+    page.locator("#id_image_credit").fill("Stefan van der Walt, scikit-image")
+    page.get_by_role("button", name="Save", exact=True).first.click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    site.check(page)
+
+    # The public page has the new text and the uploaded photo, which really loads.
+    page.goto("/species/sand-cat/")
+    expect(page.locator(".species-header .lead")).to_have_text(summary)
+    photo = page.locator(".species-figure img")
+    expect(photo).to_have_attribute("src", re.compile(r"^/media/species/sand-cat.*\.jpg$"))
+    expect(photo).to_have_attribute("alt", "A cat resting its chin on a table")
+    expect(photo).to_have_js_property("complete", True)
+    assert photo.evaluate("img => img.naturalWidth") == 451
+    expect(page.locator(".species-figure figcaption")).to_have_text(
+        "Photo: Stefan van der Walt, scikit-image"
+    )
+    site.check(page)
