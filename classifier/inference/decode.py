@@ -52,6 +52,7 @@ def decode_image(data, *, min_side: int | None = None,
     size. Raises InvalidImage, UnsupportedFormat or TooManyPixels.
     """
     stream = _as_stream(data)
+    owns_stream = stream is not data
     head = _peek(stream, _HEAD_BYTES)
     if not head:
         raise InvalidImage("The file is empty. Please upload a photo.")
@@ -84,11 +85,19 @@ def decode_image(data, *, min_side: int | None = None,
         _upright(image)
         rgb = to_rgb(image)
     except BaseException:
-        image.close()
+        _release(image, owns_stream)
         raise
     if rgb is not image:
-        image.close()
+        _release(image, owns_stream)
     return rgb
+
+
+def _release(image: Image.Image, owns_stream: bool) -> None:
+    """Free an image we are done with. Pillow's close() also closes the file it read from, and a
+    caller's file is the caller's (the identify page reads the upload again for its thumbnail):
+    then the image is left to reference counting, which frees it as soon as we return."""
+    if owns_stream:
+        image.close()
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
