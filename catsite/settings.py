@@ -35,10 +35,29 @@ ALLOWED_HOSTS = env.list(
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
+
+
+def _git_revision() -> str:
+    """The checkout's commit, read from .git without running git (empty when unknown)."""
+    git = BASE_DIR / ".git"
+    try:
+        head = (git / "HEAD").read_text().strip()
+        if not head.startswith("ref: "):
+            return head
+        ref = head[5:]
+        if (git / ref).exists():
+            return (git / ref).read_text().strip()
+        for line in (git / "packed-refs").read_text().splitlines():
+            if line.endswith(" " + ref):
+                return line.split()[0]
+    except OSError:
+        pass
+    return ""
+
+
 APP_VERSION = __version__
-# The git revision is baked into the image at build time; unknown in a plain checkout
-# unless the caller exports it.
-APP_REVISION = env.str("APP_REVISION", default="")
+# The image build passes the revision in (an image has no .git); a checkout reads its own.
+APP_REVISION = env.str("APP_REVISION", default="") or _git_revision()
 
 # --------------------------------------------------------------------------------------------
 # Applications

@@ -122,3 +122,16 @@ def test_version_without_a_known_revision(client, settings, model_dir):
 def test_version_names_the_installed_model(client, installed_model):
     body = client.get("/version").json()
     assert body["model"] == {"name": "tiny-colours", "version": "0.0.1", "loaded": True}
+
+
+def test_version_reports_the_checkouts_git_revision(client, settings):
+    import os
+    import subprocess
+
+    if os.environ.get("APP_REVISION"):
+        pytest.skip("APP_REVISION is set explicitly")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                          cwd=settings.BASE_DIR)
+    if head.returncode != 0:
+        pytest.skip("not a git checkout")
+    assert client.get("/version").json()["app"]["revision"] == head.stdout.strip()
