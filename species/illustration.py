@@ -194,8 +194,8 @@ def species_svg(*, slug: str, coat_pattern: str, coat_colour: str, marking_colou
         f'<path d="{INNER_EARS[0]}" fill="{inner_ear}"/>'
         f'<path d="{INNER_EARS[1]}" fill="{inner_ear}"/>',
         f'<path d="{HEAD}" fill="{coat_colour}"/>',
-        '<g clip-path="url(#fur)">' + "".join(markings) + "</g>",
         f'<path d="{HEAD}" fill="url(#shade)"/>',
+        '<g clip-path="url(#fur)">' + "".join(markings) + "</g>",
         # Muzzle: two whisker pads and a chin, paler than the coat.
         f'<g fill="{light}"><ellipse cx="89" cy="140" rx="15" ry="12"/>'
         f'<ellipse cx="111" cy="140" rx="15" ry="12"/><ellipse cx="100" cy="154" rx="10" ry="7"/></g>',
