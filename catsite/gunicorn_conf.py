@@ -36,7 +36,9 @@ limit_request_fields = 50         # headers per request (default 100)
 limit_request_field_size = 8190   # bytes in one header
 
 # ONNX Runtime threads per worker. Its default (one per core in every worker) oversubscribes
-# the CPU as soon as two workers infer at once: bench/run.py measured lower throughput and a
-# worse p95 than one thread a worker. Divide the cores between the workers unless told.
+# the CPU as soon as two workers infer at once. bench/run.py compares both on two servers
+# taking turns (2 workers, 2 cores, 4 clients sending 12 MP photos): one thread a worker gave
+# 26 vs 15 and 18 vs 17 identifications/s on a busy machine, never fewer; a lone client loses
+# a few ms of inference. Divide the cores between the workers unless MODEL_THREADS is set.
 _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 os.environ.setdefault("MODEL_THREADS", str(max(1, _cores // max(1, workers))))
