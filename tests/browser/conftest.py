@@ -45,14 +45,13 @@ FAILING_IMPACTS = {"serious", "critical"}
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-django orders tests by their database use
 def pytest_collection_modifyitems(items):
-    """Every test here is a browser test against the live server. The live server needs
-    committed data (a transactional test); serialized_rollback restores the species that the
-    data migration loaded, which the flush after each transactional test would otherwise erase."""
+    """Every test here is a browser test against the live server, which needs committed data:
+    a transactional test (the data itself comes from the ``site`` fixture)."""
     here = Path(__file__).parent
     for item in items:
         if Path(str(item.fspath)).is_relative_to(here):
             item.add_marker(pytest.mark.browser)
-            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+            item.add_marker(pytest.mark.django_db(transaction=True))
 
 
 @pytest.fixture(scope="session")
@@ -265,8 +264,27 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+def _load_encyclopedia() -> None:
+    """What migrating gave the database: content types and permissions (the admin's log
+    needs them) and the species with their labels.
+
+    The flush after each transactional test erases them. serialized_rollback, which should
+    restore them, left the second browser test with empty tables once non-transactional
+    tests had run in the same session, so the browser tests rebuild them the way migrate
+    does: the post_migrate signal, then the data migration's own loader (an upsert).
+    """
+    from django.core.management.sql import emit_post_migrate_signal
+
+    from species import seed
+    from species.models import ModelLabel, Species
+
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    seed.load(Species, ModelLabel)
+
+
 @pytest.fixture
 def site(request, browser, live_server):
+    _load_encyclopedia()
     site = Site(browser, live_server.url)
     yield site
     # After a failure, unchecked pages are a consequence, not news.
