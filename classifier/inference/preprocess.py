@@ -14,17 +14,22 @@ REDUCING_GAP = 3.0
 
 
 def resize_and_crop(image: Image.Image, spec: InputSpec) -> Image.Image:
-    """Resize the shorter side to ``spec.resize`` (bilinear), then centre-crop ``spec.size``."""
+    """Resize the shorter side to ``spec.resize`` (bilinear), then centre-crop ``spec.size``.
+
+    Done in one step: Pillow resamples only the source region that the crop keeps. Resizing
+    the whole image first would let a long, thin image (say 1 x 40,000,000 pixels, within the
+    pixel limit) grow to gigabytes before the crop.
+    """
     width, height = image.size
     scale = spec.resize / min(width, height)
-    # round() and the floor-division crop offsets match the build's parity checks
-    # (classifier/modelbuild/samples.py), so the app feeds the numbers that were verified.
-    new_size = (max(spec.size, round(width * scale)), max(spec.size, round(height * scale)))
-    if new_size != image.size:
-        image = image.resize(new_size, Image.Resampling.BILINEAR, reducing_gap=REDUCING_GAP)
-    left = (image.width - spec.size) // 2
-    top = (image.height - spec.size) // 2
-    return image.crop((left, top, left + spec.size, top + spec.size))
+    resized = (max(spec.size, round(width * scale)), max(spec.size, round(height * scale)))
+    left = (resized[0] - spec.size) // 2
+    top = (resized[1] - spec.size) // 2
+    scale_x, scale_y = width / resized[0], height / resized[1]
+    box = (left * scale_x, top * scale_y,
+           (left + spec.size) * scale_x, (top + spec.size) * scale_y)
+    return image.resize((spec.size, spec.size), Image.Resampling.BILINEAR, box=box,
+                        reducing_gap=REDUCING_GAP)
 
 
 def normalise(image: Image.Image, spec: InputSpec) -> np.ndarray:
