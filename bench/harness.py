@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.processes import stop_process_group
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -174,14 +175,7 @@ class GunicornServer:
     def stop(self) -> None:
         if not self.process or self.process.poll() is not None:
             return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        except ProcessLookupError:
-            pass
+        stop_process_group(self.process, grace_seconds=15)
         self.log.close()
 
     def __enter__(self) -> "GunicornServer":

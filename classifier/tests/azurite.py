@@ -15,12 +15,13 @@ import datetime
 import os
 import queue
 import re
-import signal
 import subprocess
 import threading
 from pathlib import Path
 
 import pytest
+
+from tests.processes import stop_process_group
 
 ACCOUNT = "devstoreaccount1"
 # Azurite's development account key: public, printed in Microsoft's documentation.
@@ -118,15 +119,7 @@ class Azurite:
         )
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-            except ProcessLookupError:
-                pass
+        stop_process_group(self.process)
 
 
 def self_signed_certificate(directory: Path) -> tuple[Path, Path]:

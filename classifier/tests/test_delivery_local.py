@@ -6,7 +6,6 @@ import io
 import json
 import re
 import resource
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest

@@ -2,7 +2,6 @@
 free local port, over plain HTTP. The pushed reference must carry the digest the registry
 serves for the tag, since releases deploy by that digest."""
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -11,6 +10,7 @@ import urllib.request
 import pytest
 
 from tests.container.conftest import CI
+from tests.processes import stop_process_group
 
 pytestmark = pytest.mark.container
 
@@ -57,8 +57,7 @@ log: {{level: warn}}
                 pytest.fail(f"registry did not start: {process.stderr.read().decode()}")
             time.sleep(0.2)
     yield f"127.0.0.1:{port}"
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=10)
+    stop_process_group(process)
 
 
 @pytest.fixture
