@@ -14,8 +14,24 @@ def operations(schema):
     return [result.ok() for result in schema.get_all_operations()]
 
 
+@pytest.fixture
+def connections_kept_open():
+    """Calling the WSGI app directly fires request_finished, whose close_old_connections would
+    close the test's PostgreSQL connection in the middle of its transaction. Django's own test
+    client detaches it for the same reason."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.mark.django_db
-def test_api_never_answers_a_server_error(installed_model, settings_override):
+def test_api_never_answers_a_server_error(installed_model, settings_override,
+                                          connections_kept_open):
     from django.core.wsgi import get_wsgi_application
 
     schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
