@@ -153,3 +153,13 @@ def test_rate_limit_on_real_redis(client, settings, redis_cache, no_model):
     keys = redis.Redis.from_url(REDIS_URL).keys("*rate:identify:192.0.2.1:*")
     assert len(keys) == 1  # the counter really lives in Redis, with an expiry
     assert 0 < redis.Redis.from_url(REDIS_URL).ttl(keys[0]) <= 61
+
+
+def test_a_malformed_rate_limit_fails_the_system_checks(settings):
+    from django.core.checks import run_checks
+
+    settings.IDENTIFY_RATE_LIMIT = "30 per minute"
+    errors = [e for e in run_checks() if e.id == "classifier.E001"]
+    assert len(errors) == 1 and "30 per minute" in errors[0].msg
+    settings.IDENTIFY_RATE_LIMIT = "30/minute"
+    assert not [e for e in run_checks() if e.id == "classifier.E001"]
