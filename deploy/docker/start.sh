@@ -1,11 +1,12 @@
 #!/bin/sh
 # The image's command: gunicorn serving catsite.wsgi on $PORT with $WEB_CONCURRENCY worker
 # processes of $GUNICORN_THREADS threads each (the model is loaded once per process and shared
-# by its threads). MIGRATE_ON_START=1 runs migrations first, for a single container on its own
-# database; in Kubernetes the chart's pre-upgrade Job migrates instead.
+# by its threads). MIGRATE_ON_START=1 runs migrations and load_species first, for a single
+# container on its own database; in Kubernetes the chart's pre-upgrade Job does that instead.
 set -eu
 if [ "${MIGRATE_ON_START:-0}" = 1 ]; then
     python manage.py migrate --noinput
+    python manage.py load_species
 fi
 # No control socket: it would be written under the (nonexistent, read-only) home directory,
 # and Kubernetes manages the processes.
