@@ -7,6 +7,16 @@ import itertools
 import pytest
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database as a deployment has it: migrated, then `load_species` run (migration
+    0002 loads only its frozen snapshot of the first content)."""
+    from species import content
+
+    with django_db_blocker.unblock():
+        content.load()
+
+
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     """Uploads made by a test land in its own temp folder, never in var/media."""

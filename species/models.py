@@ -23,6 +23,8 @@ class Species(models.Model):
         CRITICALLY_ENDANGERED = "CR", "Critically Endangered"
         EXTINCT_IN_THE_WILD = "EW", "Extinct in the Wild"
         DATA_DEFICIENT = "DD", "Data Deficient"
+        # A species recognised after its last assessment (conservation_note says which one).
+        NOT_EVALUATED = "NE", "Not Evaluated"
 
     class CoatPattern(models.TextChoices):
         # Drives the generated illustration shown when no photo has been uploaded.
@@ -32,6 +34,7 @@ class Species(models.Model):
         STRIPED = "striped", "Striped"
         TABBY = "tabby", "Tabby"
         POINTED = "pointed", "Colour-pointed"
+        VAN = "van", "Van (white, colour on head and tail)"
         HAIRLESS = "hairless", "Hairless"
 
     common_name = models.CharField(max_length=100, unique=True)
@@ -51,16 +54,24 @@ class Species(models.Model):
 
     weight_min_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     weight_max_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    # Empty means "not stated": breed registries publish no head-and-body lengths.
     length_min_cm = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Head and body, without the tail."
+        null=True, blank=True, help_text="Head and body, without the tail; empty when not stated."
     )
     length_max_cm = models.PositiveSmallIntegerField(null=True, blank=True)
-    lifespan_min_years = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Empty means "not known" (a few wild cats have never been studied long enough).
+    lifespan_min_years = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Empty when not known."
+    )
     lifespan_max_years = models.PositiveSmallIntegerField(null=True, blank=True)
 
     conservation_status = models.CharField(
         max_length=2, choices=Conservation.choices, blank=True, db_index=True,
         help_text="IUCN category; wild species only.",
+    )
+    conservation_note = models.CharField(
+        max_length=300, blank=True,
+        help_text="What the category covers when it is not a plain assessment of this species.",
     )
     temperament = models.TextField(blank=True, help_text="Breeds: character and behaviour.")
     care_notes = models.TextField(blank=True, help_text="Breeds: grooming, health, needs.")
@@ -99,7 +110,7 @@ class Species(models.Model):
         errors = {}
         if self.kind == self.Kind.WILD and not self.conservation_status:
             errors["conservation_status"] = "A wild species needs its IUCN category."
-        if self.kind == self.Kind.BREED and self.conservation_status:
+        if self.kind == self.Kind.BREED and (self.conservation_status or self.conservation_note):
             errors["conservation_status"] = "Breeds have no IUCN category."
         for low, high in (
             ("weight_min_kg", "weight_max_kg"),

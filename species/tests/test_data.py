@@ -1,4 +1,6 @@
 """The content that ships with the site (species/data/*.json, loaded by manage.py load_species)."""
+from decimal import Decimal
+
 import pytest
 
 from species import content
@@ -15,12 +17,6 @@ IMAGENET_CAT_LABELS = [
 
 def all_species():
     return list(Species.objects.prefetch_related("labels"))
-
-
-@pytest.fixture(autouse=True)
-def current_content(db):
-    """What a deployment has after `migrate` and `load_species`."""
-    content.load()
 
 
 def test_every_entry_of_the_data_files_is_loaded():
@@ -78,28 +74,89 @@ def test_every_entry_has_a_summary_and_a_three_paragraph_description():
         assert s.native_range.strip(), s
 
 
-@pytest.mark.parametrize(
-    "low,high",
-    [
-        ("weight_min_kg", "weight_max_kg"),
-        ("length_min_cm", "length_max_cm"),
-        ("lifespan_min_years", "lifespan_max_years"),
-    ],
-)
-def test_every_entry_has_size_and_lifespan_ranges_in_order(low, high):
+# The units the fields are in, as plausible bounds for any cat: a value outside is a slip of
+# unit (grams, pounds, inches, months) or of a digit.
+PLAUSIBLE = {
+    "weight": (Decimal("0.5"), Decimal("350")),   # kg: rusty-spotted cat to a big tiger
+    "length": (30, 400),                          # cm, head and body
+    "lifespan": (5, 30),                          # years
+}
+RANGES = {
+    "weight": ("weight_min_kg", "weight_max_kg"),
+    "length": ("length_min_cm", "length_max_cm"),
+    "lifespan": ("lifespan_min_years", "lifespan_max_years"),
+}
+
+
+@pytest.mark.parametrize("quantity", RANGES)
+def test_every_range_is_in_order_and_in_its_unit(quantity):
+    low_name, high_name = RANGES[quantity]
+    floor, ceiling = PLAUSIBLE[quantity]
     for s in all_species():
-        lo, hi = getattr(s, low), getattr(s, high)
-        assert lo is not None and hi is not None, f"{s} lacks {low}/{high}"
-        assert 0 < lo <= hi, f"{s}: {low}={lo} {high}={hi}"
+        lo, hi = getattr(s, low_name), getattr(s, high_name)
+        assert (lo is None) == (hi is None), f"{s}: give both ends of the {quantity} or neither"
+        if lo is not None:
+            assert floor <= lo < hi <= ceiling, f"{s}: {quantity} {lo}-{hi}"
 
 
-def test_wild_species_have_an_iucn_status_and_breeds_none():
+def test_what_is_required_and_what_may_be_not_known_or_not_stated():
+    for s in all_species():
+        assert s.weight_min_kg is not None, f"{s} needs its weight"
+        if s.is_wild:
+            # Head-and-body length is measured for every wild cat; a lifespan may be unknown.
+            assert s.length_min_cm is not None, f"{s} needs its head-and-body length"
+        else:
+            # No registry publishes breeds' head-and-body lengths: not stated as a fact.
+            assert s.length_min_cm is None, f"{s}: breed lengths are not stated"
+            assert s.lifespan_min_years is not None, f"{s} needs its lifespan"
+
+
+def test_lifespans_that_nobody_has_measured_say_not_known():
+    for slug in ("bay-cat", "andean-cat", "chinese-mountain-cat"):
+        s = Species.objects.get(slug=slug)
+        assert s.lifespan_min_years is None and s.lifespan_max_years is None, slug
+
+
+def test_the_red_list_category_is_valid_for_wild_species_only():
     statuses = set(Species.Conservation.values)
     for s in all_species():
-        if s.kind == Species.Kind.WILD:
+        if s.is_wild:
             assert s.conservation_status in statuses, s
+            if s.conservation_status == Species.Conservation.NOT_EVALUATED:
+                assert len(s.conservation_note) >= 40, f"{s}: say why it is not evaluated"
         else:
-            assert s.conservation_status == "", s
+            assert s.conservation_status == "" and s.conservation_note == "", s
+
+
+@pytest.mark.parametrize(
+    "slug,field,value",
+    [
+        ("eurasian-lynx", "weight_min_kg", Decimal("8")),    # females; 12 was males' minimum
+        ("tiger", "weight_min_kg", Decimal("75")),           # 65 was the extinct Bali tiger
+        ("lion", "length_min_cm", 160),                      # lionesses' head and body
+        ("iberian-lynx", "length_min_cm", 85),
+        ("iberian-lynx", "length_max_cm", 110),
+        ("turkish-van", "coat_pattern", "van"),
+        ("sunda-leopard-cat", "conservation_status", "NE"),
+    ],
+)
+def test_facts_corrected_in_review(slug, field, value):
+    assert getattr(Species.objects.get(slug=slug), field) == value
+
+
+@pytest.mark.parametrize(
+    "slug,field,words",
+    [
+        ("chinese-mountain-cat", "description", ["kept it as a species", "2007", "2021"]),
+        ("serval", "native_range", ["Morocco", "possibly extinct in Algeria", "Tunisia"]),
+        ("northern-tiger-cat", "description", ["2024", "Leopardus pardinoides"]),
+        ("sunda-leopard-cat", "conservation_note", ["Not assessed separately"]),
+    ],
+)
+def test_texts_corrected_in_review(slug, field, words):
+    text = getattr(Species.objects.get(slug=slug), field)
+    for word in words:
+        assert word in text, f"{slug}.{field} lacks {word!r}"
 
 
 def test_breeds_have_temperament_and_care_notes():
