@@ -1,10 +1,12 @@
 """The encyclopedia's content files (species/data/*.json) and loading them with the current model.
 
-`manage.py load_species` runs `load`. Loading is idempotent: every entry is compared with the
-database field by field and saved only when something differs, and the report says what was
-created, what was updated (with the fields) and what was left unchanged. Each label named in the
-data is given to the entry that names it (one label, one owner); labels the data does not name
-are left as the admin set them. Migration 0002 does not use this module: it owns a frozen
+taxa.json holds the groups above the entries (the genus Lynx, the domestic cat...); every other
+file holds species and breeds. `manage.py load_species` runs `load`. Loading is idempotent:
+every record is compared with the database field by field and saved only when something
+differs, and the report says what was created, what was updated (with the fields) and what was
+left unchanged. Each label named in the data is given to the entry or group that names it (a
+label named twice is an error: one label, one owner); labels the data does not name are left as
+the admin set them. Migration 0002 does not use this module: it owns a frozen
 snapshot, so today's data and model never have to match the schema of a past migration.
 """
 import json
@@ -16,9 +18,10 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 
 from core.errors import AppError
-from species.models import ModelLabel, Species
+from species.models import ModelLabel, Species, Taxon
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+TAXA_FILE = "taxa.json"
 
 
 class ContentError(AppError):
@@ -41,71 +44,92 @@ class Changes:
 @dataclass
 class LoadReport:
     species: Changes = field(default_factory=Changes)
+    taxa: Changes = field(default_factory=Changes)
     labels: Changes = field(default_factory=Changes)
     dry_run: bool = False
 
     @property
     def changed(self) -> bool:
-        return self.species.changed or self.labels.changed
+        return self.species.changed or self.taxa.changed or self.labels.changed
+
+
+def _read(path: Path) -> list[dict]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ContentError(f"{path.name} is not valid JSON ({exc}): fix the file.") from exc
 
 
 def read_entries(data_dir: Path | None = None) -> list[dict]:
-    """Every species entry of every *.json file in data_dir (DATA_DIR), in file-name order."""
-    entries = []
-    for path in sorted((data_dir or DATA_DIR).glob("*.json")):
-        try:
-            entries.extend(json.loads(path.read_text(encoding="utf-8")))
-        except json.JSONDecodeError as exc:
-            raise ContentError(f"{path.name} is not valid JSON ({exc}): fix the file.") from exc
-    return entries
+    """Every species and breed of the *.json files in data_dir (DATA_DIR), in file-name order."""
+    paths = sorted((data_dir or DATA_DIR).glob("*.json"))
+    return [entry for path in paths if path.name != TAXA_FILE for entry in _read(path)]
 
 
-def load(entries: list[dict] | None = None, *, dry_run: bool = False) -> LoadReport:
-    """Bring the database in line with the entries (default: the data files), in one transaction.
+def read_taxa(data_dir: Path | None = None) -> list[dict]:
+    path = (data_dir or DATA_DIR) / TAXA_FILE
+    return _read(path) if path.exists() else []
+
+
+def load(entries: list[dict] | None = None, taxa: list[dict] | None = None, *,
+         dry_run: bool = False) -> LoadReport:
+    """Bring the database in line with the entries and taxa (default: the data files), in one
+    transaction.
 
     A dry run does the same work and rolls it back, so its report is exactly what a real run
-    would do. An invalid entry raises ContentError and nothing is saved.
+    would do. An invalid record raises ContentError and nothing is saved.
     """
     entries = read_entries() if entries is None else entries
+    taxa = read_taxa() if taxa is None else taxa
     report = LoadReport(dry_run=dry_run)
+    owners: dict[str, Species | Taxon] = {}
     with transaction.atomic():
-        for entry in entries:
-            _load_entry(entry, report)
+        for model, records, changes in ((Taxon, taxa, report.taxa),
+                                        (Species, entries, report.species)):
+            for record in records:
+                instance = _upsert(model, record, changes)
+                for label in record.get("labels", []):
+                    if label in owners:
+                        raise ContentError(
+                            f"The label {label!r} is given to both {owners[label]} and "
+                            f"{instance}: give it to one of them (one label, one owner)."
+                        )
+                    owners[label] = instance
+        for label, owner in owners.items():
+            _own_label(label, owner, report.labels)
         if dry_run:
             transaction.set_rollback(True)
     return report
 
 
-def _load_entry(entry: dict, report: LoadReport) -> None:
-    fields = dict(entry)
-    labels = fields.pop("labels", [])
+def _upsert(model, record: dict, changes: Changes):
+    fields = dict(record)
+    fields.pop("labels", None)
     slug = fields.pop("slug", None)
     if not slug:
-        raise ContentError(f"An entry has no slug: {str(entry)[:80]}")
-    values = {name: _python_value(slug, name, value) for name, value in fields.items()}
+        raise ContentError(f"A record has no slug: {str(record)[:80]}")
+    values = {name: _python_value(model, slug, name, value) for name, value in fields.items()}
 
-    species = Species.objects.filter(slug=slug).first()
-    if species is None:
-        species = Species(slug=slug, **values)
-        _save(species)
-        report.species.created.append(slug)
+    instance = model.objects.filter(slug=slug).first()
+    if instance is None:
+        instance = model(slug=slug, **values)
+        _save(instance, slug)
+        changes.created.append(slug)
+        return instance
+    changed = [name for name, value in values.items() if getattr(instance, name) != value]
+    if changed:
+        for name in changed:
+            setattr(instance, name, values[name])
+        _save(instance, slug)
+        changes.updated[slug] = changed
     else:
-        changed = [name for name, value in values.items() if getattr(species, name) != value]
-        if changed:
-            for name in changed:
-                setattr(species, name, values[name])
-            _save(species)
-            report.species.updated[slug] = changed
-        else:
-            report.species.unchanged.append(slug)
-
-    for label in labels:
-        _own_label(label, species, report)
+        changes.unchanged.append(slug)
+    return instance
 
 
-def _python_value(slug: str, name: str, value):
+def _python_value(model, slug: str, name: str, value):
     try:
-        model_field = Species._meta.get_field(name)
+        model_field = model._meta.get_field(name)
     except FieldDoesNotExist:
         raise ContentError(f"{slug}: unknown field {name!r}; fix the data file.") from None
     if isinstance(value, float):
@@ -116,24 +140,31 @@ def _python_value(slug: str, name: str, value):
         raise ContentError(f"{slug}: {name}: {' '.join(exc.messages)}") from None
 
 
-def _save(species: Species) -> None:
+def _save(instance, slug: str) -> None:
     try:
-        species.full_clean()
+        instance.full_clean()
     except ValidationError as exc:
         problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
-        raise ContentError(f"{species.slug}: {problems}") from None
-    species.save()
+        raise ContentError(f"{slug}: {problems}") from None
+    instance.save()
 
 
-def _own_label(label: str, species: Species, report: LoadReport) -> None:
-    row = ModelLabel.objects.select_related("species").filter(label=label).first()
+def _owner_name(row: ModelLabel) -> str:
+    return row.owner.slug if row.owner is not None else "nobody"
+
+
+def _own_label(label: str, owner: Species | Taxon, changes: Changes) -> None:
+    owner_fields = ({"species": owner, "taxon": None} if isinstance(owner, Species)
+                    else {"species": None, "taxon": owner})
+    row = ModelLabel.objects.select_related("species", "taxon").filter(label=label).first()
     if row is None:
-        ModelLabel.objects.create(label=label, species=species)
-        report.labels.created.append(label)
-    elif row.species_id != species.pk:
-        previous = row.species.slug
-        row.species = species
-        row.save(update_fields=["species"])
-        report.labels.updated[label] = [f"owner {previous} -> {species.slug}"]
+        ModelLabel.objects.create(label=label, **owner_fields)
+        changes.created.append(label)
+    elif row.owner != owner:
+        previous = _owner_name(row)
+        for name, value in owner_fields.items():
+            setattr(row, name, value)
+        row.save(update_fields=list(owner_fields))
+        changes.updated[label] = [f"owner {previous} -> {owner.slug}"]
     else:
-        report.labels.unchanged.append(label)
+        changes.unchanged.append(label)

@@ -65,6 +65,10 @@ class Species(models.Model):
     )
     lifespan_max_years = models.PositiveSmallIntegerField(null=True, blank=True)
 
+    # A short comparison the result page shows between close relatives (e.g. the four lynxes).
+    ears = models.CharField(max_length=120, blank=True, help_text="What tells its ears apart.")
+    tail = models.CharField(max_length=120, blank=True, help_text="What tells its tail apart.")
+
     conservation_status = models.CharField(
         max_length=2, choices=Conservation.choices, blank=True, db_index=True,
         help_text="IUCN category; wild species only.",
@@ -149,18 +153,100 @@ class Species(models.Model):
         return [p.strip() for p in self.description.split("\n\n") if p.strip()]
 
 
-class ModelLabel(models.Model):
-    """A label of the photo classifier's model, owned by at most one species.
+class Taxon(models.Model):
+    """A group above the encyclopedia's entries that an answer (and a model label) can name:
+    a genus such as Lynx, the domestic cat without a breed, a subfamily or the family.
 
-    The classifier adds up the probabilities of all labels a species owns; labels owned by no
-    species count as "not a cat". A new model only needs new rows here, not new code.
+    The entries under it follow from their own taxonomy fields (genus, subfamily, and Felis
+    catus for breeds), so adding an entry needs no change here.
+    """
+
+    class Rank(models.TextChoices):
+        SPECIES = "species", "Species"
+        GENUS = "genus", "Genus"
+        SUBFAMILY = "subfamily", "Subfamily"
+        FAMILY = "family", "Family"
+
+    scientific_name = models.CharField(
+        max_length=100, unique=True, help_text="Felis catus, Lynx, Felinae or Felidae."
+    )
+    common_name = models.CharField(max_length=100, help_text="lynx, domestic cat, small cats...")
+    slug = models.SlugField(max_length=100, unique=True)
+    rank = models.CharField(max_length=10, choices=Rank.choices)
+
+    class Meta:
+        ordering = ["scientific_name"]
+        verbose_name = "group (genus, domestic cat...)"
+        verbose_name_plural = "groups (genera, domestic cat...)"
+
+    def __str__(self):
+        return f"{self.common_name} ({self.get_rank_display().lower()} {self.scientific_name})"
+
+    def members(self):
+        """The encyclopedia entries under this taxon."""
+        by_rank = {
+            self.Rank.SPECIES: {"scientific_name": self.scientific_name},
+            self.Rank.GENUS: {"genus": self.scientific_name},
+            self.Rank.SUBFAMILY: {"subfamily": self.scientific_name},
+            self.Rank.FAMILY: {},
+        }
+        return Species.objects.filter(**by_rank[self.rank]).order_by("common_name")
+
+
+class ModelLabel(models.Model):
+    """A label of the photo classifier's model and the one owner it stands for: an encyclopedia
+    entry (a species or a breed) or a higher group (a genus, or the domestic cat without a
+    breed). Labels without a row here count as "not a cat".
+
+    The classifier adds the label probabilities up the taxonomy; a new model only needs new
+    rows here (or labels named species:<slug>), not new code.
     """
 
     label = models.CharField(max_length=100, unique=True)
-    species = models.ForeignKey(Species, on_delete=models.CASCADE, related_name="labels")
+    species = models.ForeignKey(
+        Species, on_delete=models.CASCADE, related_name="labels", null=True, blank=True,
+        help_text="The species or breed this label means, or empty when it means a group.",
+    )
+    taxon = models.ForeignKey(
+        Taxon, on_delete=models.CASCADE, related_name="labels", null=True, blank=True,
+        verbose_name="group", help_text="The group this label means, when no single entry.",
+    )
 
     class Meta:
         ordering = ["label"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(species__isnull=False, taxon__isnull=True)
+                    | models.Q(species__isnull=True, taxon__isnull=False)
+                ),
+                name="model_label_has_exactly_one_owner",
+            ),
+        ]
 
     def __str__(self):
         return self.label
+
+    @property
+    def owner(self) -> "Species | Taxon | None":
+        return self.species or self.taxon
+
+    def clean(self):
+        # The related objects, not only the ids: an inline on a new entry sets an unsaved owner.
+        if (self.species is None) == (self.taxon is None):
+            raise ValidationError(
+                "A label belongs to exactly one owner: choose a species or breed, or a group, "
+                "not both and not neither."
+            )
+
+    def unique_error_message(self, model_class, unique_check):
+        # Name the current owner, so the editor knows where to remove the label first.
+        if unique_check == ("label",):
+            current = ModelLabel.objects.filter(label=self.label).first()
+            if current is not None and current.owner is not None:
+                return ValidationError(
+                    f"The label “{self.label}” already belongs to {current.owner}; "
+                    "remove it there first (each label has exactly one owner).",
+                    code="unique",
+                )
+        return super().unique_error_message(model_class, unique_check)

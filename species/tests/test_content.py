@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from species import content
-from species.models import ModelLabel, Species
+from species.models import ModelLabel, Species, Taxon
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +87,24 @@ def test_a_label_moved_in_the_data_changes_owner_and_stays_unique():
     assert report.labels.updated == {"cheetah": ["owner cheetah -> canada-lynx"]}
     assert ModelLabel.objects.get(label="cheetah").species.slug == "canada-lynx"
     assert ModelLabel.objects.filter(label="cheetah").count() == 1
+
+
+def test_groups_are_loaded_and_own_their_labels():
+    content.load()
+    Taxon.objects.filter(slug="lynx").update(common_name="bobcats")
+    ModelLabel.objects.filter(label="lynx").update(taxon=None, species=Species.objects.get(
+        slug="eurasian-lynx"))
+    report = content.load()
+    assert report.taxa.updated == {"lynx": ["common_name"]}
+    assert report.labels.updated == {"lynx": ["owner eurasian-lynx -> lynx"]}
+    assert ModelLabel.objects.get(label="lynx").taxon.common_name == "lynx"
+
+
+def test_a_label_given_to_two_owners_is_refused():
+    entries = copy.deepcopy(content.read_entries())
+    next(e for e in entries if e["slug"] == "bobcat")["labels"] = ["lynx"]
+    with pytest.raises(content.ContentError, match="'lynx' is given to both lynx"):
+        content.load(entries)
 
 
 def test_a_new_entry_in_the_data_is_added():

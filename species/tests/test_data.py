@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from species import content
-from species.models import ModelLabel, Species
+from species.models import ModelLabel, Species, Taxon
 
 pytestmark = pytest.mark.django_db
 
@@ -31,15 +31,31 @@ def test_the_encyclopedia_covers_the_wild_family_and_many_breeds():
 
 
 @pytest.mark.parametrize("label", IMAGENET_CAT_LABELS)
-def test_every_imagenet_cat_label_is_owned_by_exactly_one_entry(label):
-    owners = Species.objects.filter(labels__label=label)
-    assert owners.count() == 1, f"{label!r} is owned by {list(owners)}"
+def test_every_imagenet_cat_label_has_exactly_one_owner(label):
+    row = ModelLabel.objects.get(label=label)
+    assert (row.species is None) != (row.taxon is None), f"{label!r}: {row.species} {row.taxon}"
 
 
-def test_the_tabby_breed_owns_both_tabby_labels():
-    tabby = Species.objects.get(labels__label="tabby")
-    assert set(tabby.labels.values_list("label", flat=True)) == {"tabby", "tiger cat"}
-    assert tabby.kind == Species.Kind.BREED
+def test_labels_stand_for_what_the_model_can_see():
+    """ImageNet's "lynx" covers the genus; its house-cat classes cover any breed."""
+    owner = {row.label: row.owner for row in ModelLabel.objects.all()}
+    assert owner["lynx"] == Taxon.objects.get(rank="genus", scientific_name="Lynx")
+    domestic_cat = Taxon.objects.get(rank="species", scientific_name="Felis catus")
+    for label in ("tabby", "tiger cat", "Egyptian cat"):
+        assert owner[label] == domestic_cat, label
+    assert owner["Persian cat"].slug == "persian" and owner["Siamese cat"].slug == "siamese"
+    for label in ("cougar", "leopard", "snow leopard", "jaguar", "lion", "tiger", "cheetah"):
+        assert isinstance(owner[label], Species) and owner[label].is_wild, label
+    assert not Species.objects.get(slug="egyptian-mau").labels.exists()
+
+
+def test_every_group_has_members_and_the_lynx_genus_has_four():
+    for taxon in Taxon.objects.all():
+        assert taxon.members().exists(), taxon
+    lynx = Taxon.objects.get(slug="lynx")
+    assert {s.slug for s in lynx.members()} == {
+        "eurasian-lynx", "canada-lynx", "iberian-lynx", "bobcat"}
+    assert all(s.ears and s.tail for s in lynx.members())
 
 
 def test_every_entry_passes_model_validation():
@@ -179,4 +195,4 @@ def test_some_entries_are_featured_for_the_home_page():
 
 
 def test_no_label_is_left_without_an_owner():
-    assert not ModelLabel.objects.filter(species__isnull=True).exists()
+    assert not ModelLabel.objects.filter(species__isnull=True, taxon__isnull=True).exists()

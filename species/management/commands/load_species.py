@@ -1,4 +1,5 @@
-"""manage.py load_species: bring the encyclopedia in line with species/data/*.json.
+"""manage.py load_species: bring the encyclopedia (species, breeds, groups such as the genus Lynx,
+and the model labels they own) in line with species/data/*.json.
 
     manage.py load_species [--dry-run] [-v 0|1|2]
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         if verbosity < 1:
             return
         self.write_changes("Species", report.species, verbosity)
+        self.write_changes("Groups", report.taxa, verbosity)
         self.write_changes("Labels", report.labels, verbosity)
         if report.dry_run:
             self.stdout.write("Dry run: nothing was saved.")
