@@ -173,6 +173,12 @@ class Taxon(models.Model):
     common_name = models.CharField(max_length=100, help_text="lynx, domestic cat, small cats...")
     slug = models.SlugField(max_length=100, unique=True)
     rank = models.CharField(max_length=10, choices=Rank.choices)
+    # Its place in the tree, so the classifier adds a label's probability up to the family
+    # without reading the entries (one query per identification).
+    subfamily = models.CharField(
+        max_length=50, blank=True, help_text="Felinae or Pantherinae; empty for a subfamily or "
+        "the family.",
+    )
 
     class Meta:
         ordering = ["scientific_name"]
@@ -184,13 +190,19 @@ class Taxon(models.Model):
 
     def members(self):
         """The encyclopedia entries under this taxon."""
-        by_rank = {
-            self.Rank.SPECIES: {"scientific_name": self.scientific_name},
-            self.Rank.GENUS: {"genus": self.scientific_name},
-            self.Rank.SUBFAMILY: {"subfamily": self.scientific_name},
-            self.Rank.FAMILY: {},
-        }
-        return Species.objects.filter(**by_rank[self.rank]).order_by("common_name")
+        return entries_under(self.rank, self.scientific_name)
+
+
+def entries_under(rank: str, scientific_name: str):
+    """The encyclopedia entries under a taxon of this rank and name (the species: one wild
+    species, or every breed of Felis catus), by name."""
+    by_rank = {
+        Taxon.Rank.SPECIES: {"scientific_name": scientific_name},
+        Taxon.Rank.GENUS: {"genus": scientific_name},
+        Taxon.Rank.SUBFAMILY: {"subfamily": scientific_name},
+        Taxon.Rank.FAMILY: {},
+    }
+    return Species.objects.filter(**by_rank[rank]).order_by("common_name")
 
 
 class ModelLabel(models.Model):
