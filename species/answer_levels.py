@@ -86,9 +86,10 @@ class Level:
         return []
 
 
-def resolve(node: Node, owners: Iterable[Owner] = ()) -> Level:
+def resolve(node: Node, owners: Iterable[Owner] = (), *, with_candidates: bool = True) -> Level:
     """The level a node stands for. ``owners`` are objects already read (the labels' owners),
-    so the common answers need no further query for the node itself."""
+    so the common answers need no further query for the node itself; the candidates of a group
+    cost one query (skipped without ``with_candidates``)."""
     known = {lineage_of(owner)[0]: owner for owner in owners}
     owner = known.get(node)
     if node.rank == "breed":
@@ -104,10 +105,9 @@ def resolve(node: Node, owners: Iterable[Owner] = ()) -> Level:
             return Level(node=node, rank=node.rank, name=entry.common_name,
                          scientific_name=entry.scientific_name, entry=entry, candidates=[entry])
     taxon = _taxon(node, known)
-    return Level(
-        node=node, rank=node.rank, name=taxon.common_name if taxon else node.key,
-        scientific_name=node.key, candidates=list(entries_under(node.rank, node.key)),
-    )
+    candidates = list(entries_under(node.rank, node.key)) if with_candidates else []
+    return Level(node=node, rank=node.rank, name=taxon.common_name if taxon else node.key,
+                 scientific_name=node.key, candidates=candidates)
 
 
 def _taxon(node: Node, known: dict[Node, Owner]) -> Taxon | None:
@@ -147,6 +147,6 @@ def namings(model_labels: Iterable[str], entries: Iterable[Species] | None = Non
             result.append(Naming(entry, "none", labels_by_node.get(above, [])))
             continue
         if above not in groups:
-            groups[above] = resolve(above, owners.values())
+            groups[above] = resolve(above, owners.values(), with_candidates=False)
         result.append(Naming(entry, "group", labels_by_node[above], groups[above]))
     return result

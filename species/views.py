@@ -6,6 +6,8 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
+from classifier import runtime
+from classifier.model_card import naming_for
 from species.forms import SpeciesFilterForm
 from species.illustration import species_svg
 from species.models import Species
@@ -37,6 +39,8 @@ def species_detail(request, slug):
     return render(request, "species/detail.html", {
         "species": species,
         "related": related_species(species),
+        # How the installed photo model names this entry (None when no model is installed).
+        "naming": naming_for(runtime.load(), species),
     })
 
 

@@ -189,14 +189,6 @@ def test_a_breed_page_shows_origin_temperament_and_care_but_no_status(client):
     assert persian.temperament[:40].replace("'", "&#x27;") in html
 
 
-def test_the_labels_note_names_the_classifier_labels(client):
-    html = client.get("/species/siamese/").content.decode()
-    assert "recognises this cat as “Siamese cat”" in html
-    assert 'href="/identify/"' in html
-    assert "recognises this cat as “lion”" in client.get("/species/lion/").content.decode()
-    assert "photo identifier" not in client.get("/species/sand-cat/").content.decode()
-
-
 @pytest.mark.parametrize("slug", ["no-such-cat", "lion-king", "x" * 300])
 def test_an_unknown_species_is_the_friendly_404_page(client, settings, slug):
     settings.DEBUG = False
