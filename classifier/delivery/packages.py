@@ -1,8 +1,8 @@
 """Model packages as delivery sees them: the rules of classifier.inference.package (the one
 definition of a package), with delivery's wording (where the bytes came from, what to do).
 
-Delivery adds one check the loader has no need for: hashing a file while it streams from the
-store (``Digest``), so a wrong download stops early and nothing unverified reaches the disk.
+fetch.py adds the one check the loader has no need for: hashing a file while it streams from
+the store (package.Digest), so a wrong download stops early; ``check_download`` words the verdict.
 """
 from pathlib import Path
 
@@ -38,7 +38,7 @@ def manifest_from(data: bytes, origin: str) -> Manifest:
         raise _not_servable(origin, exc) from None
 
 
-def manifest_of(package_dir: Path) -> Manifest:
+def _manifest_of(package_dir: Path) -> Manifest:
     """The manifest of the package in ``package_dir``, checked by the package rules (its files
     are not: see ``verify_package``)."""
     path = Path(package_dir) / MANIFEST
@@ -53,7 +53,7 @@ def manifest_of(package_dir: Path) -> Manifest:
 def verify_package(package_dir: Path) -> Manifest:
     """The package's manifest once ``verify`` passes: PackageInvalid for a bad manifest,
     PackageMismatch for a listed file that differs from it or a file it does not list."""
-    manifest_of(package_dir)  # a missing or invalid manifest, in its own words
+    _manifest_of(package_dir)  # a missing or invalid manifest, in its own words
     try:
         return verify(package_dir)
     except BadModelPackage as exc:

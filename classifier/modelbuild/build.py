@@ -6,7 +6,6 @@ The package layout and manifest keys are the contract in docs/model-package.md.
 """
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 import time
@@ -133,13 +132,15 @@ def _build_into(staging: Path, version: str, report: Reporter) -> Manifest:
     torch_real, torch_random = (_torch_logits(model, batch) for batch in (real, random))
     onnx_real, onnx_random = (session.run([export.OUTPUT_NAME], {export.INPUT_NAME: batch})[0]
                               for batch in (real, random))
-    parity = verification.parity_report(verification.compare_logits(torch_real, onnx_real),
-                                  verification.compare_logits(torch_random, onnx_random))
+    parity = verification.parity_report(
+        verification.compare_logits(torch_real, onnx_real),
+        verification.compare_logits(torch_random, onnx_random),
+    )
 
     report("Checking sanity predictions of the ONNX model")
     sanity = verification.sanity_report(dict(zip(photos, onnx_real)), labels)
 
-    manifest = {
+    document = {
         "format": FORMAT,
         "name": MODEL_NAME,
         "version": version,
@@ -168,8 +169,8 @@ def _build_into(staging: Path, version: str, report: Reporter) -> Manifest:
             "sanity": sanity,
         },
     }
-    (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     try:
+        (staging / MANIFEST).write_bytes(Manifest.from_dict(document).to_bytes())
         # What the loader, the cache and delivery will check, checked before anything moves.
         return verify(staging)
     except BadModelPackage as exc:
