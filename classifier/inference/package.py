@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -194,18 +195,19 @@ def verify_and_read_model(package_dir) -> tuple[Manifest, bytes]:
 
 def _verify(package_dir, *, keep_model: bool) -> tuple[Manifest, bytes | None]:
     manifest = read_manifest(package_dir)
-    check_contents(package_dir, manifest)
+    _check_contents(package_dir, manifest)
     model = None
     for name in manifest.files:
         if keep_model and name == MODEL_FILE:
-            model = _read(Path(package_dir) / name, name)
+            with _reading(name):
+                model = (Path(package_dir) / name).read_bytes()
             check_file(name, manifest.files[name], digest_bytes(model))
         else:
-            verify_file(package_dir, manifest, name)
+            _verify_file(package_dir, manifest, name)
     return manifest, model
 
 
-def check_contents(package_dir, manifest: Manifest) -> None:
+def _check_contents(package_dir, manifest: Manifest) -> None:
     """BadModelPackage when the directory holds anything besides the manifest, the files it
     lists and the signature: what is published, installed and signed is exactly what the
     manifest describes, and a stray file is an error, not silently left behind."""
@@ -221,21 +223,18 @@ def check_contents(package_dir, manifest: Manifest) -> None:
                                            "a package holds only the files its manifest lists")
 
 
-def verify_file(package_dir, manifest: Manifest, name: str) -> None:
+def _verify_file(package_dir, manifest: Manifest, name: str) -> None:
     """FileMismatch unless the listed file ``name`` is there as the manifest says (streamed)."""
-    path = Path(package_dir) / name
-    try:
-        found = digest_file(path)
-    except FileNotFoundError:
-        raise BadModelPackage(name, f"listed in {MANIFEST} but missing") from None
-    except OSError as exc:
-        raise BadModelPackage(name, f"not readable ({exc.strerror or exc})") from None
+    with _reading(name):
+        found = digest_file(Path(package_dir) / name)
     check_file(name, manifest.files[name], found)
 
 
-def _read(path: Path, name: str) -> bytes:
+@contextmanager
+def _reading(name: str):
+    """OS errors while reading the listed file ``name`` as BadModelPackage."""
     try:
-        return path.read_bytes()
+        yield
     except FileNotFoundError:
         raise BadModelPackage(name, f"listed in {MANIFEST} but missing") from None
     except OSError as exc:
