@@ -310,7 +310,8 @@ def _parse_files(files: dict) -> dict[str, FileEntry]:
 def _name(document: dict, key: str) -> str:
     value = _require(document, key, str)
     if not is_valid_name(value):
-        raise BadModelPackage(MANIFEST, f"{key} {value!r} must match [A-Za-z0-9._-]+")
+        raise BadModelPackage(MANIFEST, f"{key} {value!r} must match {NAME_PATTERN.pattern} "
+                                        "(and not be '.' or '..')")
     return value
 
 
