@@ -61,7 +61,8 @@ class PackageInvalid(DeliveryError):
 
 
 class PackageMismatch(DeliveryError):
-    """A file whose size or sha256 differs from the manifest (tampered, truncated, mixed up)."""
+    """A file whose size or sha256 differs from the manifest (tampered, truncated, mixed up),
+    or one the manifest does not list (the rule of classifier.inference.package.verify)."""
 
 
 class InstallFailed(DeliveryError):

@@ -11,9 +11,6 @@ from types import SimpleNamespace
 import pytest
 from django.core.management import CommandError
 
-from classifier.delivery.fetch import fetch_model
-from classifier.delivery.publish import publish_package
-from classifier.delivery.stores import store_from_settings
 from classifier.delivery.errors import (
     PackageInvalid,
     PackageMismatch,
@@ -21,8 +18,11 @@ from classifier.delivery.errors import (
     StoreNotConfigured,
     redact,
 )
+from classifier.delivery.fetch import fetch_model
 from classifier.delivery.local_store import LocalDirectoryStore
 from classifier.delivery.progress import Progress
+from classifier.delivery.publish import publish_package
+from classifier.delivery.stores import store_from_settings
 from classifier.tests.delivery_support import (
     NAME,
     assert_serves,
@@ -133,6 +133,44 @@ def test_publish_refuses_files_that_do_not_match_the_manifest(store_dir, tmp_pat
     with pytest.raises(CommandError, match=r"does not match its manifest: is 346 bytes"):
         publish(package)
     assert not store_dir.exists()  # nothing was uploaded, not even the container made
+
+
+def test_publish_refuses_a_file_the_manifest_does_not_list(store_dir, tmp_path):
+    # The loader's rule: a package holds only what its manifest lists (and the signature).
+    package = make_package(tmp_path / "build", "1.0.0")
+    (package / "notes.txt").write_text("would not be published")
+    with pytest.raises(CommandError, match=r"notes.txt does not match its manifest: is in the "
+                                           r"package but not listed in manifest.json"):
+        publish(package)
+    assert not store_dir.exists()
+    (package / "notes.txt").unlink()
+    (package / "model.sig").write_bytes(b"a signature")  # reserved: may sit beside the files
+    assert "Published tiny-colours 1.0.0" in publish(package)
+
+
+@pytest.mark.parametrize("version", ["1.0.1\n", "../1.0.1", ".."])
+def test_publish_and_fetch_refuse_a_version_that_is_not_one_path_component(store_dir, tmp_path,
+                                                                           version):
+    package = make_package(tmp_path / "build", "1.0.0")
+    with pytest.raises(CommandError, match="--version .* is not allowed: use letters, digits"):
+        publish(package, "--version", version)
+    assert not store_dir.exists()
+    with pytest.raises(CommandError, match="--version .* is not allowed"):
+        fetch("--version", version)
+
+
+def test_an_installed_version_with_a_stray_file_is_downloaded_again(store_dir, settings,
+                                                                    tmp_path):
+    publish(make_package(tmp_path / "build", "1.0.0"))
+    fetch()
+    installed = snapshot(settings.MODEL_DIR)
+    stray = settings.MODEL_DIR / "versions" / "1.0.0" / "notes.txt"
+    stray.write_text("not part of the package")
+    output = fetch()
+    assert "nothing downloaded" not in output
+    assert not stray.exists()
+    assert snapshot(settings.MODEL_DIR) == installed
+    assert_serves(settings.MODEL_DIR, "1.0.0")
 
 
 def test_publish_refuses_a_package_the_app_cannot_serve(store_dir, tmp_path):
