@@ -2,11 +2,13 @@
 import sys
 
 from django.db import DatabaseError
-from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.http import require_safe
 
+from core.errors import ServiceUnavailable
+from core.http_errors import error_response
 from species.models import Species
 from species.selectors import featured_species
 
@@ -43,11 +45,7 @@ DATABASE_RETRY_SECONDS = 30
 
 
 def service_unavailable(request):
-    """503 while the database is unreachable: JSON on the API, a friendly page elsewhere."""
-    headers = {"Retry-After": str(DATABASE_RETRY_SECONDS)}
-    if request.path.startswith("/api/"):
-        return JsonResponse({"error": {
-            "code": "service_unavailable",
-            "message": "The service is briefly unavailable. Please try again in a moment.",
-        }}, status=503, headers=headers)
-    return HttpResponse(loader.get_template("503.html").render(), status=503, headers=headers)
+    """503 while the database is unreachable: JSON on the API, a friendly page elsewhere
+    (rendered without a request context: the context processors may need the database)."""
+    error = ServiceUnavailable(retry_after=DATABASE_RETRY_SECONDS)
+    return error_response(request, error, "503.html", request_context=False)

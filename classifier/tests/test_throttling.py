@@ -7,10 +7,11 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from catsite.security import client_key, count_hit
 from classifier.tests import images
 from classifier.tests.web_fixtures import no_model, upload  # noqa: F401 (fixture)
 from classifier.throttling import Rate, parse_rate
+from core.clients import client_key
+from core.counters import count_hit
 
 PAGE = reverse("classifier:identify")
 API = reverse("api:classify")
