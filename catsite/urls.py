@@ -7,7 +7,8 @@ from django.views.static import serve
 from catsite import health, views
 from catsite.admin_lockout import LockoutAdminAuthenticationForm
 
-admin.site.login_form = LockoutAdminAuthenticationForm  # brute-force lockout (catsite/admin_lockout.py)
+# Brute-force lockout on the admin login (catsite/admin_lockout.py).
+admin.site.login_form = LockoutAdminAuthenticationForm
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -219,8 +219,8 @@ def test_no_csp_violation_in_the_browser(live_server, staff_user, tmp_path):
         pytest.fail(f"{chromium} is missing: run scripts/install-browser.sh")
     from playwright.sync_api import sync_playwright
 
-    from classifier.tests import images
     from species.models import Species
+    from testsupport import images
 
     photo = tmp_path / "cat.jpg"
     photo.write_bytes(images.jpeg(images.chelsea()))

@@ -7,11 +7,11 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from classifier.tests import images
 from classifier.tests.web_fixtures import no_model, upload  # noqa: F401 (fixture)
 from classifier.throttling import Rate, parse_rate
 from core.clients import client_key
 from core.counters import count_hit
+from testsupport import images
 
 PAGE = reverse("classifier:identify")
 API = reverse("api:classify")

@@ -3,6 +3,7 @@
 ``catsite`` (settings, URLs, site pages) is built on the apps and on ``core``; if an app
 imported it back, the app could not be understood, tested or moved without the whole site.
 (classifier.inference importing no Django: classifier/tests/test_inference_imports.py.)
+bench/ and tests/ share their helpers through testsupport/ and never import each other.
 """
 import ast
 from pathlib import Path
@@ -26,9 +27,20 @@ def imported_modules(source: str) -> set[str]:
     return names
 
 
-def imports_project(source: str) -> bool:
-    return any(name == PROJECT_PACKAGE or name.startswith(PROJECT_PACKAGE + ".")
+def imports_package(source: str, package: str) -> bool:
+    return any(name == package or name.startswith(package + ".")
                for name in imported_modules(source))
+
+
+def imports_project(source: str) -> bool:
+    return imports_package(source, PROJECT_PACKAGE)
+
+
+def modules_importing(package: str, folders: tuple[str, ...]) -> list[str]:
+    modules = [path for folder in folders for path in sorted((ROOT / folder).rglob("*.py"))]
+    assert len(modules) > 5  # the walk did find the code
+    return [str(path.relative_to(ROOT)) for path in modules
+            if imports_package(path.read_text(encoding="utf-8"), package)]
 
 
 @pytest.mark.parametrize("source,expected", [
@@ -44,8 +56,12 @@ def test_the_import_check_recognises_the_project_package(source, expected):
 
 
 def test_no_app_or_core_module_imports_the_project_package():
-    modules = [path for layer in LOWER_LAYERS for path in sorted((ROOT / layer).rglob("*.py"))]
-    assert len(modules) > 20  # the walk did find the code
-    offenders = [str(path.relative_to(ROOT)) for path in modules
-                 if imports_project(path.read_text(encoding="utf-8"))]
-    assert offenders == [], f"these modules import {PROJECT_PACKAGE}: {offenders}"
+    assert modules_importing(PROJECT_PACKAGE, LOWER_LAYERS) == []
+
+
+@pytest.mark.parametrize("package,folders", [
+    ("tests", ("bench", "testsupport")),
+    ("bench", ("tests", "testsupport", *LOWER_LAYERS)),
+])
+def test_bench_and_tests_share_testsupport_and_never_import_each_other(package, folders):
+    assert modules_importing(package, folders) == []
