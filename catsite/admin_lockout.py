@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -38,7 +39,7 @@ def record_login_failure(username: str, request) -> None:
 class LockoutAdminAuthenticationForm(AdminAuthenticationForm):
     """The admin login form, refusing a username+client pair that failed too often."""
 
-    error_messages = {
+    error_messages: ClassVar[dict[str, str]] = {
         **AdminAuthenticationForm.error_messages,
         "locked_out": "Too many failed logins for this account from your address. "
                       "Try again in %(minutes)d minute(s).",

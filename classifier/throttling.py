@@ -18,7 +18,7 @@ from core.errors import AppError
 
 UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600,
          "hour": 3600, "d": 86400, "day": 86400}
-RATE_PATTERN = re.compile(r"\s*(\d+)\s*/\s*([a-z]+?)s?\s*", re.I)
+RATE_PATTERN = re.compile(r"\s*(\d+)\s*/\s*([a-z]+?)s?\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
