@@ -8,7 +8,7 @@ from django.template import loader
 from django.views.decorators.http import require_safe
 
 from core.errors import ServiceUnavailable
-from core.http_errors import error_response
+from core.http_errors import HttpError, error_response
 from species.models import Species
 from species.selectors import featured_species
 
@@ -28,7 +28,9 @@ def about(request):
 
 
 def page_not_found(request, exception):
-    return render(request, "404.html", status=404)
+    # Not str(exception): for an unknown URL it lists the URL patterns tried.
+    error = HttpError("not_found", 404, "Not found.")
+    return error_response(request, error, "404.html")  # JSON under /api/, like every API error
 
 
 def server_error(request):

@@ -62,6 +62,13 @@ def test_an_unknown_url_is_the_friendly_404_page(client, settings):
     assert 'action="/species/"' in html  # a way on
 
 
+def test_an_unknown_api_url_is_a_404_json_error(client, settings):
+    settings.DEBUG = False
+    response = client.get("/api/no-such-endpoint/")
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "Not found."}}
+
+
 def test_a_server_error_renders_the_500_page(settings):
     settings.DEBUG = False
     client = Client(raise_request_exception=False)
