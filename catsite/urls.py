@@ -5,10 +5,11 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from catsite import health, views
-from catsite.security import LockoutAdminAuthenticationForm
+from catsite.admin_lockout import LockoutAdminAuthenticationForm
 from classifier.model_card_views import model_card_page
 
-admin.site.login_form = LockoutAdminAuthenticationForm  # brute-force lockout (catsite/security.py)
+# Brute-force lockout on the admin login (catsite/admin_lockout.py).
+admin.site.login_form = LockoutAdminAuthenticationForm
 
 urlpatterns = [
     path("", views.home, name="home"),
