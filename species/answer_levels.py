@@ -8,6 +8,9 @@ entry without a row, so such a model needs no data entry and no code change.
 """
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.db.models import Q
 
 from species.models import ModelLabel, Species, Taxon, entries_under
 from species.taxonomy import FAMILY, Lineage, Node, lineage
@@ -16,6 +19,7 @@ SPECIES_LABEL_PREFIX = "species:"
 DOMESTIC_CAT = "Felis catus"
 # More candidates than this are a list of links, not a side-by-side comparison.
 COMPARISON_LIMIT = 6
+NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 
 Owner = Species | Taxon
 
@@ -68,6 +72,7 @@ class Level:
     scientific_name: str           # "Lynx", "Felis catus", "Panthera leo"
     entry: Species | None = None   # when the answer is one encyclopedia entry (species, breed)
     candidates: list[Species] = field(default_factory=list)
+    evidence: tuple[str, ...] = ()  # the model labels the answer rests on
 
     @property
     def is_breed(self) -> bool:
@@ -78,6 +83,21 @@ class Level:
         """A house cat of no breed the model can tell: the candidates are every breed."""
         return self.entry is None and self.scientific_name == DOMESTIC_CAT
 
+    @cached_property
+    def look_alikes(self) -> list[Species]:
+        """For a breed: the other breeds whose photos get the same labels (Species.resembles),
+        which a model that knows only a few breeds names the same way."""
+        if not self.is_breed or not self.evidence:
+            return []
+        return list(Species.objects.filter(resembles__label__in=self.evidence)
+                    .exclude(pk=self.entry.pk).distinct().order_by("common_name"))
+
+    @property
+    def candidates_in_words(self) -> str:
+        """"four" for the lynxes: the result page says "one of these four"."""
+        count = len(self.candidates)
+        return NUMBER_WORDS.get(count, str(count))
+
     @property
     def comparison(self) -> list[Species]:
         """The candidates side by side (size, ears, tail, range), when there are a few."""
@@ -86,10 +106,15 @@ class Level:
         return []
 
 
-def resolve(node: Node, owners: Iterable[Owner] = (), *, with_candidates: bool = True) -> Level:
+def resolve(node: Node, owners: Iterable[Owner] = (), *, evidence: Iterable[str] = (),
+            with_candidates: bool = True) -> Level:
     """The level a node stands for. ``owners`` are objects already read (the labels' owners),
-    so the common answers need no further query for the node itself; the candidates of a group
-    cost one query (skipped without ``with_candidates``)."""
+    so the common answers need no further query for the node itself. ``evidence``, the labels
+    the answer rests on, narrows a group's candidates to the entries that own or resemble
+    them (the tabby breeds for "tabby", not every breed); without such entries the candidates
+    are every entry of the group (the four lynxes). Candidates cost one or two queries
+    (skipped without ``with_candidates``)."""
+    evidence = tuple(evidence)
     known = {lineage_of(owner)[0]: owner for owner in owners}
     owner = known.get(node)
     if node.rank == "breed":
@@ -97,17 +122,30 @@ def resolve(node: Node, owners: Iterable[Owner] = (), *, with_candidates: bool =
         taxon = _taxon(Node("species", entry.scientific_name), known)
         return Level(node=node, rank=Taxon.Rank.SPECIES, entry=entry, candidates=[entry],
                      name=taxon.common_name if taxon else entry.scientific_name,
-                     scientific_name=entry.scientific_name)
+                     scientific_name=entry.scientific_name, evidence=evidence)
     if node.rank == "species" and node.key != DOMESTIC_CAT:
         entry = owner if isinstance(owner, Species) else (
             Species.objects.filter(kind=Species.Kind.WILD, scientific_name=node.key).first())
         if entry is not None:
             return Level(node=node, rank=node.rank, name=entry.common_name,
-                         scientific_name=entry.scientific_name, entry=entry, candidates=[entry])
+                         scientific_name=entry.scientific_name, entry=entry, candidates=[entry],
+                         evidence=evidence)
     taxon = _taxon(node, known)
-    candidates = list(entries_under(node.rank, node.key)) if with_candidates else []
+    candidates = _candidates(node, evidence) if with_candidates else []
     return Level(node=node, rank=node.rank, name=taxon.common_name if taxon else node.key,
-                 scientific_name=node.key, candidates=candidates)
+                 scientific_name=node.key, candidates=candidates, evidence=evidence)
+
+
+def _candidates(node: Node, evidence: tuple[str, ...]) -> list[Species]:
+    members = entries_under(node.rank, node.key)
+    if evidence:
+        matching = list(
+            members.filter(Q(labels__label__in=evidence) | Q(resembles__label__in=evidence))
+            .distinct()
+        )
+        if matching:
+            return matching
+    return list(members)
 
 
 def _taxon(node: Node, known: dict[Node, Owner]) -> Taxon | None:

@@ -83,11 +83,14 @@ def load(entries: list[dict] | None = None, taxa: list[dict] | None = None, *,
     taxa = read_taxa() if taxa is None else taxa
     report = LoadReport(dry_run=dry_run)
     owners: dict[str, Species | Taxon] = {}
+    resembles: dict[Species, list[str]] = {}
     with transaction.atomic():
         for model, records, changes in ((Taxon, taxa, report.taxa),
                                         (Species, entries, report.species)):
             for record in records:
                 instance = _upsert(model, record, changes)
+                if "resembles" in record:
+                    resembles[instance] = record["resembles"]
                 for label in record.get("labels", []):
                     if label in owners:
                         raise ContentError(
@@ -97,6 +100,8 @@ def load(entries: list[dict] | None = None, taxa: list[dict] | None = None, *,
                     owners[label] = instance
         for label, owner in owners.items():
             _own_label(label, owner, report.labels)
+        for entry, labels in resembles.items():
+            _set_resembles(entry, labels, report.species)
         if dry_run:
             transaction.set_rollback(True)
     return report
@@ -105,6 +110,7 @@ def load(entries: list[dict] | None = None, taxa: list[dict] | None = None, *,
 def _upsert(model, record: dict, changes: Changes):
     fields = dict(record)
     fields.pop("labels", None)
+    fields.pop("resembles", None)  # a relation to labels: set once the labels are in place
     slug = fields.pop("slug", None)
     if not slug:
         raise ContentError(f"A record has no slug: {str(record)[:80]}")
@@ -147,6 +153,19 @@ def _save(instance, slug: str) -> None:
         problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
         raise ContentError(f"{slug}: {problems}") from None
     instance.save()
+
+
+def _set_resembles(entry: Species, labels: list[str], changes: Changes) -> None:
+    rows = list(ModelLabel.objects.filter(label__in=labels))
+    missing = set(labels) - {row.label for row in rows}
+    if missing:
+        raise ContentError(f"{entry.slug}: resembles unknown labels {sorted(missing)}; give "
+                           "each label an owner first.")
+    if set(entry.resembles.all()) != set(rows):
+        entry.resembles.set(rows)
+        if entry.slug in changes.unchanged:
+            changes.unchanged.remove(entry.slug)
+        changes.updated.setdefault(entry.slug, []).append("resembles")
 
 
 def _owner_name(row: ModelLabel) -> str:

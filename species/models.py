@@ -90,6 +90,14 @@ class Species(models.Model):
     image_alt = models.CharField(max_length=200, blank=True, help_text="Describe the photo.")
     image_credit = models.CharField(max_length=200, blank=True)
 
+    # Breeds a photo model cannot name look like a breed or a house-cat class it has: the result
+    # page offers them as look-alikes when the model answers with those labels.
+    resembles = models.ManyToManyField(
+        "ModelLabel", blank=True, related_name="resembled_by",
+        help_text="Model labels a photo of this breed is often given (look-alikes on the "
+                  "result page).",
+    )
+
     featured = models.BooleanField(default=False, help_text="Shown on the home page.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
