@@ -96,8 +96,14 @@ class SpeciesAdmin(admin.ModelAdmin):
             ),
             "description": "Weights in kilograms; head-and-body length in centimetres; years.",
         }),
-        ("Wild species", {"fields": ("conservation_status",)}),
+        ("Wild species", {"fields": ("conservation_status", "conservation_note")}),
         ("Breeds", {"fields": ("temperament", "care_notes")}),
+        ("Photo identifier", {
+            "fields": (("ears", "tail"), "resembles"),
+            "description": "Ears and tail: the comparison shown when the identifier can only "
+                           "name the genus. Resembles: model labels a photo of this breed is "
+                           "often given; the result page offers it as a look-alike.",
+        }),
         ("Picture", {
             "fields": ("image", "image_preview", "image_alt", "image_credit",
                        ("coat_pattern", "coat_colour", "marking_colour")),

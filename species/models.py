@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
+from django.utils.http import urlencode
 
 HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #c8a165.")
 
@@ -195,6 +196,15 @@ class Taxon(models.Model):
 
     def __str__(self):
         return f"{self.common_name} ({self.get_rank_display().lower()} {self.scientific_name})"
+
+    def get_absolute_url(self):
+        """The species list narrowed to this group, as far as its filters go."""
+        url = reverse("species:list")
+        if self.rank == self.Rank.GENUS:
+            return f"{url}?{urlencode({'genus': self.scientific_name})}"
+        if self.rank == self.Rank.SPECIES and self.scientific_name == "Felis catus":
+            return f"{url}?kind={Species.Kind.BREED}"
+        return url
 
     def members(self):
         """The encyclopedia entries under this taxon."""
