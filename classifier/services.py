@@ -134,7 +134,7 @@ def summarise(classifier, probabilities, timings_ms) -> Identification:
         model_name=classifier.name,
         model_version=classifier.version,
         timings_ms=timings_ms,
-        answer=None if node is None else resolve(node, owners.values(), evidence=[
+        answer=None if node is None else resolve(node, owners, evidence=[
             label for label, path in lineages.items()
             if node in path and by_label[label] >= EVIDENCE_MIN
         ]),

@@ -6,11 +6,11 @@ A label's owner is its ModelLabel row (an entry or a group, edited in the admin)
 ``species:<slug>`` (what a model fine-tuned on the encyclopedia's own entries emits) means that
 entry without a row, so such a model needs no data entry and no code change.
 """
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import Q
+from django.db.models import F
 
 from species.models import ModelLabel, Species, Taxon, entries_under
 from species.taxonomy import FAMILY, Lineage, Node, lineage
@@ -106,16 +106,15 @@ class Level:
         return []
 
 
-def resolve(node: Node, owners: Iterable[Owner] = (), *, evidence: Iterable[str] = (),
-            with_candidates: bool = True) -> Level:
-    """The level a node stands for. ``owners`` are objects already read (the labels' owners),
-    so the common answers need no further query for the node itself. ``evidence``, the labels
-    the answer rests on, narrows a group's candidates to the entries that own or resemble
-    them (the tabby breeds for "tabby", not every breed); without such entries the candidates
-    are every entry of the group (the four lynxes). Candidates cost one or two queries
-    (skipped without ``with_candidates``)."""
+def resolve(node: Node, owners: Mapping[str, Owner] | None = None, *,
+            evidence: Iterable[str] = (), with_candidates: bool = True) -> Level:
+    """The level a node stands for. ``owners`` (label -> owner, as label_owners gives) are
+    objects already read, so the common answers need no further query for the node itself.
+    ``evidence``, the labels the answer rests on, picks a group's candidates (see
+    _candidates); without it they are every entry of the group."""
+    owners = owners or {}
     evidence = tuple(evidence)
-    known = {lineage_of(owner)[0]: owner for owner in owners}
+    known = {lineage_of(owner)[0]: owner for owner in owners.values()}
     owner = known.get(node)
     if node.rank == "breed":
         entry = owner if isinstance(owner, Species) else Species.objects.get(slug=node.key)
@@ -131,21 +130,35 @@ def resolve(node: Node, owners: Iterable[Owner] = (), *, evidence: Iterable[str]
                          scientific_name=entry.scientific_name, entry=entry, candidates=[entry],
                          evidence=evidence)
     taxon = _taxon(node, known)
-    candidates = _candidates(node, evidence) if with_candidates else []
+    candidates = _candidates(node, evidence, owners) if with_candidates else []
     return Level(node=node, rank=node.rank, name=taxon.common_name if taxon else node.key,
                  scientific_name=node.key, candidates=candidates, evidence=evidence)
 
 
-def _candidates(node: Node, evidence: tuple[str, ...]) -> list[Species]:
-    members = entries_under(node.rank, node.key)
+def _candidates(node: Node, evidence: tuple[str, ...], owners: Mapping[str, Owner]
+                ) -> list[Species]:
+    """The entries under the node that the evidence points to. Per label: the entry that owns
+    it, and the breeds that resemble it ("tabby": the tabby breeds, not the Egyptian Mau);
+    a label owned by a group that nothing resembles stands for all its members ("lynx": the
+    four lynxes). Without evidence, or when it points nowhere, every entry under the node."""
+    chosen: dict[int, Species] = {}
+    resembling: dict[str, list[Species]] = {}
     if evidence:
-        matching = list(
-            members.filter(Q(labels__label__in=evidence) | Q(resembles__label__in=evidence))
-            .distinct()
-        )
-        if matching:
-            return matching
-    return list(members)
+        for entry in (Species.objects.filter(resembles__label__in=evidence)
+                      .annotate(resembled_label=F("resembles__label"))):
+            resembling.setdefault(entry.resembled_label, []).append(entry)
+    for label in evidence:
+        owner = owners.get(label)
+        entries = list(resembling.get(label, []))
+        if isinstance(owner, Species):
+            entries.append(owner)
+        elif isinstance(owner, Taxon) and not entries:
+            entries = list(owner.members())
+        chosen.update((entry.pk, entry) for entry in entries)
+    under = [entry for entry in chosen.values() if node in lineage_of(entry)]
+    if not under:
+        return list(entries_under(node.rank, node.key))
+    return sorted(under, key=lambda entry: entry.common_name)
 
 
 def _taxon(node: Node, known: dict[Node, Owner]) -> Taxon | None:
@@ -185,6 +198,6 @@ def namings(model_labels: Iterable[str], entries: Iterable[Species] | None = Non
             result.append(Naming(entry, "none", labels_by_node.get(above, [])))
             continue
         if above not in groups:
-            groups[above] = resolve(above, owners.values(), with_candidates=False)
+            groups[above] = resolve(above, owners, with_candidates=False)
         result.append(Naming(entry, "group", labels_by_node[above], groups[above]))
     return result

@@ -223,3 +223,34 @@ def test_a_wild_species_the_model_is_sure_of_is_named(rf, installed_model):
     assert body["taxon"] == {"rank": "species", "name": "Lion", "scientific_name": "Panthera leo"}
     assert body["species"]["slug"] == "lion"
     assert "This looks like a Lion" in html and 'id="breed-note"' not in html
+
+
+def test_two_unsure_big_cats_are_their_genus_with_both_compared(rf, installed_model):
+    html, body = render_answer(rf, answer_for(installed_model, leopard=0.35, jaguar=0.35))
+    assert body["taxon"] == {"rank": "genus", "name": "Panthera", "scientific_name": "Panthera"}
+    assert [c["slug"] for c in body["candidates"]] == ["jaguar", "leopard"]
+    assert body["species"] is None
+    assert "This is a member of the genus <i>Panthera</i>: one of these two" in html
+    table = html.split('id="comparison"')[1].split("</table>")[0]
+    assert "Short for its size, spotted, ringed near the tip" in table  # the jaguar's tail
+
+
+def test_a_subfamily_answer_compares_what_the_labels_point_to(rf, installed_model):
+    html, body = render_answer(rf, answer_for(installed_model, cougar=0.3, lynx=0.3))
+    assert body["taxon"] == {"rank": "subfamily", "name": "small cats",
+                             "scientific_name": "Felinae"}
+    assert [c["slug"] for c in body["candidates"]] == [
+        "bobcat", "canada-lynx", "eurasian-lynx", "iberian-lynx", "puma"]
+    assert "This is one of the small cats (subfamily <i>Felinae</i>): one of these five" in html
+    assert 'href="/species/puma/"' in html.split('id="comparison"')[1]
+
+
+def test_a_family_answer_without_pointed_evidence_lists_links(rf, installed_model):
+    result = answer_for(installed_model, cougar=0.04, lion=0.04, cheetah=0.04, tiger=0.04,
+                        lynx=0.04, leopard=0.04, jaguar=0.04, snow_leopard=0.04,
+                        tabby=0.04, tiger_cat=0.04, Persian_cat=0.04, Siamese_cat=0.04,
+                        Egyptian_cat=0.04)
+    html, body = render_answer(rf, result)
+    assert body["taxon"]["rank"] == "family"
+    assert len(body["candidates"]) >= 60  # no label reached 5 %: every entry
+    assert 'id="comparison"' not in html and "It could be any of" in html

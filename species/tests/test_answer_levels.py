@@ -65,6 +65,22 @@ def test_the_domestic_cat_resolves_to_every_breed():
     assert level.comparison == []  # twenty breeds are links, not a table
 
 
+def test_the_evidence_picks_a_groups_candidates():
+    owners = label_owners(["tabby", "Egyptian cat", "Siamese cat", "lynx", "cougar", "lion"])
+    house_cat = resolve(Node("species", "Felis catus"), owners, evidence=["tabby", "Egyptian cat"])
+    slugs = [s.slug for s in house_cat.candidates]
+    assert "domestic-tabby" in slugs and "abyssinian" in slugs and "egyptian-mau" not in slugs
+    assert slugs == sorted(slugs, key=lambda slug: Species.objects.get(slug=slug).common_name)
+    pointed = resolve(Node("species", "Felis catus"), owners, evidence=["Siamese cat"])
+    assert {s.slug for s in pointed.candidates} == {"siamese", "birman", "ragdoll"}
+    small_cats = resolve(Node("subfamily", "Felinae"), owners, evidence=["lynx", "cougar"])
+    assert {s.slug for s in small_cats.candidates} == {
+        "bobcat", "canada-lynx", "eurasian-lynx", "iberian-lynx", "puma"}
+    # Evidence outside the node does not count; none at all gives every member.
+    panthera = resolve(Node("genus", "Panthera"), owners, evidence=["cougar"])
+    assert {s.slug for s in panthera.candidates} >= {"lion", "tiger", "leopard", "jaguar"}
+
+
 def test_a_wild_species_and_a_group_without_a_row():
     lion = resolve(Node("species", "Panthera leo"))
     assert lion.entry.slug == "lion" and lion.name == "Lion" and lion.candidates == [lion.entry]
@@ -76,7 +92,7 @@ def test_a_wild_species_and_a_group_without_a_row():
 def test_resolving_a_labels_owner_needs_no_query(django_assert_num_queries):
     owners = label_owners(["lynx", "lion"])
     with django_assert_num_queries(0):
-        assert resolve(Node("species", "Panthera leo"), owners.values()).entry.slug == "lion"
+        assert resolve(Node("species", "Panthera leo"), owners).entry.slug == "lion"
 
 
 def test_what_the_imagenet_model_can_name():

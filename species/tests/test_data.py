@@ -196,3 +196,12 @@ def test_some_entries_are_featured_for_the_home_page():
 
 def test_no_label_is_left_without_an_owner():
     assert not ModelLabel.objects.filter(species__isnull=True, taxon__isnull=True).exists()
+
+
+def test_a_genus_compared_on_the_result_page_has_ears_and_tail_for_every_member():
+    """When the identifier can only name a genus, the result page compares its members; a
+    genus with some comparison data must have it for all of them."""
+    for genus in Species.objects.exclude(ears="").values_list("genus", flat=True).distinct():
+        members = Species.objects.filter(genus=genus)
+        assert all(s.ears and s.tail for s in members), genus
+    assert Species.objects.filter(genus="Panthera").exclude(ears="").count() == 5
