@@ -93,7 +93,7 @@ def test_every_entry_has_a_summary_and_a_three_paragraph_description():
 # The units the fields are in, as plausible bounds for any cat: a value outside is a slip of
 # unit (grams, pounds, inches, months) or of a digit.
 PLAUSIBLE = {
-    "weight": (Decimal("0.5"), Decimal("350")),   # kg: rusty-spotted cat to a big tiger
+    "weight": (Decimal("0.5"), Decimal(350)),   # kg: rusty-spotted cat to a big tiger
     "length": (30, 400),                          # cm, head and body
     "lifespan": (5, 30),                          # years
 }
@@ -147,8 +147,8 @@ def test_the_red_list_category_is_valid_for_wild_species_only():
 @pytest.mark.parametrize(
     "slug,field,value",
     [
-        ("eurasian-lynx", "weight_min_kg", Decimal("8")),    # females; 12 was males' minimum
-        ("tiger", "weight_min_kg", Decimal("75")),           # 65 was the extinct Bali tiger
+        ("eurasian-lynx", "weight_min_kg", Decimal(8)),      # females; 12 was males' minimum
+        ("tiger", "weight_min_kg", Decimal(75)),             # 65 was the extinct Bali tiger
         ("lion", "length_min_cm", 160),                      # lionesses' head and body
         ("iberian-lynx", "length_min_cm", 85),
         ("iberian-lynx", "length_max_cm", 110),
