@@ -35,7 +35,7 @@ def species_list(request):
 
 @require_safe
 def species_detail(request, slug):
-    species = get_object_or_404(Species.objects.prefetch_related("labels"), slug=slug)
+    species = get_object_or_404(Species, slug=slug)
     return render(request, "species/detail.html", {
         "species": species,
         "related": related_species(species),

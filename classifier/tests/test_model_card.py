@@ -115,3 +115,11 @@ def test_species_pages_follow_the_installed_models_labels(client, model_with_lab
 
 def test_without_a_model_species_pages_say_nothing_about_it(client, no_model):
     assert "photo identifier" not in client.get("/species/lion/").content.decode()
+
+
+@pytest.mark.parametrize("slug", ["lion", "bobcat", "maine-coon", "sand-cat"])
+def test_the_identifier_note_costs_one_query(client, installed_model, slug,
+                                             django_assert_max_num_queries):
+    # species, related species, the model's label owners (the group needs no more)
+    with django_assert_max_num_queries(3):
+        assert client.get(f"/species/{slug}/").status_code == 200
