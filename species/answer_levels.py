@@ -101,7 +101,10 @@ class Level:
     @property
     def comparison(self) -> list[Species]:
         """The candidates side by side (size, ears, tail, range), when there are a few."""
-        if self.entry is None and 1 < len(self.candidates) <= COMPARISON_LIMIT:
+        # Not for breeds: the page links the look-alikes instead (breeds differ in coat and
+        # build, not in the wild cat's size, ears, tail and range).
+        if self.entry is None and not self.is_domestic_cat and (
+                1 < len(self.candidates) <= COMPARISON_LIMIT):
             return self.candidates
         return []
 

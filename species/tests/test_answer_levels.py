@@ -73,6 +73,7 @@ def test_the_evidence_picks_a_groups_candidates():
     assert slugs == sorted(slugs, key=lambda slug: Species.objects.get(slug=slug).common_name)
     pointed = resolve(Node("species", "Felis catus"), owners, evidence=["Siamese cat"])
     assert {s.slug for s in pointed.candidates} == {"siamese", "birman", "ragdoll"}
+    assert pointed.comparison == []  # breeds are linked as look-alikes, not compared
     small_cats = resolve(Node("subfamily", "Felinae"), owners, evidence=["lynx", "cougar"])
     assert {s.slug for s in small_cats.candidates} == {
         "bobcat", "canada-lynx", "eurasian-lynx", "iberian-lynx", "puma"}
