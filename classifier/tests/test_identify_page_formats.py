@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from classifier.inference import decode_image
 from classifier.tests import images
-from classifier.tests.web_fixtures import installed_model, upload  # noqa: F401 (fixture)
+from classifier.tests.web_fixtures import upload
 
 NOT_RGB = {
     "PNG with transparency": lambda: images.encode(images.chelsea().convert("RGBA"), "PNG"),

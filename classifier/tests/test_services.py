@@ -3,9 +3,7 @@ import pytest
 
 from classifier import services
 from classifier.inference import FileTooLarge, InvalidImage, ModelUnavailable
-from classifier.tests.web_fixtures import (  # noqa: F401 (fixtures)
-    cat_jpeg, coffee_jpeg, installed_model, no_model, upload,
-)
+from classifier.tests.web_fixtures import cat_jpeg, coffee_jpeg, upload
 from species.models import ModelLabel, Species
 
 pytestmark = pytest.mark.django_db

@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from classifier.tests.conftest import model_package_dir  # noqa: F401 - fixture used below
-from classifier.tests.web_fixtures import installed_model  # noqa: F401 - fixture for journeys
+from tests.components import missing_component
+
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 AXE_SCRIPT = Path(
@@ -56,10 +56,9 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-browser.sh")
-    if not AXE_SCRIPT.exists():
-        pytest.fail(f"{AXE_SCRIPT} is missing: run scripts/install-browser.sh")
+    for needed in (CHROMIUM, AXE_SCRIPT):
+        if not needed.exists():
+            missing_component(f"{needed} is missing", "run scripts/install-browser.sh")
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an asyncio loop running in this thread for as long as it
