@@ -151,7 +151,8 @@ def test_admin_login_locks_after_repeated_failures(client, staff_user, settings,
     settings.ADMIN_LOGIN_LOCKOUT_SECONDS = 600
     for _ in range(3):
         response = login(client, "wrong")
-        assert response.status_code == 200 and "Please enter the correct" in response.content.decode()
+        assert response.status_code == 200
+        assert "Please enter the correct" in response.content.decode()
     # Locked: even the right password is refused, with a message that says so.
     response = login(client, "a-long-test-password")
     assert response.status_code == 200

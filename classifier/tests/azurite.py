@@ -117,7 +117,7 @@ class Azurite:
             resource_types=ResourceTypes(service=True, container=True, object=True),
             permission=AccountSasPermissions(read=read, list=read, write=write, create=write,
                                              add=write),
-            expiry=datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=hours),
+            expiry=datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=hours),
         )
 
     def stop(self) -> None:
@@ -135,7 +135,7 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name).issuer_name(name).public_key(key.public_key())

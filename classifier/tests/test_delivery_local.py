@@ -11,9 +11,6 @@ from types import SimpleNamespace
 import pytest
 from django.core.management import CommandError
 
-from classifier.delivery.fetch import fetch_model
-from classifier.delivery.publish import publish_package
-from classifier.delivery.stores import store_from_settings
 from classifier.delivery.errors import (
     PackageInvalid,
     PackageMismatch,
@@ -21,8 +18,11 @@ from classifier.delivery.errors import (
     StoreNotConfigured,
     redact,
 )
+from classifier.delivery.fetch import fetch_model
 from classifier.delivery.local_store import LocalDirectoryStore
 from classifier.delivery.progress import Progress
+from classifier.delivery.publish import publish_package
+from classifier.delivery.stores import store_from_settings
 from classifier.tests.delivery_support import (
     NAME,
     assert_serves,

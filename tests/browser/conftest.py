@@ -25,7 +25,6 @@ import pytest
 
 from tests.components import missing_component
 
-
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 AXE_SCRIPT = Path(
     os.environ.get("AXE_SCRIPT")
@@ -154,7 +153,8 @@ class Site:
 
     def _response(self, response) -> None:
         if response.status >= 400 and not self._expected(response.status, response.url):
-            self.problems.append(f"HTTP {response.status}: {response.request.method} {response.url}")
+            self.problems.append(
+                f"HTTP {response.status}: {response.request.method} {response.url}")
 
     def assert_no_problems(self) -> None:
         problems, self.problems = self.problems, []
@@ -193,7 +193,8 @@ class Site:
         page.evaluate(
             "() => Promise.all([...document.images].map(img => {"
             " img.loading = 'eager';"
-            " return img.complete ? null : new Promise(done => { img.onload = img.onerror = done; });"
+            " return img.complete ? null"
+            " : new Promise(done => { img.onload = img.onerror = done; });"
             "}))"
         )
         width = page.viewport_size["width"]
