@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from tests.container.conftest import CI, DIGEST, ROOT
+from tests.container.chart_support import CI, DIGEST, ROOT
 
 GOOD_POD_SPEC = """
       automountServiceAccountToken: false
