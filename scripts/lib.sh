@@ -40,6 +40,16 @@ shell_scripts() {
   } | sort)
 }
 
+# with_lock FILE COMMAND...: run COMMAND (in a subshell) holding an exclusive lock on FILE.
+# Worktrees share the cache: the second one to need an environment waits for the first to
+# build it, instead of deleting it half-built and building its own.
+with_lock() {
+  local file="$1"
+  shift
+  mkdir -p "$(dirname "$file")"
+  (flock 9 || exit 1; "$@") 9>"$file"
+}
+
 # ---------------------------------------------------------------------------------------------
 # Debian packages
 # ---------------------------------------------------------------------------------------------
@@ -86,12 +96,7 @@ ensure_venv() {
   venv="$CATSITE_CACHE_DIR/venvs/dev-$(content_hash <("$PYTHON" -c 'import sys; print(sys.version)') "${reqs[@]}")"
   mkdir -p "$(dirname "$venv")"
   if [ ! -f "$venv/.complete" ]; then
-    # One build at a time per environment: a second worktree waits for the first to finish.
-    local lock
-    exec {lock}>"$venv.lock"
-    flock "$lock"
-    if [ ! -f "$venv/.complete" ]; then build_venv "$venv"; fi
-    exec {lock}>&-
+    with_lock "$venv.lock" build_venv "$venv" || exit 1
   fi
   # .complete's modification time is the environment's last use (prune_venvs reads it).
   touch "$venv/.complete"
@@ -102,6 +107,7 @@ ensure_venv() {
 
 build_venv() {
   local venv="$1" pip_log="$1.pip.log"
+  [ -f "$venv/.complete" ] && return 0  # built by another worktree while this one waited
   log "Creating the Python environment in $venv (once per requirements change; PyTorch is large, 1-3 minutes)"
   rm -rf "$venv"
   "$PYTHON" -m venv "$venv" || die "could not create a venv with $PYTHON (python3-venv missing?)"

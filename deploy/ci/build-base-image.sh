@@ -13,7 +13,7 @@ SUITE=bookworm
 PACKAGES=python3,python3-venv,ca-certificates
 # Bump when the rootfs recipe changes, so the cached tarball is rebuilt.
 RECIPE=2
-ROOTFS_TAR="$CATSITE_CACHE_DIR/base-image/debian-$SUITE-python3-$(echo "$PACKAGES $RECIPE" | sha256sum | cut -c1-8).tar"
+ROOTFS_TAR="$CATSITE_CACHE_DIR/base-image/debian-$SUITE-python3-$(content_hash <(echo "$PACKAGES $RECIPE")).tar"
 
 # The mirror apt is configured with (deb822 or one-line sources), so no other host is needed.
 debian_mirror() {

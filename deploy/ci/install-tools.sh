@@ -55,6 +55,12 @@ install_tools_venv() {
     local venv
     venv="$(tools_venv)"
     if [[ -f "$venv/.complete" ]]; then log "tools venv present: $venv"; return; fi
+    with_lock "$venv.lock" build_tools_venv "$venv"
+}
+
+build_tools_venv() {
+    local venv="$1"
+    if [[ -f "$venv/.complete" ]]; then log "tools venv built meanwhile: $venv"; return; fi
     log "building tools venv $venv"
     rm -rf "$venv"
     python3 -m venv "$venv"
