@@ -36,7 +36,8 @@ def card_json(request, card: ModelCard) -> dict:
         "label_count": card.label_count,
         "counts": card.counts,
         "entries": [
-            {**entry_ref(n.entry), "level": n.level, "labels": n.labels, "group": group_ref(n.group)}
+            {**entry_ref(n.entry), "level": n.level, "labels": n.labels,
+             "group": group_ref(n.group)}
             for n in card.namings
         ],
     }

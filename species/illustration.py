@@ -44,7 +44,7 @@ def _mix(colour: str, other: str, amount: float) -> str:
     """Blend two #rrggbb colours: amount 0 gives colour, 1 gives other."""
     a = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
     b = [int(other[i : i + 2], 16) for i in (1, 3, 5)]
-    return "#" + "".join(f"{round(x + (y - x) * amount):02x}" for x, y in zip(a, b))
+    return "#" + "".join(f"{round(x + (y - x) * amount):02x}" for x, y in zip(a, b, strict=True))
 
 
 def _lightness(colour: str) -> float:
@@ -233,7 +233,8 @@ def species_svg(*, slug: str, coat_pattern: str, coat_colour: str, marking_colou
         '<g clip-path="url(#fur)">' + "".join(markings) + "</g>",
         # Muzzle: two whisker pads and a chin, paler than the coat.
         f'<g fill="{light}"><ellipse cx="89" cy="140" rx="15" ry="12"/>'
-        f'<ellipse cx="111" cy="140" rx="15" ry="12"/><ellipse cx="100" cy="154" rx="10" ry="7"/></g>',
+        f'<ellipse cx="111" cy="140" rx="15" ry="12"/>'
+        f'<ellipse cx="100" cy="154" rx="10" ry="7"/></g>',
     ]
     for i, (x, y) in enumerate(EYES):
         outer = 1 if x > 100 else -1
@@ -253,7 +254,8 @@ def species_svg(*, slug: str, coat_pattern: str, coat_colour: str, marking_colou
         f'<circle cx="90" cy="143" r="1.2"/><circle cx="116" cy="138" r="1.2"/>'
         f'<circle cx="110" cy="143" r="1.2"/></g>',
         f'<g stroke="{whisker}" stroke-width="1.2" opacity="0.7" stroke-linecap="round" '
-        f'fill="none"><path d="M80 138 Q56 130 28 128 M80 143 Q54 142 26 146 M82 147 Q58 152 34 162 '
+        f'fill="none"><path d="M80 138 Q56 130 28 128 M80 143 Q54 142 26 146 '
+        f'M82 147 Q58 152 34 162 '
         f'M120 138 Q144 130 172 128 M120 143 Q146 142 174 146 M118 147 Q142 152 166 162"/></g>',
         "</svg>",
     ]

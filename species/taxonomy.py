@@ -38,7 +38,8 @@ def lineage(*, breed: str | None = None, species: str | None = None, genus: str 
     return tuple(Node(rank, key) for rank, key in levels if key)
 
 
-def sum_up(probabilities: Mapping[str, float], lineages: Mapping[str, Lineage]) -> dict[Node, float]:
+def sum_up(probabilities: Mapping[str, float],
+           lineages: Mapping[str, Lineage]) -> dict[Node, float]:
     """Each node's total: the probabilities of all labels at or below it. Labels without a
     lineage (not cats) count for no node."""
     totals: dict[Node, float] = defaultdict(float)

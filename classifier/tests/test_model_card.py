@@ -4,7 +4,6 @@ import pytest
 
 from classifier import runtime
 from classifier.tests.tiny_package import tiny_onnx, write_package
-from classifier.tests.web_fixtures import installed_model, no_model  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,7 @@ domestic cat and its look-alike breeds)."""
 import pytest
 from django.urls import reverse
 
-from classifier.tests.web_fixtures import (  # noqa: F401 (fixtures)
-    cat_jpeg, coffee_jpeg, installed_model, upload,
-)
+from classifier.tests.web_fixtures import cat_jpeg, coffee_jpeg, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +22,8 @@ def test_api_identification_makes_a_fixed_number_of_queries(client, installed_mo
     assert len(queries.captured_queries[0]["sql"]) < 3000
 
 
-def test_page_identification_makes_a_fixed_number_of_queries(client, installed_model, django_assert_num_queries):
+def test_page_identification_makes_a_fixed_number_of_queries(client, installed_model,
+                                                             django_assert_num_queries):
     data = cat_jpeg()
     with django_assert_num_queries(2):
         response = client.post(reverse("classifier:identify"), {"image": upload(data)})

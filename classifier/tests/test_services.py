@@ -3,9 +3,7 @@ import pytest
 
 from classifier import services
 from classifier.inference import FileTooLarge, InvalidImage, ModelUnavailable
-from classifier.tests.web_fixtures import (  # noqa: F401 (fixtures)
-    answer_for, cat_jpeg, coffee_jpeg, installed_model, no_model, upload,
-)
+from classifier.tests.web_fixtures import answer_for, cat_jpeg, coffee_jpeg, upload
 from species.models import ModelLabel, Species
 
 pytestmark = pytest.mark.django_db
@@ -42,9 +40,9 @@ def test_probabilities_of_labels_owned_by_one_owner_add_up(installed_model):
     breeds = sum(raw.probabilities[labels.index(b)] for b in ("Persian cat", "Siamese cat"))
     assert result.answer_probability == pytest.approx(expected + breeds, rel=1e-6)
     cat_labels = set(ModelLabel.objects.values_list("label", flat=True))
-    assert result.cat_probability == pytest.approx(
-        sum(p for label, p in zip(labels, raw.probabilities) if label in cat_labels), rel=1e-6
-    )
+    cat_probabilities = [p for label, p in zip(labels, raw.probabilities, strict=True)
+                         if label in cat_labels]
+    assert result.cat_probability == pytest.approx(sum(cat_probabilities), rel=1e-6)
 
 
 def test_a_photo_read_as_lynx_is_answered_at_genus_level(installed_model):

@@ -1,4 +1,5 @@
-"""Labels placed in the tree and tree nodes resolved against the encyclopedia (species.answer_levels)."""
+"""Labels placed in the tree, and tree nodes resolved against the encyclopedia
+(species.answer_levels)."""
 import pytest
 
 from species.answer_levels import label_owners, lineage_of, namings, resolve

@@ -14,8 +14,8 @@ FIELDS = {
     "summary", "description", "native_range", "weight_min_kg", "weight_max_kg",
     "length_min_cm", "length_max_cm", "lifespan_min_years", "lifespan_max_years",
     "conservation_status", "conservation_status_display", "conservation_note",
-    "temperament", "care_notes", "url", "api_url", "picture_url", "image_alt", "image_credit", "labels",
-    "created_at", "updated_at",
+    "temperament", "care_notes", "url", "api_url", "picture_url", "image_alt", "image_credit",
+    "labels", "created_at", "updated_at",
 }
 
 
