@@ -100,9 +100,10 @@ def teaching_examples(plan: dict[str, int] = SPLIT_PLAN, taught: dict | None = N
     examples = []
     for label_number, (label, names) in enumerate(sorted((taught or TAUGHT).items())):
         total = sum(plan.values())
-        pictures = [crop for i, name in enumerate(names)
-                    for crop in crops(photo(name), -(-total // len(names)),
-                                      seed=100 * label_number + i)][:total]
+        per_photo = [crops(photo(name), -(-total // len(names)), seed=100 * label_number + i)
+                     for i, name in enumerate(names)]
+        # Taken in turn from each photo, so every split holds crops of every photo.
+        pictures = [crop for group in zip(*per_photo) for crop in group][:total]
         splits = [split for split, n in plan.items() for _ in range(n)]
         examples += [(data, label, split) for data, split in zip(pictures, splits)]
     return examples

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import AppError
 
-from .build_model import Command as BuildModelCommand
+from classifier.modelbuild.requirements import require_build_modules
 
 DEFAULT_EPOCHS = 10
 
@@ -26,7 +26,11 @@ class Command(BaseCommand):
     help = "Train a model package on an export_dataset folder (transfer learning)."
     # Reads the encyclopedia (slugs, label owners) but serves nothing: no URL checks needed.
     requires_system_checks = ()
-    create_parser = BuildModelCommand.create_parser  # our --version is the package version
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # Our --version is the package version, as in build_model.
+        kwargs.setdefault("conflict_handler", "resolve")
+        return super().create_parser(prog_name, subcommand, **kwargs)
 
     def execute(self, *args, **options):
         """Dataset and build errors end the command with their one line, not a traceback."""
@@ -62,7 +66,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["epochs"] < 1:
             raise CommandError("--epochs must be at least 1")
-        BuildModelCommand._require_build_dependencies(self)
+        require_build_modules("train_model")
         from classifier.evaluating import encyclopedia_owners
         from classifier.modelbuild.training.package import train_package
         from classifier.modelbuild.training.train import TrainingConfig

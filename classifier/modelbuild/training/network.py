@@ -66,6 +66,10 @@ class FrozenPart(nn.Module):
     def __init__(self, net: TransferNet):
         super().__init__()
         self.net = net
+        # In eval mode like the net: the exporter puts a module back into the mode it found
+        # it in, recursively, and a training-mode wrapper would switch the net's batch norm to
+        # batch statistics.
+        self.eval()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net.frozen(x)

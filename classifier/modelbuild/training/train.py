@@ -79,6 +79,8 @@ def _train(dataset: Dataset, targets: Targets, base_labels_count: int, spec: Inp
         validation = (torch.cat([frozen(augment.plain_batch(photos[i:i + _CHUNK], spec))
                                  for i in range(0, len(photos), _CHUNK)]),
                       torch.from_numpy(targets.mask([e.label for e in validation_set])))
+    if net.training:
+        raise AssertionError("the network must stay in eval mode (batch norm statistics frozen)")
     trained = Trained(net)
     for epoch in range(1, config.epochs + 1):
         started = time.monotonic()
