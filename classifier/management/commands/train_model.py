@@ -15,9 +15,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from core.errors import AppError
-
 from classifier.modelbuild.requirements import require_build_modules
+from core.errors import AppError
 
 DEFAULT_EPOCHS = 10
 
