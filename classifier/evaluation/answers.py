@@ -34,7 +34,13 @@ def species_label_owners(model_labels: Iterable[str]) -> dict[str, str]:
 
 class AnswerSpace:
     """The answers an evaluation scores: the dataset's labels (``not-a-cat`` always included),
-    then OTHER_CAT."""
+    then OTHER_CAT.
+
+    A photo's ranking is what the site would list for it, in the dataset's terms: the site's
+    top answer first (cat or not by the threshold), then the site's other candidates in order
+    of probability (an entry with all its labels added up; every label no entry owns on its
+    own), each read as its answer, without repeats. Top-5 accuracy asks whether the true label
+    is among the first five."""
 
     def __init__(self, dataset_labels: Iterable[str], model_labels: Iterable[str],
                  owners: Mapping[str, str | None], cat_threshold: float = DEFAULT_CAT_THRESHOLD):
@@ -44,16 +50,24 @@ class AnswerSpace:
         self.not_a_cat = index[NOT_A_CAT]
         self.other_cat = index[OTHER_CAT]
         self.cat_threshold = cat_threshold
-        model_labels = list(model_labels)
-        # projection[model label, answer] = 1: probabilities @ projection adds them up.
-        self.projection = np.zeros((len(model_labels), len(self.answers)))
-        for row, label in enumerate(model_labels):
-            if label not in owners:
-                column = self.not_a_cat
-            else:
-                owner = owners[label]
-                column = index[owner] if owner in index and owner != NOT_A_CAT else self.other_cat
-            self.projection[row, column] = 1.0
+        # Candidates as the site lists them: an entry (all its labels), or a single label.
+        candidates: dict[tuple[str, str], int] = {}
+        candidate_of_label, answer_of_candidate = [], []
+        for label in model_labels:
+            owner = owners.get(label) if label in owners else None
+            key = ("entry", owner) if owner is not None else ("label", label)
+            if key not in candidates:
+                candidates[key] = len(candidates)
+                if label not in owners:
+                    answer = self.not_a_cat
+                elif owner in index and owner != NOT_A_CAT:
+                    answer = index[owner]
+                else:
+                    answer = self.other_cat
+                answer_of_candidate.append(answer)
+            candidate_of_label.append(candidates[key])
+        self._candidate_of_label = np.asarray(candidate_of_label)
+        self._answer_of_candidate = np.asarray(answer_of_candidate)
 
     def index(self, dataset_label: str) -> int:
         return self.answers.index(dataset_label)
@@ -61,12 +75,21 @@ class AnswerSpace:
     def rank(self, probabilities: np.ndarray) -> tuple[list[int], float]:
         """One photo's model probabilities -> (answers best first, the top answer's
         probability). The top answer is the site's: "not a cat" below the cat threshold."""
-        per_answer = np.asarray(probabilities, dtype=np.float64) @ self.projection
-        order = [int(i) for i in np.argsort(-per_answer, kind="stable")]
-        cat_probability = 1.0 - per_answer[self.not_a_cat]
-        if cat_probability < self.cat_threshold:
+        per_candidate = np.bincount(self._candidate_of_label,
+                                    weights=np.asarray(probabilities, dtype=np.float64),
+                                    minlength=len(self._answer_of_candidate))
+        per_answer = np.bincount(self._answer_of_candidate, weights=per_candidate,
+                                 minlength=len(self.answers))
+        if 1.0 - per_answer[self.not_a_cat] < self.cat_threshold:
             top = self.not_a_cat
         else:
-            top = next(i for i in order if i != self.not_a_cat)
-        order.remove(top)
-        return [top, *order], float(per_answer[top])
+            cats = [i for i in range(len(self.answers)) if i != self.not_a_cat]
+            top = max(cats, key=lambda i: per_answer[i])  # first of equals: stable
+        ranking = [top]
+        for candidate in np.argsort(-per_candidate, kind="stable"):
+            answer = int(self._answer_of_candidate[candidate])
+            if answer not in ranking:
+                ranking.append(answer)
+            if len(ranking) == len(self.answers):
+                break
+        return ranking, float(per_answer[top])

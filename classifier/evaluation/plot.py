@@ -18,7 +18,8 @@ def plot_confusion(evaluation, path) -> Path:
     # Colour by share of each true label's photos, so a small label is as visible as a big one.
     shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     rows, columns = counts.shape
-    figure, axes = plt.subplots(figsize=(1.2 + 0.7 * columns, 1.0 + 0.6 * rows), dpi=100)
+    figure, axes = plt.subplots(figsize=(max(5.0, 2.0 + 0.8 * columns), max(4.0, 2.0 + 0.6 * rows)),
+                                dpi=100)
     axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     axes.set_xticks(range(columns), confusion["answers"], rotation=45, ha="right")
     axes.set_yticks(range(rows), confusion["labels"])
@@ -30,8 +31,9 @@ def plot_confusion(evaluation, path) -> Path:
                 axes.text(j, i, int(counts[i, j]), ha="center", va="center",
                           color="white" if shares[i, j] > 0.5 else "black")
     model = evaluation.model
-    axes.set_title(f"{model['name']} {model['version']}: {evaluation.dataset['split']}, "
-                   f"top-1 {evaluation.top1_accuracy:.0%}", fontsize=9)
+    axes.set_title(f"{model['name']} {model['version']}\n{evaluation.count} "
+                   f"{evaluation.dataset['split']} photos, top-1 {evaluation.top1_accuracy:.0%}",
+                   fontsize=9)
     figure.tight_layout()
     path = Path(path)
     figure.savefig(path, format="png")
