@@ -24,7 +24,7 @@ from ..errors import BuildCheckFailed, ModelBuildError
 from ..labels import imagenet_labels
 from ..samples import CAT_CLASSES
 from .data import check_dataset, targets
-from .train import TrainingConfig, train
+from .train import TrainingConfig, torch_threads, train
 
 Owners = Mapping[str, str | None]
 NOT_A_CAT_PHOTO = "skimage.data.coffee"
@@ -97,7 +97,8 @@ def train_package(data_dir, out_dir, *, base_dir=None, name: str | None = None,
         document["evaluation"] = evaluation.as_dict()
         return build.write_manifest(staging, document)
 
-    return build.staged_build(out_dir, version, force, write)
+    with torch_threads(config.threads):
+        return build.staged_build(out_dir, version, force, write)
 
 
 def _base(base_dir, report) -> tuple[Path, Manifest]:
