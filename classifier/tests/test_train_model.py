@@ -216,3 +216,15 @@ def test_dataset_copy_keeps_its_hash(teaching_dataset, tmp_path):
     copy = shutil.copytree(teaching_dataset, tmp_path / "copy")
     assert read_dataset(copy).sha256 == read_dataset(teaching_dataset).sha256
     assert np.isclose(sum(read_dataset(copy).counts["splits"].values()), 39)
+
+
+@pytest.mark.django_db
+def test_a_base_package_not_built_from_these_weights_is_refused(tmp_path):
+    from classifier.tests.tiny_package import write_package
+
+    base = write_package(tmp_path / "tiny")
+    with pytest.raises(CommandError, match=r"the base package .*tiny was not built from the "
+                                           r"pretrained weights installed here"):
+        call_command("train_model", data=few_examples(tmp_path), out=tmp_path / "out",
+                     base=base, epochs=1, stdout=StringIO())
+    assert not (tmp_path / "out").exists()
