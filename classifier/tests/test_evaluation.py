@@ -53,3 +53,22 @@ def test_not_a_cat_follows_the_site_threshold_even_when_one_cat_label_leads():
     assert ranking[0] == space().not_a_cat and confidence == pytest.approx(0.5)
     ranking, _ = space(threshold=0.5).rank(probabilities)
     assert ranking[0] == space().other_cat
+
+
+def test_evaluation_imports_neither_django_nor_torch_nor_matplotlib():
+    # A training script, a notebook and the web image's promotion gate read datasets and
+    # evaluate packages with it; matplotlib only loads when a plot is drawn.
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    probe = ("import json, sys; import classifier.evaluation, classifier.evaluation.plot; "
+             "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(repo)}  # no DJANGO_SETTINGS_MODULE
+    output = subprocess.run([sys.executable, "-c", probe], cwd=repo, env=env, check=True,
+                            capture_output=True, text=True).stdout
+    loaded = set(json.loads(output))
+    assert "onnxruntime" in loaded and "classifier" in loaded
+    assert not loaded & {"django", "torch", "torchvision", "onnx", "matplotlib"}
