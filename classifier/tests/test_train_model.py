@@ -228,3 +228,15 @@ def test_a_base_package_not_built_from_these_weights_is_refused(tmp_path):
         call_command("train_model", data=few_examples(tmp_path), out=tmp_path / "out",
                      base=base, epochs=1, stdout=StringIO())
     assert not (tmp_path / "out").exists()
+
+
+def test_an_installed_model_directory_is_evaluated_like_its_package(trained, teaching_dataset,
+                                                                    tmp_path, db):
+    # MODEL_DIR/current, as fetch_model installs it: what production runs, on the same photos.
+    model_dir = tmp_path / "model"
+    (model_dir / "versions").mkdir(parents=True)
+    (model_dir / "versions" / "2.0.0").symlink_to(trained[0], target_is_directory=True)
+    (model_dir / "current").symlink_to("versions/2.0.0")
+    installed = evaluate_package(model_dir / "current", teaching_dataset)
+    assert installed == evaluate_package(trained[0], teaching_dataset)
+    assert installed.model == {"name": "efficientnet-lite0-imagenet", "version": "2.0.0"}
