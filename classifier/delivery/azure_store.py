@@ -34,9 +34,9 @@ from classifier.delivery.errors import (
     StoreNotConfigured,
     StoreUnreachable,
     first_line,
-    redact,
 )
 from classifier.delivery.store import ChunkWriter, ProgressHook, Store, pump
+from core.redaction import redact
 
 # Upload in blocks of this size (and download in chunks of it), so progress moves on large models.
 _BLOCK = 4 * 1024 * 1024

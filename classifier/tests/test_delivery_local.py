@@ -14,9 +14,7 @@ from django.core.management import CommandError
 from classifier.delivery.errors import (
     PackageInvalid,
     PackageMismatch,
-    RedactSecrets,
     StoreNotConfigured,
-    redact,
 )
 from classifier.delivery.fetch import fetch_model
 from classifier.delivery.local_store import LocalDirectoryStore
@@ -300,15 +298,6 @@ def test_progress_is_a_bar_on_a_terminal_and_a_few_lines_in_logs():
     assert terminal.getvalue().endswith("\n")
 
 
-def test_redact_removes_sas_signatures_and_account_keys():
-    text = ("GET https://a.blob.core.windows.net/c/b?sv=2024&sig=AbC%2Bd%3D&se=1 failed; "
-            "AccountKey=c2VjcmV0a2V5==;BlobEndpoint=x; token mysecret")
-    cleaned = redact(text, ["mysecret"])
-    assert "AbC%2Bd" not in cleaned and "c2VjcmV0a2V5" not in cleaned
-    assert "mysecret" not in cleaned
-    assert "sig=***" in cleaned and "AccountKey=***" in cleaned
-
-
 def test_package_errors_are_one_line(tmp_path):
     with pytest.raises(PackageInvalid) as error:
         publish_package(LocalDirectoryStore(tmp_path / "s"), tmp_path / "nothing-here")
@@ -318,24 +307,3 @@ def test_package_errors_are_one_line(tmp_path):
     with pytest.raises(PackageMismatch) as error:
         publish_package(LocalDirectoryStore(tmp_path / "s"), package)
     assert "\n" not in str(error.value)
-
-
-def test_log_records_lose_sas_signatures_and_account_keys():
-    import logging
-
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.addFilter(RedactSecrets())
-    logger = logging.getLogger("test.delivery.redaction")
-    logger.addHandler(handler)
-    try:
-        logger.warning('"GET /c/b?sv=2024&sig=%s HTTP/1.1" 403', "S1gn4ture%3D")
-        try:
-            raise ValueError("AccountKey=c2VjcmV0a2V5==;")
-        except ValueError:
-            logger.exception("failed")
-    finally:
-        logger.removeHandler(handler)
-    text = stream.getvalue()
-    assert "S1gn4ture" not in text and "c2VjcmV0a2V5" not in text
-    assert "sig=***" in text and "AccountKey=***" in text
