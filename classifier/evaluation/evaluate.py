@@ -79,7 +79,7 @@ def evaluate_classifier(classifier: ImageClassifier, dataset: Dataset, split: st
         chunk = examples[start:start + BATCH]
         batch = np.concatenate([classifier.preprocess(classifier.decode(dataset.read(example)))
                                 for example in chunk])
-        for example, probabilities in zip(chunk, softmax(classifier.predict(batch))):
+        for example, probabilities in zip(chunk, softmax(classifier.predict(batch)), strict=True):
             ranking, probability = space.rank(probabilities)
             truth.append(space.index(example.label))
             rankings.append(ranking)
@@ -96,7 +96,7 @@ def evaluate_classifier(classifier: ImageClassifier, dataset: Dataset, split: st
         not_a_cat={key: value for key, value in metrics.precision_recall(
             truth, predicted, space.not_a_cat).items() if key in ("precision", "recall")},
         expected_calibration_error=metrics.expected_calibration_error(
-            confidence, [t == p for t, p in zip(truth, predicted)]),
+            confidence, [t == p for t, p in zip(truth, predicted, strict=True)]),
         cat_threshold=cat_threshold,
         confusion={"labels": space.labels, "answers": space.answers,
                    "matrix": metrics.confusion_matrix(truth, predicted, len(space.labels),

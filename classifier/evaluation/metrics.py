@@ -11,7 +11,7 @@ ECE_BINS = 10
 
 def top_k_accuracy(truth: list[int], rankings: list[list[int]], k: int) -> float:
     """Share of examples whose true class is among the first ``k`` of their ranking."""
-    return float(np.mean([t in ranking[:k] for t, ranking in zip(truth, rankings)]))
+    return float(np.mean([t in ranking[:k] for t, ranking in zip(truth, rankings, strict=True)]))
 
 
 def precision_recall(truth: list[int], predicted: list[int], cls: int) -> dict:
@@ -47,6 +47,6 @@ def expected_calibration_error(confidence: list[float], correct: list[bool],
 def confusion_matrix(truth: list[int], predicted: list[int], rows: int, columns: int) -> list:
     """counts[true class][predicted class] as nested lists (JSON as it is)."""
     matrix = np.zeros((rows, columns), dtype=int)
-    for t, p in zip(truth, predicted):
+    for t, p in zip(truth, predicted, strict=True):
         matrix[t, p] += 1
     return matrix.tolist()

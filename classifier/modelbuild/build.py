@@ -87,7 +87,8 @@ def check_target(out_dir: Path, force: bool) -> None:
             f"{out_dir} is not empty and holds no {MANIFEST}: not replacing it, even with force"
         )
     if not force:
-        raise PackageExistsError(f"{out_dir} already holds a model package (use --force to replace it)")
+        raise PackageExistsError(f"{out_dir} already holds a model package (use --force to "
+                                 "replace it)")
 
 
 def build_package(out_dir: Path, version: str = DEFAULT_VERSION, force: bool = False,
@@ -173,7 +174,7 @@ def export_checked(model: torch.nn.Module, staging: Path, report: Reporter
         verification.compare_logits(torch_real, onnx_real),
         verification.compare_logits(torch_random, onnx_random),
     )
-    return parity, dict(zip(photos, onnx_real))
+    return parity, dict(zip(photos, onnx_real, strict=True))
 
 
 def created_at() -> str:

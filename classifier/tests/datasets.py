@@ -103,7 +103,7 @@ def teaching_examples(plan: dict[str, int] = SPLIT_PLAN, taught: dict | None = N
         per_photo = [crops(photo(name), -(-total // len(names)), seed=100 * label_number + i)
                      for i, name in enumerate(names)]
         # Taken in turn from each photo, so every split holds crops of every photo.
-        pictures = [crop for group in zip(*per_photo) for crop in group][:total]
+        pictures = [crop for group in zip(*per_photo, strict=True) for crop in group][:total]
         splits = [split for split, n in plan.items() for _ in range(n)]
-        examples += [(data, label, split) for data, split in zip(pictures, splits)]
+        examples += [(data, label, split) for data, split in zip(pictures, splits, strict=True)]
     return examples

@@ -20,7 +20,7 @@ from classifier.inference import load_classifier
 from classifier.inference.package import verify
 from classifier.modelbuild.labels import imagenet_labels
 from classifier.tests import datasets
-from classifier.tests.images import jpeg
+from testsupport.images import jpeg
 
 EPOCHS = 6
 SEED = 0

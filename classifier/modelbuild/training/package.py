@@ -125,7 +125,7 @@ def _base(base_dir, report) -> tuple[Path, Manifest]:
 
 def _still_not_a_cat(logits, labels: list[str], owners: Owners, threshold: float) -> dict:
     probabilities = softmax(logits)
-    cat = float(sum(p for label, p in zip(labels, probabilities) if label in owners))
+    cat = float(sum(p for label, p in zip(labels, probabilities, strict=True) if label in owners))
     best = int(probabilities.argmax())
     result = {"image": NOT_A_CAT_PHOTO, "expect": f"cat labels together < {threshold}",
               "cat_probability": cat,
