@@ -16,7 +16,7 @@ from pathlib import Path
 from classifier.evaluation import evaluate_classifier, read_dataset, species_label_owners
 from classifier.evaluation.answers import DEFAULT_CAT_THRESHOLD
 from classifier.inference import BadModelPackage, ModelUnavailable, load_classifier, softmax
-from classifier.inference.package import FORMAT, MODEL_FILE, Manifest, verify
+from classifier.inference.package import FORMAT, MODEL_FILE, InputSpec, Manifest, verify
 
 from .. import build
 from ..efficientnet_lite import pretrained_weights_path
@@ -60,7 +60,8 @@ def train_package(data_dir, out_dir, *, base_dir=None, name: str | None = None,
     name = name or base.name
 
     def write(staging: Path) -> Manifest:
-        trained = train(dataset, goal, len(base_labels), base.input, config, report)
+        trained = train(dataset, goal, len(base_labels), InputSpec.from_dict(build.INPUT_SPEC),
+                        config, report)
         parity, photo_logits = build.export_checked(trained.net, staging, report)
         report(f"Checking that {NOT_A_CAT_PHOTO} is still not a cat")
         sanity = _still_not_a_cat(photo_logits[NOT_A_CAT_PHOTO], goal.model_labels, owners,
