@@ -1,9 +1,20 @@
 #!/bin/sh
-# The image's command: gunicorn serving catsite.wsgi on $PORT with $WEB_CONCURRENCY worker
-# processes of $GUNICORN_THREADS threads each (the model is loaded once per process and shared
-# by its threads). MIGRATE_ON_START=1 runs migrations first, for a single container on its own
-# database; in Kubernetes the chart's pre-upgrade Job migrates instead.
+# The image's entry point. Roles:
+#   web (default)  gunicorn serving catsite.wsgi on $PORT with $WEB_CONCURRENCY worker processes
+#                  of $GUNICORN_THREADS threads each (the model is loaded once per process and
+#                  shared by its threads). MIGRATE_ON_START=1 runs migrations first, for a single
+#                  container on its own database; in Kubernetes the chart's pre-upgrade Job
+#                  migrates instead.
+#   model          the model alone over the Open Inference Protocol v2 (manage.py serve_model)
+#                  on $PORT, for web processes started with INFERENCE_URL.
+#   anything else  run as a command (python manage.py fetch_model, ...).
 set -eu
+role="${1:-web}"
+case "$role" in
+    web) ;;
+    model) exec python manage.py serve_model --host 0.0.0.0 --port "${PORT:-8080}" ;;
+    *) exec "$@" ;;
+esac
 if [ "${MIGRATE_ON_START:-0}" = 1 ]; then
     python manage.py migrate --noinput
 fi
