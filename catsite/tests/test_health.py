@@ -74,6 +74,22 @@ def test_readyz_is_not_ready_when_the_database_fails(client, settings, model_dir
     assert "connection refused" not in response.content.decode()  # no internals leak out
 
 
+def test_readyz_is_not_ready_while_migrations_are_unapplied(client, settings, model_dir):
+    from django.db.migrations.recorder import MigrationRecorder
+
+    settings.MODEL_REQUIRED = False
+    assert client.get("/readyz").json()["checks"]["migrations"] == {"ok": True}
+    # As if the species data migration had not run yet (the test's transaction undoes it).
+    MigrationRecorder.Migration.objects.filter(app="species").exclude(name="0001_initial").delete()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["ready"] is False
+    assert body["checks"]["database"] == {"ok": True}
+    assert body["checks"]["migrations"]["ok"] is False
+    assert body["checks"]["migrations"]["unapplied"] >= 1
+
+
 def test_readyz_is_not_ready_when_a_required_model_is_missing(client, settings, model_dir):
     settings.MODEL_REQUIRED = True
     response = client.get("/readyz")
