@@ -87,6 +87,9 @@ def test_encoded_photos_a_tabby_is_a_domestic_cat_and_coffee_is_not_a_cat(client
     coffee = images.encode(images.coffee(), "PNG")
     result = client.infer(package.name, [photos_input(cat, coffee)])
     assert result.get_response()["model_version"] == package.version
+    timings = result.get_response()["parameters"]
+    assert set(timings) == {"decode_ms", "preprocess_ms", "inference_ms"}
+    assert all(value > 0 for value in timings.values())
     assert result.as_numpy(PROBABILITIES).dtype == np.float32
     assert result.as_numpy(PROBABILITIES).shape == (2, len(package.labels))
     on_cat, on_coffee = probabilities_by_label(result)
