@@ -5,14 +5,15 @@
 #                  shared by its threads). MIGRATE_ON_START=1 runs migrations first, for a single
 #                  container on its own database; in Kubernetes the chart's pre-upgrade Job
 #                  migrates instead.
-#   model          the model alone over the Open Inference Protocol v2 (manage.py serve_model)
-#                  on $PORT, for web processes started with INFERENCE_URL.
+#   model [ARGS]   the model alone over the Open Inference Protocol v2 (manage.py serve_model)
+#                  on $PORT, for web processes started with INFERENCE_URL; ARGS go to
+#                  serve_model (the chart passes --port).
 #   anything else  run as a command (python manage.py fetch_model, ...).
 set -eu
 role="${1:-web}"
 case "$role" in
     web) ;;
-    model) exec python manage.py serve_model --host 0.0.0.0 --port "${PORT:-8080}" ;;
+    model) shift; exec python manage.py serve_model --host 0.0.0.0 --port "${PORT:-8080}" "$@" ;;
     *) exec "$@" ;;
 esac
 if [ "${MIGRATE_ON_START:-0}" = 1 ]; then

@@ -160,8 +160,8 @@ def test_service_mode_runs_the_model_in_its_own_deployment_behind_a_service(rend
     model = named(objects, "Deployment", "catsite-model")
     model_pod = model["spec"]["template"]
     container = model_pod["spec"]["containers"][0]
-    assert container["args"] == ["model"] and container["image"] == f"catsite@{DIGEST}"
-    assert {"name": "PORT", "value": "8080"} in container["env"]
+    assert container["args"] == ["model", "--port", "8080"]
+    assert container["image"] == f"catsite@{DIGEST}"
     assert container["ports"][0]["containerPort"] == 8080
     assert container["livenessProbe"]["httpGet"]["path"] == "/v2/health/live"
     assert container["readinessProbe"]["httpGet"]["path"] == "/v2/health/ready"
