@@ -65,8 +65,9 @@ def version(request):
     model = runtime.status()
     return JsonResponse({
         "app": {"version": settings.APP_VERSION, "revision": app_revision() or None},
+        # With INFERENCE_URL: the model service's model ("service": true), as it reports it.
         "model": {"name": model.get("name"), "version": model.get("version"),
-                  "loaded": model["loaded"]},
+                  "loaded": model["loaded"], "service": bool(model.get("service"))},
         "runtime": {
             "python": platform.python_version(),
             "django": django.get_version(),

@@ -127,7 +127,7 @@ def test_version_reports_the_app_the_runtime_and_no_model(client, settings, mode
         "django": django.get_version(),
         "onnxruntime": metadata.version("onnxruntime"),
     }
-    assert body["model"] == {"name": None, "version": None, "loaded": False}
+    assert body["model"] == {"name": None, "version": None, "loaded": False, "service": False}
 
 
 def test_version_without_a_known_revision(client, settings, model_dir, tmp_path):
@@ -138,7 +138,8 @@ def test_version_without_a_known_revision(client, settings, model_dir, tmp_path)
 
 def test_version_names_the_installed_model(client, installed_model):
     body = client.get("/version").json()
-    assert body["model"] == {"name": "tiny-colours", "version": "0.0.1", "loaded": True}
+    assert body["model"] == {"name": "tiny-colours", "version": "0.0.1", "loaded": True,
+                             "service": False}
 
 
 def test_version_reports_the_checkouts_git_revision(client, settings):

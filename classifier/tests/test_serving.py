@@ -13,11 +13,11 @@ import pytest
 import tritonclient.http as triton
 from tritonclient.utils import InferenceServerException
 
-from bench.harness import PYTHON, ROOT, base_env, install_model
 from classifier.inference import load_classifier
 from classifier.serving.tensors import IMAGES, LABELS, PROBABILITIES
-from classifier.tests import images
-from classifier.tests.model_service import ModelService
+from testsupport import images
+from testsupport.harness import PYTHON, ROOT, base_env, install_model
+from testsupport.model_service import ModelService
 
 DOMESTIC_CATS = {"tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat"}
 

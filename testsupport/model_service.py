@@ -1,6 +1,6 @@
 """``manage.py serve_model`` run for real: its own process on a free loopback port.
 
-    with ModelService(model_dir) as service:     # ready when /v2/health/ready answers 200
+    with ModelService(model_dir, workdir) as service:   # ready when /v2/health/ready is 200
         service.url, service.address ("127.0.0.1:PORT", what tritonclient takes)
 """
 from __future__ import annotations
@@ -12,17 +12,20 @@ import urllib.request
 from pathlib import Path
 from typing import Self
 
-from bench.harness import PYTHON, ROOT, base_env, free_port
-from tests.processes import stop_process_group
+from testsupport.harness import PYTHON, ROOT, base_env, free_port
+from testsupport.processes import stop_process_group
 
 
 class ModelService:
-    def __init__(self, model_dir: Path, workdir: Path, timeout: float = 60.0, **env):
+    def __init__(self, model_dir: Path, workdir: Path, timeout: float = 60.0,
+                 port: int | None = None, **env):
+        """``port``: a given port (to start a service again where it was), else a free one;
+        ``env``: settings for the service (UPLOAD_MAX_BYTES=...)."""
         self.env = {**base_env(Path(workdir)), "MODEL_DIR": str(model_dir),
                     **{key: str(value) for key, value in env.items()}}
         self.log_path = Path(workdir) / f"serve_model-{time.monotonic_ns()}.log"
         self.timeout = timeout
-        self.port = free_port()
+        self.port = port or free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.url = f"http://{self.address}"
         self.process: subprocess.Popen | None = None
