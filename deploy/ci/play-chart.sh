@@ -38,8 +38,11 @@ cleanup() {
     if [[ "${PLAY_KEEP:-0}" == 1 ]]; then log "kept: pods, secrets and $WORK"; return; fi
     if (( status != 0 )); then pod_logs; fi
     local file
-    for file in "${PLAYED[@]}"; do engine kube down "$file" >/dev/null 2>&1 || true; done
+    for file in "${PLAYED[@]}"; do down "$file" 2>/dev/null || true; done
     for file in "${SECRETS[@]}"; do engine secret rm "$file" >/dev/null 2>&1 || true; done
+    for file in $(engine volume ls --format '{{.Name}}' | grep "^$RELEASE-"); do
+        engine volume rm -f "$file" >/dev/null 2>&1 || true
+    done
     [[ -n "$AZURITE_PID" ]] && kill -- "-$AZURITE_PID" 2>/dev/null
     dropdb -h 127.0.0.1 -U postgres --if-exists "$PLAY_DATABASE" 2>/dev/null || true
     [[ -n "$WORK" ]] && rm -rf "$WORK"
@@ -117,10 +120,16 @@ render() {
     done
 }
 
+# podman without systemd logs errors about health-check timers and containers it already
+# removed; they say nothing about the pods.
+podman_noise() { grep -vE "unable to get systemd connection|found in DB: no such container" >&2; }
+
 play() {
     PLAYED+=("$1")
-    engine kube play "$1" > /dev/null 2> >(grep -v "unable to get systemd connection" >&2)
+    engine kube play "$1" > /dev/null 2> >(podman_noise)
 }
+
+down() { engine kube down "$1" > /dev/null 2> >(podman_noise); }
 
 # The migration Job's pod: runs `manage.py migrate` to completion (exit status 0).
 run_migrations() {
@@ -131,7 +140,7 @@ run_migrations() {
     status="$(engine wait "$container")"
     [[ "$status" == 0 ]] || { engine logs "$container" >&2; die "the migration pod exited with $status"; }
     log "ok   migration Job's pod $pod ran to completion"
-    engine kube down "$1/migrate.yaml" >/dev/null
+    down "$1/migrate.yaml"
 }
 
 yq_pod_name() {
@@ -163,11 +172,22 @@ check_security_context() {
     log "ok   $container: user $user, read-only root file system, no capabilities"
 }
 
+# wait_for_model: until /readyz says the model is loaded (in service mode the web pod is ready
+# before the model service is, and looks again every few seconds).
+wait_for_model() {
+    local deadline=$(( SECONDS + READY_TIMEOUT ))
+    until curl -s --max-time 5 -H "Host: $HOST_HEADER" "$WEB_URL/readyz" | grep -q '"loaded": true'; do
+        (( SECONDS < deadline )) || die "/readyz: the model is not loaded after $READY_TIMEOUT s"
+        sleep 1
+    done
+}
+
 web_checks() {
     local version="$1"
     wait_for "$WEB_URL/healthz" 200
     wait_for "$WEB_URL/readyz" 200
     log "ok   web pod passes its probes (/healthz, /readyz)"
+    wait_for_model
     "$(app_python)" "$CI_DIR/smoke_checks.py" "$WEB_URL" --host "$HOST_HEADER" --model-version "$version"
 }
 
@@ -183,7 +203,7 @@ main() {
     WEB_URL="http://127.0.0.1:$WEB_PORT"
     start_azurite
     publish_models
-    dropdb -h 127.0.0.1 -U postgres --if-exists "$PLAY_DATABASE"
+    dropdb -h 127.0.0.1 -U postgres --if-exists "$PLAY_DATABASE" 2>/dev/null || true
     createdb -h 127.0.0.1 -U postgres "$PLAY_DATABASE"
 
     log "release 1: model service, $MODEL_V1 fetched at start by the model pod's init container"
@@ -199,16 +219,24 @@ main() {
     log "ok   /readyz answers 503 while migrations are unapplied"
     run_migrations "$WORK/release1"
     wait_for "http://127.0.0.1:$MODEL_PORT/v2/health/ready" 200
-    log "ok   model pod ready (/v2/health/ready) with the model its init container fetched"
+    local fetched
+    fetched="$(engine exec "$RELEASE-model-pod-0-model" python -c \
+        'import json; print(json.load(open("/models/current/manifest.json"))["version"])')"
+    [[ "$fetched" == "$MODEL_V1" ]] || die "the model pod's /models holds version '$fetched'"
+    log "ok   model pod ready (/v2/health/ready) serving $fetched, fetched and verified by its init container"
+    check_security_context "$RELEASE-model-pod-0-model"
     check_security_context "$RELEASE-pod-0-web"
     web_checks "$MODEL_V1"
+    curl -s -H "Host: $HOST_HEADER" "$WEB_URL/version" | grep -q '"service": true' \
+        || die "/version does not say the model service answered"
+    log "ok   the web pod identified the cat through the model pod (/version: \"service\": true)"
     local first
     first="$(pod_id "$RELEASE-pod-0")"
 
     log "release 2: upgrade to $MODEL_V2, embedded in the web pod, fetched at start"
     render release2 --set model.fetchAtStart.version="$MODEL_V2"
     run_migrations "$WORK/release2"
-    engine kube down "$WORK/release1/release.yaml" >/dev/null
+    down "$WORK/release1/release.yaml"
     play "$WORK/release2/release.yaml"
     web_checks "$MODEL_V2"
     [[ "$(pod_id "$RELEASE-pod-0")" != "$first" ]] || die "release 2 did not replace the web pod"
