@@ -47,7 +47,8 @@ class Classification:
     model_name: str
     model_version: str
     labels: tuple[str, ...]  # the model's labels (an answer names the ones it was computed with)
-    probabilities: np.ndarray  # read-only, float64, one per label, indexed like the labels; sums to 1
+    # Read-only, float64, one per label, indexed like the labels; sums to 1.
+    probabilities: np.ndarray
     top: tuple[LabelScore, ...]  # the most probable labels, best first
     timings: Timings
 

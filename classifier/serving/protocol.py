@@ -61,7 +61,8 @@ def request_from_binary(body: bytes, header_length, model_name: str) -> InferReq
         if not isinstance(specs, list):
             raise TypeError("inputs is not a list")
     except (ValueError, KeyError, TypeError) as exc:
-        raise BadRequest(f"The JSON part of the request is not an inference request: {exc}") from None
+        raise BadRequest(
+            f"The JSON part of the request is not an inference request: {exc}") from None
     offset, inputs = json_length, []
     for spec in specs:
         tensor, offset = _input_from_binary(spec, body, offset)

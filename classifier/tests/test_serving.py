@@ -57,7 +57,8 @@ def tensor_input(package, batch: np.ndarray) -> triton.InferInput:
 
 def probabilities_by_label(result) -> list[dict[str, float]]:
     labels = [label.decode() for label in result.as_numpy(LABELS)]
-    return [dict(zip(labels, row.tolist())) for row in result.as_numpy(PROBABILITIES)]
+    return [dict(zip(labels, row.tolist(), strict=True))
+            for row in result.as_numpy(PROBABILITIES)]
 
 
 def test_live_ready_and_model_ready(client, package):
@@ -127,7 +128,8 @@ def test_bad_input_is_a_400_with_a_message(client, package):
     not_a_photo = refused(client, package, [photos_input(b"This is a text file.\n")])
     assert not_a_photo.status() == "400"
     assert "not an image we can read" in not_a_photo.message()
-    truncated = refused(client, package, [photos_input(images.truncated(images.jpeg(images.chelsea())))])
+    cut = images.truncated(images.jpeg(images.chelsea()))
+    truncated = refused(client, package, [photos_input(cut)])
     assert truncated.status() == "400"
     assert refused(client, package, [photos_input(b"")]).status() == "400"
     wrong_shape = np.zeros((1, 3, 200, 224), dtype=np.float32)

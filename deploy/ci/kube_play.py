@@ -121,9 +121,10 @@ def main(argv: list[str]) -> int:
         path.write_text(json.dumps(data))
         path.chmod(0o600)
     kinds = ", ".join(f"{kind} x{dropped.count(kind)}" for kind in sorted(set(dropped)))
-    print(f"release: {', '.join(o['kind'] + ' ' + o['metadata']['name'] for o in release)}; "
-          f"migration pod: {', '.join(o['metadata']['name'] for o in migrate if o['kind'] == 'Pod')}; "
-          f"secrets: {', '.join(secrets)}; not played: {kinds or 'nothing'}")
+    played = ", ".join(f"{o['kind']} {o['metadata']['name']}" for o in release)
+    pods = ", ".join(o["metadata"]["name"] for o in migrate if o["kind"] == "Pod")
+    print(f"release: {played}; migration pod: {pods}; secrets: {', '.join(secrets)}; "
+          f"not played: {kinds or 'nothing'}")
     return 0
 
 

@@ -17,14 +17,15 @@
 #   PLAY_DATABASE     the database created (and dropped) for the run (default catsite_kube_play)
 #   PLAY_KEEP=1       keep the pods, secrets and files after the run (for debugging)
 #   READY_TIMEOUT     seconds to wait for a pod to answer (default 180)
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
+set -euo pipefail
+# shellcheck source=../../scripts/lib.sh
+source "$(dirname "$0")/../../scripts/lib.sh"
 
 IMAGE="${IMAGE:-catsite:ci}"
 MODEL_SRC="${MODEL_SRC:-var/build/model}"
 PLAY_DATABASE="${PLAY_DATABASE:-catsite_kube_play}"
 READY_TIMEOUT="${READY_TIMEOUT:-180}"
-CHART="$REPO_ROOT/deploy/helm/catsite"
+CHART="$CATSITE_ROOT/deploy/helm/catsite"
 RELEASE=catsite-play
 HOST_HEADER=catsite.local
 PG="postgres://postgres@127.0.0.1:5432"
@@ -59,12 +60,12 @@ pod_logs() {
 }
 
 manage() {
-    DJANGO_SECRET_KEY=kube-play-host-side-not-a-secret "$(app_python)" "$REPO_ROOT/manage.py" "$@"
+    DJANGO_SECRET_KEY=kube-play-host-side-not-a-secret "$(app_python)" "$CATSITE_ROOT/manage.py" "$@"
 }
 
 start_azurite() {
     local binary port
-    binary="$("$REPO_ROOT/scripts/install-azurite.sh" | tail -1)"
+    binary="$("$CATSITE_ROOT/scripts/install-azurite.sh" | tail -1)"
     port="$(free_port)"
     mkdir -p "$WORK/azurite"
     setsid "$binary" --silent --disableTelemetry --skipApiVersionCheck --loose \
@@ -194,7 +195,7 @@ web_checks() {
 pod_id() { engine pod inspect --format '{{.Id}}' "$1"; }
 
 main() {
-    cd "$REPO_ROOT" || exit 1
+    cd "$CATSITE_ROOT"
     [[ "$(container_engine)" == podman ]] || die "kube play needs podman (the engine here is $(container_engine))"
     use_tools
     WORK="$(mktemp -d)"

@@ -3,7 +3,7 @@ import subprocess
 
 import pytest
 
-from tests.container.conftest import CHART, DIGEST, by_kind, one
+from tests.container.chart_support import CHART, DIGEST, by_kind, one
 
 
 def pod_spec(objects):
@@ -193,8 +193,8 @@ def test_service_mode_runs_the_model_in_its_own_deployment_behind_a_service(rend
 def test_service_mode_admits_only_the_web_pods_to_the_model(render):
     objects = render("--set", "inference.mode=service")
     policy = named(objects, "NetworkPolicy", "catsite-model")["spec"]
-    model_labels = named(objects, "Deployment", "catsite-model")["spec"]["template"]["metadata"]["labels"]
-    web_labels = named(objects, "Deployment", "catsite")["spec"]["template"]["metadata"]["labels"]
+    model_labels = pod_labels_of(objects, "catsite-model")
+    web_labels = pod_labels_of(objects, "catsite")
     migration_labels = one(objects, "Job", hooks=True)["spec"]["template"]["metadata"]["labels"]
     assert selects(policy["podSelector"], model_labels)
     assert policy["policyTypes"] == ["Ingress"]
@@ -232,3 +232,7 @@ def test_an_unknown_inference_mode_is_refused_by_the_schema(render):
 
 def pod_spec_of(objects, name):
     return named(objects, "Deployment", name)["spec"]["template"]["spec"]
+
+
+def pod_labels_of(objects, name):
+    return named(objects, "Deployment", name)["spec"]["template"]["metadata"]["labels"]
