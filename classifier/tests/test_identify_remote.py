@@ -150,3 +150,21 @@ def test_a_service_that_does_not_answer_is_a_503_after_the_timeout(client, setti
         hung.close()
         settings.INFERENCE_URL = ""
         runtime.load(force=True)
+
+
+@pytest.mark.parametrize("url, timeout, retries, problem", [
+    ("catsite-model:8080", 10, 1, "classifier.E002"),  # no scheme
+    ("ftp://catsite-model", 10, 1, "classifier.E002"),
+    ("http://catsite-model:8080", 0, 1, "classifier.E003"),
+    ("http://catsite-model:8080", 10, -1, "classifier.E003"),
+])
+def test_a_malformed_inference_setting_fails_the_system_checks(settings, url, timeout, retries,
+                                                               problem):
+    from django.core.checks import run_checks
+
+    settings.INFERENCE_URL, settings.INFERENCE_TIMEOUT = url, timeout
+    settings.INFERENCE_RETRIES = retries
+    assert [e for e in run_checks() if e.id == problem]
+    settings.INFERENCE_URL, settings.INFERENCE_TIMEOUT = "http://catsite-model:8080", 10
+    settings.INFERENCE_RETRIES = 1
+    assert not [e for e in run_checks() if e.id.startswith("classifier.E00")]
