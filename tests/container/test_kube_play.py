@@ -40,8 +40,8 @@ def test_the_migration_job_runs_as_a_pod_that_runs_once(played):
     _, migrate, _, _ = played
     pod = by_name(migrate, "Pod", "catsite-migrate")
     assert pod["spec"]["restartPolicy"] == "Never"
-    assert pod["spec"]["containers"][0]["command"] == ["python", "manage.py", "migrate",
-                                                       "--noinput"]
+    assert pod["spec"]["containers"][0]["command"] == [
+        "sh", "-c", "python manage.py migrate --noinput && python manage.py load_species"]
     assert pod["spec"]["hostNetwork"] is True
 
 
