@@ -14,6 +14,16 @@ def media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def feedback_photo_dir(settings, tmp_path):
+    """Photos shared with feedback land in the test's own private folder, never in var/."""
+    settings.STORAGES = {**settings.STORAGES, "feedback": {
+        "BACKEND": "feedback.storage.PrivateFileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "feedback-photos")},
+    }}
+    return tmp_path / "feedback-photos"
+
+
 @pytest.fixture
 def staff_user(django_user_model):
     """A staff member with every permission, as the site's editors are."""
