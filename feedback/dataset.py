@@ -21,8 +21,8 @@ import os
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from feedback import photos
 from feedback.selectors import Example
@@ -96,7 +96,7 @@ def export(examples: Iterable[Example], out: Path, *, status: str,
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
-            "created": (now or datetime.datetime.now(datetime.timezone.utc)).isoformat(),
+            "created": (now or datetime.datetime.now(datetime.UTC)).isoformat(),
             "status": status,
             "splits": {name: upper for name, upper in SPLITS},
             "counts": _counts(rows),

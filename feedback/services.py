@@ -176,3 +176,13 @@ def feedback_purge(*, older_than_days: int, now: datetime.datetime | None = None
     for name in names:
         delete_photo_if_unused(name)
     return counts
+
+
+def feedback_withdraw(identification_id: str) -> bool:
+    """Delete the feedback given under this id, and its photo (the visitor's request: the id
+    is the proof). True when there was something to delete."""
+    feedback = Feedback.objects.filter(identification_id=str(identification_id)[:32]).first()
+    if feedback is None:
+        return False
+    feedback.delete()  # the photo follows (feedback/signals.py)
+    return True
