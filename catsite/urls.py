@@ -15,6 +15,7 @@ urlpatterns = [
     path("about/", views.about, name="about"),
     path("species/", include("species.urls")),
     path("identify/", include("classifier.urls")),
+    path("feedback/", include("feedback.urls")),
     path("api/", include("catsite.api_urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),

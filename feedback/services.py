@@ -26,19 +26,25 @@ from species.models import Species
 logger = logging.getLogger(__name__)
 
 
-def identification_create(*, photo, answer: dict, model_name: str, model_version: str,
+def identification_create(*, photo, answer: dict, species: Species | None = None,
                           now: datetime.datetime | None = None) -> Identification:
-    """Record an answer of the identifier: a new random id, the photo's sha256 (the photo itself
-    is not kept), the model and the answer (the API's JSON: ``is_cat``, ``species`` ...)."""
+    """Record an answer of the identifier under a new random id: the photo's sha256 (the photo
+    itself is not kept), the model and the answer (the API's JSON: ``is_cat``, ``species``,
+    ``model`` ...; timings left out). ``species``: the answered Species, when the caller has it
+    (saves a query); else it is looked up from the answer's slug."""
     now = now or timezone.now()
+    answer = {key: value for key, value in answer.items() if key not in ("id", "timings_ms")}
     slug = (answer.get("species") or {}).get("slug")
+    if species is None and slug:
+        species = Species.objects.filter(slug=slug).first()
+    model = answer.get("model") or {}
     return Identification.objects.create(
         photo_sha256=photos.sha256_of(photo),
-        model_name=model_name,
-        model_version=model_version,
+        model_name=model.get("name", ""),
+        model_version=model.get("version", ""),
         answer=answer,
         is_cat=bool(answer.get("is_cat")),
-        predicted_species=Species.objects.filter(slug=slug).first() if slug else None,
+        predicted_species=species if slug else None,
         created_at=now,
         expires_at=now + datetime.timedelta(hours=settings.IDENTIFICATION_EXPIRY_HOURS),
     )

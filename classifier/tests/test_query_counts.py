@@ -1,5 +1,6 @@
-"""Database queries per identification: one, whatever the model's label count (bench/run.py
-showed a query filtering on all 1000 labels costing more than the inference)."""
+"""Database queries per identification: one read, whatever the model's label count (bench/run.py
+showed a query filtering on all 1000 labels costing more than the inference), and one write:
+the identification's id and photo hash, for feedback (feedback/)."""
 import pytest
 from django.urls import reverse
 
@@ -14,16 +15,18 @@ pytestmark = pytest.mark.django_db
 def test_api_identification_makes_one_query(client, installed_model, photo,
                                             django_assert_num_queries):
     data = photo()
-    with django_assert_num_queries(1) as queries:  # labels with their species
+    with django_assert_num_queries(2) as queries:  # labels with their species; the id
         response = client.post(reverse("api:classify"), {"image": upload(data)})
     assert response.status_code == 200
     # The query does not grow with the model: no parameter per model label.
     assert len(queries.captured_queries[0]["sql"]) < 3000
+    assert queries.captured_queries[1]["sql"].startswith('INSERT INTO "feedback_identification"')
 
 
 def test_page_identification_makes_one_query(client, installed_model, django_assert_num_queries):
     data = cat_jpeg()
-    with django_assert_num_queries(1):
+    # Labels; the identification's id; the encyclopedia entries for the feedback form.
+    with django_assert_num_queries(3):
         response = client.post(reverse("classifier:identify"), {"image": upload(data)})
     assert "This looks like" in response.content.decode()
 
@@ -37,5 +40,5 @@ def test_rate_limit_counts_in_the_cache_not_the_database(client, installed_model
                                                         django_assert_num_queries):
     settings.IDENTIFY_RATE_LIMIT = "1000/minute"
     data = cat_jpeg()
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         assert client.post(reverse("api:classify"), {"image": upload(data)}).status_code == 200

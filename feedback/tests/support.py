@@ -6,7 +6,7 @@ import io
 
 from PIL import ExifTags, Image
 
-from classifier.tests import images
+from testsupport import images
 
 # Berlin, as a camera writes it: degrees, minutes, seconds.
 LATITUDE = (52.0, 31.0, 12.5)
@@ -59,6 +59,6 @@ def identify(photo: bytes, species=None, **kwargs):
     """Record an identification of ``photo`` answered as ``species`` (or not a cat)."""
     from feedback import services
 
-    return services.identification_create(
-        photo=io.BytesIO(photo), answer=answer_for(species, **kwargs.pop("answer", {})),
-        model_name="test-model", model_version=kwargs.pop("model_version", "1.0.0"), **kwargs)
+    answer = answer_for(species)
+    answer["model"]["version"] = kwargs.pop("model_version", "1.0.0")
+    return services.identification_create(photo=io.BytesIO(photo), answer=answer, **kwargs)

@@ -8,11 +8,11 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 
-from classifier.tests import images
 from feedback import services
 from feedback.dataset import dataset_sha256, split_for
 from feedback.models import Feedback
 from feedback.tests.support import has_location, identify, jpeg_with_gps
+from testsupport import images
 
 pytestmark = pytest.mark.django_db
 

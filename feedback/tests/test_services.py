@@ -6,7 +6,6 @@ import io
 import pytest
 from django.utils import timezone
 
-from classifier.tests import images
 from feedback import photos, services
 from feedback.errors import (
     FeedbackAlreadyGiven,
@@ -18,6 +17,7 @@ from feedback.errors import (
 )
 from feedback.models import NOT_A_CAT, Feedback, Identification
 from feedback.tests.support import has_location, identify, jpeg_with_gps
+from testsupport import images
 
 pytestmark = pytest.mark.django_db
 PHOTO = jpeg_with_gps()
