@@ -34,6 +34,9 @@ class FeedbackForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
 
     def __init__(self, *args, **kwargs):
+        # Its own ids: it shares the result page with the identify form (whose photo is
+        # id_image too).
+        kwargs.setdefault("auto_id", "feedback_%s")
         super().__init__(*args, **kwargs)
         self.fields["species"].choices = species_choices()
 

@@ -111,7 +111,8 @@ class Feedback(models.Model):
         ]
 
     def __str__(self):
-        return f"feedback on {self.identification_id[:8]}…: {self.label or 'no label'}"
+        # Short: it is the admin's breadcrumb and page title.
+        return f"Feedback {self.pk}"
 
     @property
     def label(self) -> str:

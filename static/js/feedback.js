@@ -76,8 +76,12 @@
     var shown = 0, first = null;
     select.querySelectorAll("option").forEach(function (option) {
       var always = !option.value || option.value === "not-a-cat";
-      var text = normalise(option.textContent + " " + option.value);
-      var match = always || words.every(function (w) { return text.indexOf(w) !== -1; });
+      // Every word typed starts a word of the entry ("lynx" finds all four lynxes; "iberian"
+      // finds the Iberian lynx, not the Siberian).
+      var names = normalise(option.textContent + " " + option.value).split(/[^a-z0-9]+/);
+      var match = always || words.every(function (w) {
+        return names.some(function (name) { return name.indexOf(w) === 0; });
+      });
       option.hidden = !match;
       if (match && !always) { shown += 1; if (!first) first = option; }
     });
@@ -87,7 +91,9 @@
     if (words.length) {
       status.textContent = shown === 1 ? "1 match: " + first.textContent :
         shown + " matches" + (first ? ", first " + first.textContent : "");
-      if (first && (select.selectedIndex < 0 || select.options[select.selectedIndex].hidden)) {
+      // Searching means looking for an entry: take the first match unless one is chosen.
+      var current = select.options[select.selectedIndex];
+      if (first && (!current || current.hidden || !current.value || current.value === "not-a-cat")) {
         first.selected = true;
         no.checked = true;
       }
