@@ -53,7 +53,7 @@ def identification_create(*, photo, answer: dict, species: Species | None = None
 def identification_get(identification_id: str) -> Identification:
     """The identification under this id, if it has not expired; else IdentificationNotFound."""
     identification = (Identification.objects.select_related("predicted_species")
-                      .filter(pk=str(identification_id)[:32]).first())
+                      .filter(pk=str(identification_id)).first())
     if identification is None or identification.expired:
         raise IdentificationNotFound()
     return identification
@@ -121,19 +121,7 @@ def feedback_create(*, identification_id: str, correct: bool, species: str | Non
         # Another request gave feedback on the same id in the meantime.
         delete_photo_if_unused(name)
         raise FeedbackAlreadyGiven() from None
-    _count(feedback)
     return feedback
-
-
-def _count(feedback: Feedback) -> None:
-    """The feedback metric (catsite_feedback_total{verdict}) once the metrics module exists."""
-    try:
-        from core import metrics
-    except ImportError:
-        return
-    record = getattr(metrics, "record_feedback", None)
-    if record is not None:
-        record(feedback.verdict)
 
 
 def delete_photo_if_unused(name: str) -> bool:
@@ -187,7 +175,7 @@ def feedback_purge(*, older_than_days: int, now: datetime.datetime | None = None
 def feedback_withdraw(identification_id: str) -> bool:
     """Delete the feedback given under this id, and its photo (the visitor's request: the id
     is the proof). True when there was something to delete."""
-    feedback = Feedback.objects.filter(identification_id=str(identification_id)[:32]).first()
+    feedback = Feedback.objects.filter(identification_id=str(identification_id)).first()
     if feedback is None:
         return False
     feedback.delete()  # the photo follows (feedback/signals.py)

@@ -76,6 +76,9 @@ def test_every_identification_gets_its_own_unguessable_id(client):
     response = send(client, guess, correct="true")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "identification_not_found"
+    assert send(client, real + "0", correct="true").status_code == 404
+    assert send(client, real.upper(), correct="true").status_code == 404
+    assert send(client, real, correct="true").status_code == 201
 
 
 @pytest.mark.parametrize("fields, code", [
