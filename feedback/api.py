@@ -63,9 +63,9 @@ def feedback_json(feedback: Feedback) -> dict:
 
 
 class FeedbackView(APIView):
-    parser_classes = [MultiPartParser, FormParser]
-    permission_classes = [AllowAny]
-    authentication_classes = []  # anonymous visitors; the unguessable id is the credential
+    parser_classes = (MultiPartParser, FormParser)
+    permission_classes = (AllowAny,)
+    authentication_classes = ()  # anonymous visitors; the unguessable id is the credential
 
     @extend_schema(
         summary="Confirm or correct an identification, optionally sharing the photo",

@@ -38,7 +38,7 @@ class Identification(models.Model):
     expires_at = models.DateTimeField(db_index=True, help_text="Feedback is refused after this.")
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ("-created_at",)
 
     def __str__(self):
         return f"identification {self.id[:8]}… ({self.predicted_label})"
@@ -101,14 +101,14 @@ class Feedback(models.Model):
     objects = FeedbackQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ("-created_at",)
         verbose_name_plural = "feedback"
-        constraints = [
+        constraints = (
             models.CheckConstraint(
                 condition=~(models.Q(not_a_cat=True) & models.Q(species__isnull=False)),
                 name="feedback_not_a_cat_has_no_species",
             ),
-        ]
+        )
 
     def __str__(self):
         # Short: it is the admin's breadcrumb and page title.

@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                 ('predicted_species', models.ForeignKey(blank=True, help_text='The species answered, if any.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='species.species')),
             ],
             options={
-                'ordering': ['-created_at'],
+                'ordering': ('-created_at',),
             },
         ),
         migrations.CreateModel(
@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name_plural': 'feedback',
-                'ordering': ['-created_at'],
+                'ordering': ('-created_at',),
                 'constraints': [models.CheckConstraint(condition=models.Q(('not_a_cat', True), ('species__isnull', False), _negated=True), name='feedback_not_a_cat_has_no_species')],
             },
         ),
