@@ -81,9 +81,10 @@ ENV PATH=/venv/bin:$PATH \
 COPY --from=build /venv /venv
 COPY --from=build /src /app
 COPY ${MODEL_SRC} /app/var/model
-# Code and model stay root-owned and read-only for the app user; only media is writable (and
-# /tmp). In Kubernetes the root file system is read-only and media goes to Azure Blob Storage.
-RUN mkdir -p /app/var/media && chown catsite:catsite /app/var/media
+# Code and model stay root-owned and read-only for the app user; only media and shared feedback
+# photos are writable (and /tmp). In Kubernetes the root file system is read-only and media goes to Azure Blob Storage.
+RUN mkdir -p /app/var/media /app/var/feedback-photos \
+    && chown catsite:catsite /app/var/media /app/var/feedback-photos
 WORKDIR /app
 USER 10001:10001
 EXPOSE 8000
