@@ -4,6 +4,7 @@ import datetime
 import io
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from feedback import photos, services
@@ -184,3 +185,18 @@ def test_purge_deletes_old_unreviewed_photos_and_expired_hashes(tabby, lynx):
     assert not photos.storage().exists(photos.name_for(photos.sha256_of(photos.reencode(PHOTO))))
     assert photos.storage().exists(accepted.photo) and photos.storage().exists(recent.photo)
     assert not Identification.objects.filter(pk=unused.pk).exists()
+
+
+def test_the_purge_command_says_what_it_deleted(tabby, lynx):
+    feedback = give(identify(PHOTO, tabby), species="lynx-test", share_photo=True)
+    Feedback.objects.filter(pk=feedback.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=8))
+    out = io.StringIO()
+    call_command("purge_feedback", "--older-than", "7", "--dry-run", stdout=out)
+    assert "Would delete 1 photo(s) pending review for more than 7 day(s)" in out.getvalue()
+    assert photos.storage().exists(feedback.photo)
+    call_command("purge_feedback", "--older-than", "7", stdout=out)
+    assert "Deleted 1 photo(s)" in out.getvalue()
+    assert not photos.storage().exists(feedback.photo)
+    with pytest.raises(CommandError, match="number of days"):
+        call_command("purge_feedback", "--older-than", "-1")
