@@ -69,7 +69,7 @@ class FeedbackAdmin(admin.ModelAdmin):
 
     @admin.display(description="answered")
     def predicted(self, obj):
-        return obj.identification.predicted_label or "-"
+        return obj.identification.predicted_label or obj.identification.answer_text
 
     @admin.display(description="model", ordering="identification__model_version")
     def model_version(self, obj):

@@ -48,6 +48,15 @@ class Identification(models.Model):
         return timezone.now() >= self.expires_at
 
     @property
+    def answer_text(self) -> str:
+        """What the visitor was told, in words: the species, else the group (a genus, "domestic
+        cat") when the answer names one, else "a cat" or "not a cat"."""
+        if not self.is_cat:
+            return "not a cat"
+        named = self.answer.get("species") or self.answer.get("taxon") or {}
+        return named.get("name") or "a cat"
+
+    @property
     def predicted_label(self) -> str:
         """The answer as a dataset label: a species slug, or not-a-cat (empty for an answer above
         species level, e.g. a genus)."""

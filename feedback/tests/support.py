@@ -59,6 +59,6 @@ def identify(photo: bytes, species=None, **kwargs):
     """Record an identification of ``photo`` answered as ``species`` (or not a cat)."""
     from feedback import services
 
-    answer = answer_for(species)
+    answer = answer_for(species, is_cat=kwargs.pop("is_cat", None))
     answer["model"]["version"] = kwargs.pop("model_version", "1.0.0")
     return services.identification_create(photo=io.BytesIO(photo), answer=answer, **kwargs)

@@ -200,3 +200,11 @@ def test_the_purge_command_says_what_it_deleted(tabby, lynx):
     assert not photos.storage().exists(feedback.photo)
     with pytest.raises(CommandError, match="number of days"):
         call_command("purge_feedback", "--older-than", "-1")
+
+
+def test_the_answer_in_words(tabby):
+    assert identify(PHOTO, tabby).answer_text == "Tabby test"
+    assert identify(PHOTO, None).answer_text == "not a cat"
+    group = identify(PHOTO, None, is_cat=True)
+    group.answer["taxon"] = {"rank": "genus", "name": "lynx", "scientific_name": "Lynx"}
+    assert group.answer_text == "lynx" and group.predicted_label == ""
