@@ -114,7 +114,7 @@ def test_unknown_ids_get_a_404_page(browser):
 def test_the_form_on_its_own_page(browser):
     identification, _, _ = identify(browser)
     html = browser.get(f"/feedback/{identification.id}/").content.decode()
-    assert "Domestic tabby" in html and 'name="correct"' in html
+    assert f"<strong>{identification.answer_text}</strong>" in html and 'name="correct"' in html
 
 
 def test_the_explanation_and_deleting_by_reference(browser, django_capture_on_commit_callbacks):
