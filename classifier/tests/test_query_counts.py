@@ -4,9 +4,7 @@ the identification's id and photo hash, for feedback (feedback/)."""
 import pytest
 from django.urls import reverse
 
-from classifier.tests.web_fixtures import (  # noqa: F401 (fixtures)
-    cat_jpeg, coffee_jpeg, installed_model, upload,
-)
+from classifier.tests.web_fixtures import cat_jpeg, coffee_jpeg, upload
 
 pytestmark = pytest.mark.django_db
 
