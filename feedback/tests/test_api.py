@@ -8,8 +8,6 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
-from classifier.tests.conftest import model_package_dir  # noqa: F401 - fixture
-from classifier.tests.web_fixtures import installed_model  # noqa: F401 - fixture
 from feedback.models import Feedback, Identification
 from feedback.tests.support import has_location, jpeg_with_gps
 
@@ -18,7 +16,7 @@ PHOTO = jpeg_with_gps()
 
 
 @pytest.fixture(autouse=True)
-def model(installed_model):  # noqa: F811 - the fixture imported above
+def model(installed_model):
     return installed_model
 
 

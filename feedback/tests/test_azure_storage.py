@@ -14,7 +14,6 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 from django.core.management import call_command
 
-from classifier.tests.azurite import azurite  # noqa: F401 - fixture
 from feedback import photos, services
 from feedback.models import Feedback
 from feedback.tests.support import has_location, identify, jpeg_with_gps
@@ -25,7 +24,7 @@ PHOTO = jpeg_with_gps()
 
 
 @pytest.fixture
-def private_container(azurite, settings):  # noqa: F811 - the fixture imported above
+def private_container(azurite, settings):
     """A new private container (no public access) as the feedback storage."""
     name = f"feedback-{uuid.uuid4().hex[:12]}"
     BlobServiceClient.from_connection_string(azurite.connection_string).create_container(name)
@@ -47,7 +46,7 @@ def anonymous_status(url: str) -> int:
 
 
 def test_the_feedback_loop_with_photos_in_a_private_container(
-        azurite, private_container, make_species, staff_client, tmp_path,  # noqa: F811
+        azurite, private_container, make_species, staff_client, tmp_path,
         django_capture_on_commit_callbacks):
     tabby = make_species(common_name="Tabby test", slug="tabby-test", kind="breed")
     make_species(common_name="Lynx test", slug="lynx-test")
@@ -80,7 +79,7 @@ def test_the_feedback_loop_with_photos_in_a_private_container(
     assert not photos.storage().exists(feedback.photo)
 
 
-def test_settings_put_feedback_photos_in_the_container_only_when_set(azurite):  # noqa: F811
+def test_settings_put_feedback_photos_in_the_container_only_when_set(azurite):
     script = ("from django.conf import settings; import json; s = settings.STORAGES['feedback'];"
               " print(json.dumps([s['BACKEND'], s['OPTIONS'].get('azure_container', ''),"
               " str(s['OPTIONS'].get('location', ''))]))")

@@ -80,7 +80,8 @@ def test_all_adds_pending_never_rejected(data, tmp_path):
                  stdout=io.StringIO())
     rows, manifest = read_dataset(tmp_path / "all")
     assert len(rows) == 5 and manifest["status"] == "all"
-    assert Feedback.objects.get(pk=data["rejected"].pk).photo_sha256 not in manifest["images"].values()
+    rejected = Feedback.objects.get(pk=data["rejected"].pk)
+    assert rejected.photo_sha256 not in manifest["images"].values()
 
 
 def test_the_same_data_gives_the_same_dataset_hash(data, tmp_path):
@@ -89,7 +90,8 @@ def test_the_same_data_gives_the_same_dataset_hash(data, tmp_path):
     (a_rows, a), (b_rows, b) = read_dataset(tmp_path / "a"), read_dataset(tmp_path / "b")
     assert a["created"] != b["created"]
     assert a["sha256"] == b["sha256"] and a_rows == b_rows
-    assert (tmp_path / "a" / "labels.csv").read_bytes() == (tmp_path / "b" / "labels.csv").read_bytes()
+    assert (tmp_path / "a" / "labels.csv").read_bytes() == (
+        tmp_path / "b" / "labels.csv").read_bytes()
 
     # New data changes the hash, and photos already there keep their split.
     Feedback.objects.filter(pk=data["pending"].pk).update(status="accepted")

@@ -6,8 +6,6 @@ import re
 import pytest
 from django.test import Client
 
-from classifier.tests.conftest import model_package_dir  # noqa: F401 - fixture
-from classifier.tests.web_fixtures import installed_model  # noqa: F401 - fixture
 from feedback import photos
 from feedback.models import Feedback, Identification
 from feedback.tests.support import has_location, jpeg_with_gps
@@ -17,7 +15,7 @@ PHOTO = jpeg_with_gps()
 
 
 @pytest.fixture(autouse=True)
-def model(installed_model):  # noqa: F811 - the fixture imported above
+def model(installed_model):
     return installed_model
 
 
