@@ -70,6 +70,8 @@ def test_a_visitor_corrects_the_answer_and_shares_the_photo_with_javascript(site
     form.get_by_label("Let catsite keep this photo to improve the identifier").check()
     expect(page.locator("#photo-carried")).to_have_text(
         "Your photo will be sent again with your answer.")
+    page.locator("#feedback-form").scroll_into_view_if_needed()
+    site.screenshot(page, "feedback")
     form.get_by_role("button", name="Send my answer").click()
     expect_thanks(site, page, "Maine Coon")
     feedback = kept_feedback("maine-coon")
