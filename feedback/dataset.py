@@ -24,34 +24,29 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+# The format's one definition lives with its reader (pure Python, for training scripts too):
+# the writer here uses the same constants, hash and counts, and read_dataset() accepts its output.
+from classifier.evaluation.dataset import (
+    FORMAT,
+    FORMAT_VERSION,
+    LABELS_FILE,
+    MANIFEST_FILE,
+    SPLITS,
+    DatasetError,
+    count_rows,
+    dataset_sha256,
+)
 from feedback import photos
 from feedback.selectors import Example
 
-FORMAT = "catsite-dataset"
-FORMAT_VERSION = 1
-SPLITS = (("train", 0.8), ("validation", 0.9), ("test", 1.0))  # upper bounds of the hash point
+# Where each split ends on the hash's scale [0, 1): train 80 %, validation 10 %, test 10 %.
+SPLIT_BOUNDS = dict(zip(SPLITS, (0.8, 0.9, 1.0), strict=True))
 
 
 def split_for(sha256: str) -> str:
     """train, validation or test, from the first 64 bits of the photo's sha256 (uniform)."""
     point = int(sha256[:16], 16) / 2**64
-    return next(name for name, upper in SPLITS if point < upper)
-
-
-def dataset_sha256(labels_csv: bytes, images: dict[str, str]) -> str:
-    """The dataset's identity: sha256 of the canonical JSON of the format version, labels.csv's
-    sha256 and every image's sha256. A training script recomputes it from the files."""
-    canonical = json.dumps(
-        {"format_version": FORMAT_VERSION,
-         "labels_csv_sha256": hashlib.sha256(labels_csv).hexdigest(),
-         "images": images},
-        sort_keys=True, separators=(",", ":"),
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-class DatasetError(Exception):
-    """The export cannot be written (a one-line reason for the command to print)."""
+    return next(name for name, upper in SPLIT_BOUNDS.items() if point < upper)
 
 
 def export(examples: Iterable[Example], out: Path, *, status: str,
@@ -63,7 +58,7 @@ def export(examples: Iterable[Example], out: Path, *, status: str,
     place, so a failed export never leaves half a dataset."""
     out = Path(out)
     examples = list(examples)
-    if out.exists() and any(out.iterdir()) and not (out / "dataset.json").exists():
+    if out.exists() and any(out.iterdir()) and not (out / MANIFEST_FILE).exists():
         raise DatasetError(f"{out} is not empty and holds no dataset: choose an empty or new "
                            "folder.")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -88,7 +83,7 @@ def export(examples: Iterable[Example], out: Path, *, status: str,
             if progress:
                 progress(done, len(examples))
         labels_csv = _labels_csv(sorted(rows))
-        (work / "labels.csv").write_bytes(labels_csv)
+        (work / LABELS_FILE).write_bytes(labels_csv)
         conflicting = [f for f, n in Counter(file for file, _, _ in rows).items() if n > 1]
         if conflicting and warn:
             warn(f"{len(conflicting)} photo(s) carry more than one label: "
@@ -98,12 +93,12 @@ def export(examples: Iterable[Example], out: Path, *, status: str,
             "format_version": FORMAT_VERSION,
             "created": (now or datetime.datetime.now(datetime.UTC)).isoformat(),
             "status": status,
-            "splits": {name: upper for name, upper in SPLITS},
-            "counts": _counts(rows),
+            "splits": SPLIT_BOUNDS,
+            "counts": count_rows(sorted(rows)),
             "images": dict(sorted(images.items())),
             "sha256": dataset_sha256(labels_csv, images),
         }
-        (work / "dataset.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        (work / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
         if out.exists():
             shutil.rmtree(out)
         os.replace(work, out)
@@ -119,18 +114,3 @@ def _labels_csv(rows: list[tuple[str, str, str]]) -> bytes:
     writer.writerow(("file", "label", "split"))
     writer.writerows(rows)
     return buffer.getvalue().encode()
-
-
-def _counts(rows: set[tuple[str, str, str]]) -> dict:
-    by_label: dict[str, dict[str, int]] = {}
-    by_split = Counter()
-    for _file, label, split in rows:
-        entry = by_label.setdefault(label, {name: 0 for name, _ in SPLITS})
-        entry[split] += 1
-        by_split[split] += 1
-    return {
-        "total": len(rows),
-        "splits": {name: by_split[name] for name, _ in SPLITS},
-        "labels": {label: {**splits, "total": sum(splits.values())}
-                   for label, splits in sorted(by_label.items())},
-    }

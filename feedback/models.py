@@ -5,10 +5,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+# The label of a photo that shows no cat, as the dataset format defines it.
+from classifier.evaluation.dataset import NOT_A_CAT
 from species.models import Species
-
-# The label of a photo that shows no cat, in the dataset and wherever a label is a string.
-NOT_A_CAT = "not-a-cat"
 
 
 def new_identification_id() -> str:

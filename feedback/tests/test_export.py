@@ -125,3 +125,16 @@ def test_splits_are_spread_by_hash():
     splits = [split_for(hashlib.sha256(str(n).encode()).hexdigest()) for n in range(2000)]
     assert 1500 < splits.count("train") < 1700
     assert 140 < splits.count("validation") < 260 and 140 < splits.count("test") < 260
+
+
+def test_the_reader_of_the_training_side_accepts_the_export(data, tmp_path):
+    """The contract with train_model and evaluate_model (issue 14): their reader checks every
+    image, labels.csv, the counts and the dataset hash against dataset.json."""
+    from classifier.evaluation.dataset import read_dataset
+
+    call_command("export_dataset", "--out", str(tmp_path / "ds"), stdout=io.StringIO())
+    dataset = read_dataset(tmp_path / "ds")
+    manifest = json.loads((tmp_path / "ds" / "dataset.json").read_text())
+    assert dataset.sha256 == manifest["sha256"]
+    assert dataset.labels == ["lion-test", "lynx-test", "not-a-cat", "tabby-test"]
+    assert sum(len(dataset.split(name)) for name in ("train", "validation", "test")) == 4
