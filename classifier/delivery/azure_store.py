@@ -177,6 +177,17 @@ class AzureBlobStore(Store):
                 raise Conflict(f"{self.full_key(key)} in {self.description} changed since it "
                                "was read")
 
+    def list_keys(self, folder: str) -> list[str]:
+        start = len(self.full_key(""))
+        with self._errors("listing", folder):
+            try:
+                blobs = self.container.list_blobs(name_starts_with=self.full_key(folder))
+                return sorted(blob.name[start:] for blob in blobs)
+            except ResourceNotFoundError as exc:
+                if exc.error_code == "ContainerNotFound":
+                    return []
+                raise
+
     # --- helpers --------------------------------------------------------------------------------
     def _blob(self, key: str):
         return self.container.get_blob_client(self.full_key(key))
