@@ -1,15 +1,23 @@
 """What every model store must guarantee, checked on each kind: the local directory and Azure
-Blob Storage (Azurite). Above all: two publishers racing cannot both move ``latest``."""
+Blob Storage (Azurite). Above all: two publishers racing cannot both move an alias."""
 from __future__ import annotations
 
 import pytest
+from django.core.management import CommandError
 
+from classifier.delivery.aliases import history, move_alias, read_alias
 from classifier.delivery.errors import AlreadyExists, Conflict, NotFound
 from classifier.delivery.progress import NoProgress
 from classifier.delivery.publish import publish_package, read_latest
 from classifier.delivery.stores import store_from_settings
 from classifier.tests.azurite import azurite  # noqa: F401 - fixture
-from classifier.tests.delivery_support import NAME, make_package, use_azure_store
+from classifier.tests.delivery_support import (
+    NAME,
+    fetch,
+    make_package,
+    publish,
+    use_azure_store,
+)
 
 
 @pytest.fixture(params=["local", pytest.param("azure", marks=pytest.mark.azurite)])
@@ -77,3 +85,55 @@ def test_download_streams_with_progress_and_reports_missing_blobs(store_settings
     assert store.exists("m/1/model.onnx") and not store.exists("m/2/model.onnx")
     with pytest.raises(NotFound):
         store.download("m/2/model.onnx", received.append)
+
+
+def test_aliases_point_at_versions_and_fetch_resolves_them(store_settings, tmp_path):
+    store_settings.MODEL_DIR = tmp_path / "model"
+    store = store_from_settings(store_settings)
+    with pytest.raises(CommandError, match=r"^model tiny-colours has no 'champion' in .*: point "
+                                           r"it at a version with manage.py publish_model "
+                                           r"--promote VERSION --alias champion") as error:
+        fetch("--version", "champion")
+    assert "\n" not in str(error.value)
+
+    publish(make_package(tmp_path / "b", "1.0.0"), "--alias", "challenger")
+    assert "current: nothing -> 1.0.0" in fetch("--version", "challenger")
+    output = publish("--promote", "1.0.0", "--alias", "champion", "--force")
+    assert "champion is now 1.0.0, forced: promoted without an evaluation" in output
+    assert "already points at 1.0.0" in publish("--promote", "1.0.0", "--alias", "champion")
+    publish(make_package(tmp_path / "b", "2.0.0"))
+    assert [read_alias(store, NAME, alias)[0] for alias in ("latest", "champion", "challenger")] \
+        == ["2.0.0", "1.0.0", "1.0.0"]
+    assert "current is 1.0.0" in fetch("--version", "champion")
+    assert "current: 1.0.0 -> 2.0.0" in fetch()
+
+    moves = history(store, NAME, "latest")
+    assert [(m.from_version, m.to_version, m.forced) for m in moves] == [
+        (None, "1.0.0", False), ("1.0.0", "2.0.0", False)]
+    (champion,) = history(store, NAME, "champion")
+    assert (champion.to_version, champion.forced, champion.evaluation) == ("1.0.0", True, None)
+    assert "@" in champion.by and champion.at.endswith("+00:00")
+
+    with pytest.raises(CommandError, match="version 9.9.9 of model tiny-colours is not in"):
+        publish("--promote", "9.9.9", "--alias", "challenger")
+    with pytest.raises(CommandError, match="--version .champion. is not allowed: challenger, champion, "
+                                           "history, latest name aliases"):
+        publish(make_package(tmp_path / "b", "3.0.0"), "--version", "champion")
+
+
+def test_two_movers_of_an_alias_cannot_both_win(store_settings, tmp_path):
+    for version in ("1.0.0", "2.0.0", "3.0.0"):
+        publish_package(store_from_settings(store_settings), make_package(tmp_path / "b", version))
+    first, second = store_from_settings(store_settings), store_from_settings(store_settings)
+    previous, etag = read_alias(first, NAME, "challenger")
+    assert (previous, etag) == (None, None)
+    move_alias(first, NAME, "challenger", "1.0.0", etag, previous=previous)
+    with pytest.raises(Conflict, match="'challenger' of model tiny-colours moved from nothing to "
+                                       "1.0.0 while version 2.0.0 was being made 'challenger'"):
+        move_alias(second, NAME, "challenger", "2.0.0", etag, previous=previous)
+    previous, etag = read_alias(second, NAME, "challenger")
+    move_alias(second, NAME, "challenger", "3.0.0", etag, previous=previous)
+    with pytest.raises(Conflict):
+        move_alias(first, NAME, "challenger", "2.0.0", etag, previous=previous)
+    assert read_alias(first, NAME, "challenger")[0] == "3.0.0"
+    assert [m.to_version for m in history(first, NAME, "challenger")] == ["1.0.0", "3.0.0"]
