@@ -1,5 +1,6 @@
-"""What every model store must guarantee, checked on each kind: the local directory and Azure
-Blob Storage (Azurite). Above all: two publishers racing cannot both move an alias."""
+"""What every model store must guarantee, checked on each kind: the local directory, Azure Blob
+Storage (Azurite) and an MLflow registry (a real ``mlflow server``). Above all: two publishers
+racing cannot both move an alias."""
 from __future__ import annotations
 
 import pytest
@@ -9,6 +10,7 @@ from classifier.delivery.aliases import history, move_alias, read_alias
 from classifier.delivery.errors import AlreadyExists, Conflict, NotFound
 from classifier.delivery.progress import NoProgress
 from classifier.delivery.publish import publish_package, read_latest
+from classifier.delivery.store import alias_key
 from classifier.delivery.stores import store_from_settings
 from classifier.tests.azurite import azurite  # noqa: F401 - fixture
 from classifier.tests.delivery_support import (
@@ -18,32 +20,42 @@ from classifier.tests.delivery_support import (
     publish,
     use_azure_store,
 )
+from classifier.tests.mlflow_server import mlflow_server, use_mlflow_store  # noqa: F401 - fixture
 
 
-@pytest.fixture(params=["local", pytest.param("azure", marks=pytest.mark.azurite)])
+@pytest.fixture(params=["local", pytest.param("azure", marks=pytest.mark.azurite),
+                        pytest.param("mlflow", marks=pytest.mark.mlflow)])
 def store_settings(request, settings, tmp_path):
     if request.param == "local":
         settings.MODEL_STORE = str(tmp_path / "store")
         settings.MODEL_STORE_PREFIX = ""
         settings.MODEL_NAME = NAME
-    else:
+    elif request.param == "azure":
         use_azure_store(settings, request.getfixturevalue("azurite").connection_string)
+    else:
+        use_mlflow_store(settings, request.getfixturevalue("mlflow_server"), NAME)
     store_from_settings(settings).ensure_container()
     return settings
 
 
-def test_two_writers_of_latest_cannot_both_win(store_settings):
+def test_two_writers_of_an_alias_cannot_both_win(store_settings, tmp_path):
+    for version in ("1.0.0", "2.0.0", "3.0.0"):
+        publish_package(store_from_settings(store_settings), make_package(tmp_path / "b", version))
     first, second = store_from_settings(store_settings), store_from_settings(store_settings)
-    # Both found nothing published; both try to create latest.
-    first.put_if_unchanged("m/latest", b"1\n", None)
+    # Both found no challenger; both try to create it, with the bare conditional write.
+    key = alias_key(NAME, "challenger")
+    first.put_if_unchanged(key, b"1.0.0\n", None)
     with pytest.raises(Conflict):
-        second.put_if_unchanged("m/latest", b"2\n", None)
-    # Both read the same latest; both try to move it.
-    _, etag = first.read_small("m/latest", 100)
-    second.put_if_unchanged("m/latest", b"3\n", etag)
-    with pytest.raises(Conflict):
-        first.put_if_unchanged("m/latest", b"4\n", etag)
-    assert first.read_small("m/latest", 100)[0] == b"3\n"
+        second.put_if_unchanged(key, b"2.0.0\n", None)
+    # Both read the same state; both try to move it, through the one alias mechanism.
+    previous, etag = read_alias(first, NAME, "challenger")
+    move_alias(second, NAME, "challenger", "3.0.0", etag, previous=previous)
+    with pytest.raises(Conflict, match="'challenger' of model tiny-colours moved from 1.0.0 to "
+                                       "3.0.0 while version 2.0.0 was being made 'challenger'"):
+        move_alias(first, NAME, "challenger", "2.0.0", etag, previous=previous)
+    assert read_alias(first, NAME, "challenger")[0] == "3.0.0"
+    assert [m.to_version for m in history(first, NAME, "challenger")] == ["3.0.0"]
+    assert [m.to_version for m in history(first, NAME, "latest")] == ["1.0.0", "2.0.0", "3.0.0"]
 
 
 def test_concurrent_publishers_conflict_loudly(store_settings, tmp_path):
@@ -119,21 +131,3 @@ def test_aliases_point_at_versions_and_fetch_resolves_them(store_settings, tmp_p
     with pytest.raises(CommandError, match="--version .champion. is not allowed: challenger, champion, "
                                            "history, latest name aliases"):
         publish(make_package(tmp_path / "b", "3.0.0"), "--version", "champion")
-
-
-def test_two_movers_of_an_alias_cannot_both_win(store_settings, tmp_path):
-    for version in ("1.0.0", "2.0.0", "3.0.0"):
-        publish_package(store_from_settings(store_settings), make_package(tmp_path / "b", version))
-    first, second = store_from_settings(store_settings), store_from_settings(store_settings)
-    previous, etag = read_alias(first, NAME, "challenger")
-    assert (previous, etag) == (None, None)
-    move_alias(first, NAME, "challenger", "1.0.0", etag, previous=previous)
-    with pytest.raises(Conflict, match="'challenger' of model tiny-colours moved from nothing to "
-                                       "1.0.0 while version 2.0.0 was being made 'challenger'"):
-        move_alias(second, NAME, "challenger", "2.0.0", etag, previous=previous)
-    previous, etag = read_alias(second, NAME, "challenger")
-    move_alias(second, NAME, "challenger", "3.0.0", etag, previous=previous)
-    with pytest.raises(Conflict):
-        move_alias(first, NAME, "challenger", "2.0.0", etag, previous=previous)
-    assert read_alias(first, NAME, "challenger")[0] == "3.0.0"
-    assert [m.to_version for m in history(first, NAME, "challenger")] == ["1.0.0", "3.0.0"]
