@@ -72,6 +72,8 @@ class MlflowStore(Store):
         # every store the same bounds, unless the operator set MLflow's own variables.
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(max(1, math.ceil(timeout))))
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(max(0, retries)))
+        # The client prints links to runs on stdout, where our commands print their results.
+        os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
         from mlflow import MlflowClient
 
         self.tracking_uri = tracking_uri.rstrip("/")

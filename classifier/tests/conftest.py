@@ -3,6 +3,14 @@ from __future__ import annotations
 
 import pytest
 
+# The MLflow server fixtures, for every module here (imported, not defined, in this file).
+from classifier.tests.mlflow_server import (  # noqa: F401
+    mlflow_server,
+    mlflow_server_postgres,
+    mlflow_servers,
+    private_mlflow_server,
+)
+
 
 @pytest.fixture(scope="session")
 def model_package_dir():

@@ -20,7 +20,7 @@ from classifier.tests.delivery_support import (
     publish,
     use_azure_store,
 )
-from classifier.tests.mlflow_server import mlflow_server, use_mlflow_store  # noqa: F401 - fixture
+from classifier.tests.mlflow_server import use_mlflow_store
 
 
 @pytest.fixture(params=["local", pytest.param("azure", marks=pytest.mark.azurite),
