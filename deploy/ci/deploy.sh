@@ -9,7 +9,8 @@
 #   KUBE_CONTEXT       kubectl context (default: the current one)
 #   NAMESPACE          default catsite-ENVIRONMENT
 #   RELEASE            default catsite
-#   MODEL_VERSION      pin the model fetched at pod start (staging's fetchAtStart); default latest
+#   MODEL_VERSION      the model fetched at pod start (staging's fetchAtStart): an alias or a
+#                      version; default champion, what production bakes in
 #   HELM_TIMEOUT       default 10m
 #   HELM_EXTRA_ARGS    more helm arguments (e.g. --set-string secret.data.X=...)
 #   DRY_RUN=1          `helm install --dry-run=client` instead: renders and checks the release
@@ -32,7 +33,7 @@ main() {
     use_tools
     local args=(--namespace "$namespace" -f "$values"
         --set-string "image.repository=$repository" --set-string "image.digest=$digest"
-        --set-string "model.fetchAtStart.version=${MODEL_VERSION:-latest}")
+        --set-string "model.fetchAtStart.version=${MODEL_VERSION:-champion}")
     [[ -n "${KUBE_CONTEXT:-}" ]] && args+=(--kube-context "$KUBE_CONTEXT")
     # Word splitting intended: extra arguments given as one string.
     # shellcheck disable=SC2206

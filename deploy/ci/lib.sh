@@ -49,6 +49,13 @@ app_python() {
     fi
 }
 
+# manage.py on the host (fetch_model, publish_model, evaluate_model): needs settings, not the
+# site's secrets.
+manage() {
+    DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-ci-pipeline-not-a-secret}" \
+        "$(app_python)" "$REPO_ROOT/manage.py" "$@"
+}
+
 # Which container engine builds and runs the image: docker when a daemon answers, else podman
 # configured for these machines (deploy/podman/: runc, cgroupfs, ulimits it may set).
 container_engine() {
