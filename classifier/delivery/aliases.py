@@ -15,7 +15,7 @@ import datetime
 import getpass
 import json
 import socket
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, fields
 
 from classifier.delivery.errors import Conflict, DeliveryError, NotFound, PackageInvalid
 from classifier.delivery.packages import check_name
@@ -48,10 +48,15 @@ class AliasMove:
     # "tolerance"}; None when no evaluation ran.
     evaluation: dict | None = None
     note: str = ""
-    extra: dict = field(default_factory=dict)
 
     def to_json(self) -> bytes:
         return (json.dumps(asdict(self), indent=2, sort_keys=True) + "\n").encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> AliasMove:
+        """A record as written by ``to_json``; fields a later version adds are ignored."""
+        document = json.loads(data)
+        return cls(**{f.name: document[f.name] for f in fields(cls) if f.name in document})
 
 
 def check_alias(alias: str) -> str:
@@ -120,7 +125,7 @@ def history(store: Store, name: str, alias: str) -> list[AliasMove]:
     moves = []
     for key in store.list_keys(history_key(name, alias)):
         data, _ = store.read_small(key, HISTORY_MAX_BYTES)
-        moves.append(AliasMove(**json.loads(data)))
+        moves.append(AliasMove.from_json(data))
     return moves
 
 

@@ -98,13 +98,14 @@ class MlflowStore(Store):
             self.client.search_experiments(max_results=1)
 
     def exists(self, key: str) -> bool:
-        try:
-            self.read_small(key, 0) if self._is_alias(key) else self._locate(key)
-        except NotFound:
-            return False
-        except StoreFailure:
-            return True  # there, merely larger than 0 bytes
-        return True
+        with self._errors("checking", key):
+            if self._is_alias(key):
+                return self._alias_version(key) is not None
+            try:
+                self._locate(key)
+            except NotFound:
+                return False
+            return True
 
     def read_small(self, key: str, limit: int) -> tuple[bytes, str]:
         with self._errors("reading", key):
@@ -118,7 +119,7 @@ class MlflowStore(Store):
                 chunks = []
                 self.download(key, chunks.append)
                 data, etag = b"".join(chunks), ""
-        if len(data) > limit and limit:
+        if len(data) > limit:
             raise StoreFailure(f"{key} in {self.description} is larger than {limit} bytes; it is "
                                "not what publish_model writes there")
         return data, etag

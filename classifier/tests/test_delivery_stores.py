@@ -3,8 +3,12 @@ Storage (Azurite) and an MLflow registry (a real ``mlflow server``). Above all: 
 racing cannot both move an alias."""
 from __future__ import annotations
 
+import io
+import json
+import threading
+
 import pytest
-from django.core.management import CommandError
+from django.core.management import CommandError, call_command
 
 from classifier.delivery.aliases import history, move_alias, read_alias
 from classifier.delivery.errors import AlreadyExists, Conflict, NotFound
@@ -126,8 +130,49 @@ def test_aliases_point_at_versions_and_fetch_resolves_them(store_settings, tmp_p
     assert (champion.to_version, champion.forced, champion.evaluation) == ("1.0.0", True, None)
     assert "@" in champion.by and champion.at.endswith("+00:00")
 
+    shown = io.StringIO()
+    call_command("model_aliases", "--history", stdout=shown)
+    lines = [line for line in shown.getvalue().splitlines() if not line.startswith("    ")]
+    assert lines[1:] == ["  latest: 2.0.0", "  champion: 1.0.0", "  challenger: 1.0.0"], lines
+    assert "nothing -> 1.0.0, FORCED (promoted without an evaluation (--force))" in (
+        shown.getvalue())
+    as_json = io.StringIO()
+    call_command("model_aliases", "--json", stdout=as_json)
+    assert json.loads(as_json.getvalue())["aliases"] == {
+        "latest": {"version": "2.0.0"}, "champion": {"version": "1.0.0"},
+        "challenger": {"version": "1.0.0"}}
+
     with pytest.raises(CommandError, match="version 9.9.9 of model tiny-colours is not in"):
         publish("--promote", "9.9.9", "--alias", "challenger")
     with pytest.raises(CommandError, match="--version .champion. is not allowed: challenger, champion, "
                                            "history, latest name aliases"):
         publish(make_package(tmp_path / "b", "3.0.0"), "--version", "champion")
+
+
+def test_writers_racing_at_the_same_moment_cannot_both_win(store_settings, tmp_path):
+    """Two threads, each with its own store client, move the alias from the same state at once:
+    the store's own compare-and-set (a file lock, an ETag, the registry lock) lets one through."""
+    for version in ("1.0.0", "2.0.0"):
+        publish_package(store_from_settings(store_settings), make_package(tmp_path / "b", version))
+    stores = [store_from_settings(store_settings) for _ in range(2)]
+    start, outcomes = threading.Barrier(2), {}
+
+    def move(store, version):
+        previous, etag = read_alias(store, NAME, "challenger")
+        start.wait()
+        try:
+            move_alias(store, NAME, "challenger", version, etag, previous=previous)
+            outcomes[version] = "moved"
+        except Conflict:
+            outcomes[version] = "conflict"
+
+    threads = [threading.Thread(target=move, args=(store, version))
+               for store, version in zip(stores, ("1.0.0", "2.0.0"), strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(outcomes.values()) == ["conflict", "moved"], outcomes
+    (winner,) = [version for version, outcome in outcomes.items() if outcome == "moved"]
+    assert read_alias(stores[0], NAME, "challenger")[0] == winner
+    assert [m.to_version for m in history(stores[0], NAME, "challenger")] == [winner]
