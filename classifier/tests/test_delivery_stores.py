@@ -14,14 +14,16 @@ from classifier.delivery.aliases import history, move_alias, read_alias
 from classifier.delivery.errors import AlreadyExists, Conflict, NotFound
 from classifier.delivery.progress import NoProgress
 from classifier.delivery.publish import publish_package, read_latest
-from classifier.delivery.store import alias_key
+from classifier.delivery.store import alias_key, version_key
 from classifier.delivery.stores import store_from_settings
 from classifier.tests.azurite import azurite  # noqa: F401 - fixture
 from classifier.tests.delivery_support import (
     NAME,
+    assert_serves,
     fetch,
     make_package,
     publish,
+    snapshot,
     use_azure_store,
 )
 from classifier.tests.mlflow_server import use_mlflow_store
@@ -176,3 +178,35 @@ def test_writers_racing_at_the_same_moment_cannot_both_win(store_settings, tmp_p
     (winner,) = [version for version, outcome in outcomes.items() if outcome == "moved"]
     assert read_alias(stores[0], NAME, "challenger")[0] == winner
     assert [m.to_version for m in history(stores[0], NAME, "challenger")] == [winner]
+
+
+def test_stored_files_that_differ_from_the_manifest_are_refused(store_settings, tmp_path):
+    """The same verification whatever the store: a changed, grown or truncated file (written
+    straight into the store, past publish_model) is refused and the installed model stays; an
+    installed and verified version is not downloaded again."""
+    store_settings.MODEL_DIR = tmp_path / "model"
+    publish(make_package(tmp_path / "b", "1.0.0"))
+    fetch()
+    installed = snapshot(store_settings.MODEL_DIR)
+    publish(make_package(tmp_path / "b", "2.0.0"))
+    store = store_from_settings(store_settings)
+    key = version_key(NAME, "2.0.0", "model.onnx")
+    original = b"".join(_chunks(store, key))
+    changed = bytearray(original)
+    changed[100] ^= 0x01
+    for stored, message in ((bytes(changed), r"model.onnx of tiny-colours 2.0.0 .* has sha256"),
+                            (original + b"grown", "is larger than the 345 bytes in its manifest"),
+                            (original[:-1], "is 344 bytes but its manifest says 345")):
+        store.upload(key, stored, overwrite=True)
+        with pytest.raises(CommandError, match=message):
+            fetch()
+        assert snapshot(store_settings.MODEL_DIR) == installed
+    store.upload(version_key(NAME, "1.0.0", "model.onnx"), b"garbage", overwrite=True)
+    assert "nothing downloaded; current is 1.0.0" in fetch("--version", "1.0.0")
+    assert_serves(store_settings.MODEL_DIR, "1.0.0")
+
+
+def _chunks(store, key: str) -> list[bytes]:
+    chunks = []
+    store.download(key, chunks.append)
+    return chunks
