@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-# The MLflow server fixtures, for every module here (imported, not defined, in this file).
+# The Azurite and MLflow server fixtures, for every module here (defined in their modules).
+from classifier.tests.azurite import azurite, azurite_oauth, private_azurite  # noqa: F401
 from classifier.tests.mlflow_server import (  # noqa: F401
     mlflow_server,
     mlflow_server_postgres,

@@ -16,7 +16,6 @@ from classifier.delivery.progress import NoProgress
 from classifier.delivery.publish import publish_package, read_latest
 from classifier.delivery.store import alias_key, version_key
 from classifier.delivery.stores import store_from_settings
-from classifier.tests.azurite import azurite  # noqa: F401 - fixture
 from classifier.tests.delivery_support import (
     NAME,
     assert_serves,
