@@ -27,8 +27,9 @@ def model_dir(settings, tmp_path):
 
 
 @pytest.fixture
-def installed_model(model_dir):
-    """A tiny but real ONNX model package in MODEL_DIR/current (see classifier/tests)."""
+def installed_tiny_package(model_dir):
+    """A tiny but real ONNX model package in MODEL_DIR/current (classifier/tests/tiny_package);
+    not the real model that the ``installed_model`` fixture installs."""
     from classifier.tests.tiny_package import write_package
 
     return write_package(model_dir / "current")
@@ -43,7 +44,7 @@ def test_healthz_answers_without_touching_the_database(client, django_assert_num
 
 
 def test_healthz_does_not_load_the_model(client, model_dir):
-    client.get("/healthz")
+    assert client.get("/healthz").status_code == 200
     assert runtime._state["attempted"] is False
 
 
@@ -95,7 +96,8 @@ def test_readyz_is_not_ready_when_the_required_model_is_broken(client, settings,
     assert response.json()["checks"]["model"]["error"]
 
 
-def test_readyz_is_ready_when_the_required_model_is_installed(client, settings, installed_model):
+def test_readyz_is_ready_when_the_required_model_is_installed(client, settings,
+                                                              installed_tiny_package):
     settings.MODEL_REQUIRED = True
     response = client.get("/readyz")
     assert response.status_code == 200
@@ -120,7 +122,7 @@ def test_version_without_a_known_revision(client, settings, model_dir, tmp_path)
     assert client.get("/version").json()["app"]["revision"] is None
 
 
-def test_version_names_the_installed_model(client, installed_model):
+def test_version_names_the_installed_model(client, installed_tiny_package):
     body = client.get("/version").json()
     assert body["model"] == {"name": "tiny-colours", "version": "0.0.1", "loaded": True}
 

@@ -69,8 +69,9 @@ def check_version(version, what: str) -> str:
     """``version`` if it can name a published version: one path component, not an alias."""
     check_name(version, what)
     if version in NOT_VERSIONS:
-        raise PackageInvalid(f"{what} {version!r} is not allowed: {', '.join(sorted(NOT_VERSIONS))} "
-                             "name aliases and their history, not versions")
+        reserved = ", ".join(sorted(NOT_VERSIONS))
+        raise PackageInvalid(f"{what} {version!r} is not allowed: {reserved} name aliases and "
+                             "their history, not versions")
     return version
 
 

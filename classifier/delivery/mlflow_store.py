@@ -81,8 +81,8 @@ class MlflowStore(Store):
         self.timeout, self.retries = timeout, retries
         self.client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
         # Values that must never reach a message (MLflow reads them from the environment).
-        self._secrets = [os.environ[k] for k in ("MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_PASSWORD")
-                         if os.environ.get(k)]
+        self._secrets = [os.environ[k] for k in ("MLFLOW_TRACKING_TOKEN",
+                                                 "MLFLOW_TRACKING_PASSWORD") if os.environ.get(k)]
         self.description = (f"MLflow registry at "
                             f"{redact(_without_credentials(self.tracking_uri), self._secrets)}")
 

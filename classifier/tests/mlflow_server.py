@@ -1,11 +1,11 @@
 """A real MLflow tracking server for tests (``mlflow server`` from requirements-dev.txt), with a
 local artifact store served through it (--serve-artifacts), on a free local port.
 
-Fixtures (import them into a test module):
+Fixtures (a pytest plugin, see the root conftest.py):
     mlflow_server           one server for the session, SQLite backend (tests use their own
                             registered model names)
     mlflow_server_postgres  one server for the session on a PostgreSQL database of its own
-                            (created beside TEST_DATABASE_URL's, dropped afterwards)
+                            (made on TEST_POSTGRES_URL's server, dropped afterwards)
     mlflow_servers          both, as a parameter: the same test on each backend
     private_mlflow_server   a SQLite server of one test's own, for tests that stop it
 
@@ -25,9 +25,12 @@ from pathlib import Path
 
 import pytest
 
+from testsupport.components import (
+    POSTGRES_SERVER_URL,
+    missing_component,
+    postgres_admin_connection,
+)
 from testsupport.processes import stop_process_group
-
-_DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
 def _free_port() -> int:
@@ -45,7 +48,11 @@ class MlflowServer:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = self.workdir / "server.log"
-        command = [str(Path(sys.executable).parent / "mlflow"), "server", "--host", "127.0.0.1",
+        binary = Path(sys.executable).parent / "mlflow"
+        if not binary.exists():
+            missing_component("the MLflow server is not installed in this environment",
+                              "pip install -r requirements-dev.txt (scripts/lib.sh ensure_venv)")
+        command = [str(binary), "server", "--host", "127.0.0.1",
                    "--port", str(self.port), "--workers", "1",
                    "--backend-store-uri", self.backend_uri,
                    "--artifacts-destination", str(self.artifacts), "--serve-artifacts"]
@@ -78,13 +85,6 @@ class MlflowServer:
         stop_process_group(self.process)
 
 
-def _postgres_admin_url() -> str:
-    for value in (os.environ.get("TEST_DATABASE_URL"), os.environ.get("DATABASE_URL")):
-        if value and value.startswith(("postgres://", "postgresql://")):
-            return value
-    return _DEFAULT_POSTGRES
-
-
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory):
     server = MlflowServer(tmp_path_factory.mktemp("mlflow"))
@@ -94,20 +94,19 @@ def mlflow_server(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def mlflow_server_postgres(tmp_path_factory):
-    import psycopg
-
-    admin = _postgres_admin_url().replace("postgres://", "postgresql://", 1)
     database = f"mlflow_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
-        connection.execute(f'CREATE DATABASE "{database}"')
-    base = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    with postgres_admin_connection() as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+    # SQLAlchemy's driver for psycopg 3 (the one installed), on the same server.
+    server_url = POSTGRES_SERVER_URL.rsplit("/", 1)[0].split("://", 1)[1]
     try:
-        server = MlflowServer(tmp_path_factory.mktemp("mlflow-pg"), f"{base}/{database}")
+        server = MlflowServer(tmp_path_factory.mktemp("mlflow-pg"),
+                              f"postgresql+psycopg://{server_url}/{database}")
         yield server
         server.stop()
     finally:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        with postgres_admin_connection() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -145,8 +145,8 @@ def test_aliases_point_at_versions_and_fetch_resolves_them(store_settings, tmp_p
 
     with pytest.raises(CommandError, match="version 9.9.9 of model tiny-colours is not in"):
         publish("--promote", "9.9.9", "--alias", "challenger")
-    with pytest.raises(CommandError, match="--version .champion. is not allowed: challenger, champion, "
-                                           "history, latest name aliases"):
+    with pytest.raises(CommandError, match="--version .champion. is not allowed: challenger, "
+                                           "champion, history, latest name aliases"):
         publish(make_package(tmp_path / "b", "3.0.0"), "--version", "champion")
 
 

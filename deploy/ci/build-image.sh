@@ -11,12 +11,13 @@
 # Labels name the model's version (resolved from its manifest) and what the build asked the
 # store for (${MODEL_SRC}.ref, written by fetch-model.sh: champion, latest or a version).
 # Writes the image ID to var/build/image-id.
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
+set -euo pipefail
+# shellcheck source=../../scripts/lib.sh
+source "$(dirname "$0")/../../scripts/lib.sh"
 
 IMAGE="${IMAGE:-catsite:ci}"
 MODEL_SRC="${MODEL_SRC:-var/build/model}"
-BUILD_DIR="$REPO_ROOT/var/build"
+BUILD_DIR="$CATSITE_ROOT/var/build"
 
 # The wheelhouse for the base image's Python, inside the build context.
 stage_wheelhouse() {
@@ -29,7 +30,7 @@ stage_wheelhouse() {
 }
 
 main() {
-    cd "$REPO_ROOT"
+    cd "$CATSITE_ROOT"
     [[ -f "$MODEL_SRC/current/manifest.json" ]] \
         || die "no model in $MODEL_SRC (expected $MODEL_SRC/current/manifest.json): run pipeline.sh or manage.py fetch_model --dest $MODEL_SRC"
     local engine_name base revision

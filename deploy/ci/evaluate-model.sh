@@ -8,11 +8,12 @@
 #   MODEL_SRC         the fetched model directory (default var/build/model)
 #   EVALUATION_DATA   an export_dataset folder (images/, labels.csv, dataset.json). Unset: the
 #                     step says so and records why nothing was evaluated.
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
+set -euo pipefail
+# shellcheck source=../../scripts/lib.sh
+source "$(dirname "$0")/../../scripts/lib.sh"
 
 MODEL_SRC="${MODEL_SRC:-var/build/model}"
-OUT="$REPO_ROOT/var/build/evaluation"
+OUT="$CATSITE_ROOT/var/build/evaluation"
 
 skipped() {
     log "no evaluation: $1"
@@ -21,7 +22,7 @@ skipped() {
 }
 
 main() {
-    cd "$REPO_ROOT"
+    cd "$CATSITE_ROOT"
     rm -rf "$OUT" && mkdir -p "$OUT"
     [[ -f "$MODEL_SRC/current/manifest.json" ]] \
         || die "no model in $MODEL_SRC: run fetch-model.sh first"

@@ -13,17 +13,18 @@
 #     and fetch champion from there, so the same fetch/verify path runs either way.
 # Writes what was asked for and what it resolved to in ${MODEL_SRC}.ref (the image's labels).
 # Prints the installed version on stdout.
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
+set -euo pipefail
+# shellcheck source=../../scripts/lib.sh
+source "$(dirname "$0")/../../scripts/lib.sh"
 
 MODEL_SRC="${MODEL_SRC:-var/build/model}"
 
 publish_local_model() {
     local package name version published
     package="$(manage build_model --cached)"
-    name="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["name"])' "$package/manifest.json")"
-    version="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$package/manifest.json")"
-    export MODEL_STORE="$CACHE_DIR/model-store"
+    name="$(manifest_field "$package" name)"
+    version="$(manifest_field "$package" version)"
+    export MODEL_STORE="$CATSITE_CACHE_DIR/model-store"
     published="$MODEL_STORE/${MODEL_STORE_PREFIX:+$MODEL_STORE_PREFIX/}$name/$version/manifest.json"
     if cmp -s "$package/manifest.json" "$published"; then
         log "model $name $version already published to the local store $MODEL_STORE"
@@ -39,10 +40,10 @@ publish_local_model() {
 }
 
 main() {
-    cd "$REPO_ROOT"
+    cd "$CATSITE_ROOT"
     if [[ -z "${CATSITE_PYTHON:-}" && ! -x .venv/bin/python ]]; then
-        log "no .venv: creating the project's Python environment (scripts/lib.sh ensure_venv)"
-        bash -c 'source scripts/lib.sh && ensure_venv' >&2
+        log "no .venv: creating the project's Python environment (ensure_venv)"
+        ensure_venv >&2
     fi
     if [[ -z "${MODEL_STORE:-}" ]]; then
         log "MODEL_STORE is not set: building the model and using a local store"

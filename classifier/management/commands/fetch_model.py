@@ -24,8 +24,8 @@ class Command(StoreCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--version", dest="package_version", default="latest",
-                            help="an alias ('latest', the default; 'champion', what production runs; "
-                                 "'challenger') or a published version")
+                            help="an alias ('latest', the default; 'champion', what production "
+                                 "runs; 'challenger') or a published version")
         parser.add_argument("--dest", type=Path, default=None,
                             help="model directory to install into (default: MODEL_DIR)")
         parser.add_argument("--keep", type=int, default=None,
