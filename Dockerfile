@@ -47,6 +47,9 @@ ARG APP_VERSION=0.0.0
 ARG APP_REVISION=unknown
 ARG MODEL_NAME=unknown
 ARG MODEL_VERSION=unknown
+# What the build asked the model store for (champion, latest or a version); MODEL_VERSION is
+# the version it resolved to.
+ARG MODEL_REF=unknown
 ARG BUILD_DATE=unknown
 
 LABEL org.opencontainers.image.title="catsite" \
@@ -57,7 +60,8 @@ LABEL org.opencontainers.image.title="catsite" \
       org.opencontainers.image.licenses="MIT" \
       org.opencontainers.image.base.name="${BASE_IMAGE}" \
       io.catsite.model.name="${MODEL_NAME}" \
-      io.catsite.model.version="${MODEL_VERSION}"
+      io.catsite.model.version="${MODEL_VERSION}" \
+      io.catsite.model.ref="${MODEL_REF}"
 
 # A fixed, high UID/GID (the Helm chart runs as 10001) with no login shell and no home.
 RUN groupadd --gid 10001 catsite \

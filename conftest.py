@@ -8,9 +8,11 @@ import pytest
 
 # Fixtures shared across packages live in plugins, never imported into test modules.
 pytest_plugins = [
-    "testsupport.components",  # missing PostgreSQL/Redis/...: fail, or skip with CATSITE_ALLOW_SKIP=1
+    # missing PostgreSQL/Redis/...: fail, or skip with CATSITE_ALLOW_SKIP=1
+    "testsupport.components",
     "classifier.tests.azurite",  # azurite, private_azurite, azurite_oauth
     "classifier.tests.web_fixtures",  # model_package_dir, installed_model, no_model
+    "classifier.tests.mlflow_server",  # mlflow_server(_postgres), mlflow_servers, private_...
 ]
 
 

@@ -204,6 +204,11 @@ AZURE_USE_DEFAULT_CREDENTIAL = env.bool("AZURE_USE_DEFAULT_CREDENTIAL", default=
 # defaults take minutes to give up on a dead endpoint.
 MODEL_STORE_TIMEOUT_SECONDS = env.float("MODEL_STORE_TIMEOUT_SECONDS", default=10.0)
 MODEL_STORE_RETRIES = env.int("MODEL_STORE_RETRIES", default=2)
+# MODEL_STORE=mlflow: an MLflow model registry (tracking server or Azure ML workspace); the
+# registered model defaults to MODEL_NAME. Its credentials are MLflow's own variables
+# (MLFLOW_TRACKING_TOKEN, MLFLOW_TRACKING_USERNAME/PASSWORD), read by the client.
+MLFLOW_TRACKING_URI = env.str("MLFLOW_TRACKING_URI", default="")
+MLFLOW_REGISTERED_MODEL = env.str("MLFLOW_REGISTERED_MODEL", default="")
 # Installed versions kept besides the current one, for rollback (fetch_model --keep).
 MODEL_KEEP_VERSIONS = env.int("MODEL_KEEP_VERSIONS", default=2)
 

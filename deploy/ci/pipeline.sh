@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The container pipeline, the same on a laptop, in .ci/run and in the hosted pipelines:
-#   1. fetch the model (fetch-model.sh: from MODEL_STORE, or built and published locally)
-#   2. build the image  (build-image.sh: docker, or podman with a local base image)
-#   3-5. start it, wait for /readyz, smoke and integration tests (smoke-test.sh)
-#   6. push it and record its digest (push-image.sh: a no-op without REGISTRY)
+#   1. fetch the model (fetch-model.sh: champion from MODEL_STORE, or built and published locally)
+#   2. evaluate it      (evaluate-model.sh: metrics printed and kept in var/build/evaluation/)
+#   3. build the image  (build-image.sh: docker, or podman with a local base image)
+#   4-6. start it, wait for /readyz, smoke and integration tests (smoke-test.sh)
+#   7. push it and record its digest (push-image.sh: a no-op without REGISTRY)
 # Prints how long each step took. Env is passed through to the steps (see each script).
 # Usage: pipeline.sh [--no-push]
 set -euo pipefail
@@ -28,6 +29,7 @@ main() {
         step "install tools" "$CI_DIR/install-tools.sh"
     fi
     step "fetch model" "$CI_DIR/fetch-model.sh" >/dev/null
+    step "evaluate model" "$CI_DIR/evaluate-model.sh"
     step "build image" "$CI_DIR/build-image.sh"
     step "smoke + integration" "$CI_DIR/smoke-test.sh"
     if [[ "${1:-}" != --no-push ]]; then
