@@ -12,11 +12,8 @@ time: the same data always gives the same hash.
 """
 from __future__ import annotations
 
-import csv
 import datetime
 import hashlib
-import io
-import json
 import os
 import shutil
 import tempfile
@@ -25,16 +22,15 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 # The format's one definition lives with its reader (pure Python, for training scripts too):
-# the writer here uses the same constants, hash and counts, and read_dataset() accepts its output.
+# the writer here names the images and writes labels.csv and dataset.json with it, so
+# read_dataset() accepts its output.
 from classifier.evaluation.dataset import (
-    FORMAT,
-    FORMAT_VERSION,
-    LABELS_FILE,
+    IMAGES_DIR,
     MANIFEST_FILE,
     SPLITS,
     DatasetError,
-    count_rows,
-    dataset_sha256,
+    image_file,
+    write_index,
 )
 from feedback import photos
 from feedback.selectors import Example
@@ -64,7 +60,7 @@ def export(examples: Iterable[Example], out: Path, *, status: str,
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        (work / "images").mkdir()
+        (work / IMAGES_DIR).mkdir()
         rows: set[tuple[str, str, str]] = set()
         images: dict[str, str] = {}
         for done, example in enumerate(examples, start=1):
@@ -75,30 +71,20 @@ def export(examples: Iterable[Example], out: Path, *, status: str,
                     warn(f"skipped {example.source}: {exc}")
                 continue
             sha256 = hashlib.sha256(clean).hexdigest()
-            file = f"images/{sha256}.jpg"
+            file = image_file(sha256)
             if file not in images:
                 (work / file).write_bytes(clean)
                 images[file] = sha256
             rows.add((file, example.label, split_for(sha256)))
             if progress:
                 progress(done, len(examples))
-        labels_csv = _labels_csv(sorted(rows))
-        (work / LABELS_FILE).write_bytes(labels_csv)
         conflicting = [f for f, n in Counter(file for file, _, _ in rows).items() if n > 1]
         if conflicting and warn:
             warn(f"{len(conflicting)} photo(s) carry more than one label: "
                  + ", ".join(sorted(conflicting)[:5]))
-        manifest = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "created": (now or datetime.datetime.now(datetime.UTC)).isoformat(),
-            "status": status,
-            "splits": SPLIT_BOUNDS,
-            "counts": count_rows(sorted(rows)),
-            "images": dict(sorted(images.items())),
-            "sha256": dataset_sha256(labels_csv, images),
-        }
-        (work / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+        manifest = write_index(
+            work, rows, images, status=status, splits=SPLIT_BOUNDS,
+            created=(now or datetime.datetime.now(datetime.UTC)).isoformat())
         if out.exists():
             shutil.rmtree(out)
         os.replace(work, out)
@@ -107,10 +93,3 @@ def export(examples: Iterable[Example], out: Path, *, status: str,
         raise
     return manifest
 
-
-def _labels_csv(rows: list[tuple[str, str, str]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(("file", "label", "split"))
-    writer.writerows(rows)
-    return buffer.getvalue().encode()

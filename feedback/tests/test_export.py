@@ -8,8 +8,9 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 
+from classifier.evaluation.dataset import dataset_sha256
 from feedback import services
-from feedback.dataset import dataset_sha256, split_for
+from feedback.dataset import split_for
 from feedback.models import Feedback
 from feedback.tests.support import has_location, identify, jpeg_with_gps
 from testsupport import images
