@@ -6,21 +6,21 @@ history says so).
     publish_model --promote VERSION --alias champion --evaluate DATASET_DIR ...
 
 Both packages are evaluated by one ``Evaluator`` (package dir, dataset dir -> top-1 accuracy on
-the dataset's test split; publish_model passes evaluate_model's, classifier/evaluating.py); a
-store's packages are fetched with fetch_model's verification into a temporary directory first.
-The candidate is refused when its accuracy is below the champion's minus ``tolerance``. Moving
-``champion`` without an evaluation needs ``--force`` too: otherwise leaving out ``--evaluate``
-would be a way round the gate. Other aliases have no gate.
+the dataset's test split); a store's packages are fetched with fetch_model's verification into a
+temporary directory first. The candidate is refused when its accuracy is below the champion's
+minus ``tolerance``. Moving ``champion`` without an evaluation needs ``--force`` too: otherwise
+leaving out ``--evaluate`` would be a way round the gate. Other aliases have no gate.
 """
 from __future__ import annotations
 
+import csv
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from classifier.delivery.aliases import read_alias
-from classifier.delivery.errors import GateRefused
+from classifier.delivery.errors import GateRefused, PackageInvalid
 from classifier.delivery.fetch import fetch_model
 from classifier.delivery.install import CURRENT
 from classifier.delivery.store import CHAMPION, Store
@@ -30,13 +30,44 @@ Evaluator = Callable[[Path, Path], float]
 TEST_SPLIT = "test"
 
 
+def top1_accuracy(package_dir: Path, dataset_dir: Path) -> float:
+    """Share of the test split's photos whose most probable model label is their label (or
+    ``species:<label>``, the labels train_model writes). Reads an export_dataset folder
+    (labels.csv: file,label,split). Interim: evaluate_model's function replaces it once the
+    training work (issue 14, "train") is on main."""
+    from classifier.inference import load_classifier
+
+    rows = _test_rows(Path(dataset_dir))
+    classifier = load_classifier(package_dir, threads=1)
+    correct = 0
+    for file, label in rows:
+        best = classifier.classify((Path(dataset_dir) / file).read_bytes(), top_k=1).top[0].label
+        correct += best in (label, f"species:{label}")
+    return correct / len(rows)
+
+
+def _test_rows(dataset_dir: Path) -> list[tuple[str, str]]:
+    labels = dataset_dir / "labels.csv"
+    try:
+        with labels.open(newline="") as stream:
+            rows = [(row["file"], row["label"]) for row in csv.DictReader(stream)
+                    if row.get("split") == TEST_SPLIT]
+    except (OSError, KeyError) as exc:
+        raise PackageInvalid(f"--evaluate {dataset_dir}: cannot read {labels} ({exc}); give a "
+                             "folder written by manage.py export_dataset") from None
+    if not rows:
+        raise PackageInvalid(f"--evaluate {dataset_dir}: the dataset has no photos in its "
+                             f"'{TEST_SPLIT}' split; export more feedback, then try again")
+    return rows
+
+
 @dataclass(frozen=True)
 class Gate:
     """What --evaluate and --tolerance ask for."""
 
     dataset: Path
-    evaluate: Evaluator
     tolerance: float = 0.0
+    evaluate: Evaluator = top1_accuracy
 
 
 @dataclass(frozen=True)

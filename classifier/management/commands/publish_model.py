@@ -20,12 +20,9 @@ from django.conf import settings
 from django.core.management.base import CommandError
 
 from classifier.delivery.command import StoreCommand
-from classifier.delivery.errors import PackageInvalid
-from classifier.delivery.gate import TEST_SPLIT, Gate
+from classifier.delivery.gate import Gate
 from classifier.delivery.publish import promote, publish_package
 from classifier.delivery.store import ALIASES, CHAMPION
-from classifier.evaluating import evaluate_package
-from classifier.evaluation import DatasetError
 
 
 class Command(StoreCommand):
@@ -67,8 +64,7 @@ class Command(StoreCommand):
             raise CommandError("--tolerance is a top-1 accuracy difference between 0 and 1")
         gate = None
         if options["evaluate"] is not None:
-            gate = Gate(dataset=options["evaluate"], evaluate=gate_accuracy,
-                        tolerance=options["tolerance"])
+            gate = Gate(dataset=options["evaluate"], tolerance=options["tolerance"])
         store = self.open_store(options)
         if options["promote"] is not None:
             name = options["name"] or settings.MODEL_NAME
@@ -102,13 +98,3 @@ class Command(StoreCommand):
     def _say(self, options, text: str) -> None:
         if options["verbosity"] >= 1:
             self.stdout.write(self.style.SUCCESS(text))
-
-
-def gate_accuracy(package_dir: Path, dataset_dir: Path) -> float:
-    """The gate's measure: evaluate_model's top-1 accuracy on the dataset's test split, the
-    model's labels read as the site reads them (so two models are compared as visitors see
-    them). A dataset that cannot be used is the operator's to fix: one line, no traceback."""
-    try:
-        return evaluate_package(package_dir, dataset_dir, split=TEST_SPLIT).top1_accuracy
-    except DatasetError as exc:
-        raise PackageInvalid(f"--evaluate {dataset_dir}: {exc.message}") from None
