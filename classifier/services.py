@@ -102,12 +102,14 @@ def identify(upload) -> Identification:
         "inference": timings.inference_ms,
         "total": timings.total_ms,
     }
-    return summarise(classifier, result.probabilities, timings_ms)
+    return summarise(result, timings_ms)
 
 
-def summarise(classifier, probabilities, timings_ms) -> Identification:
-    """Per-label probabilities (indexed like classifier.labels) -> the answer about cats."""
-    labels = classifier.labels
+def summarise(result, timings_ms) -> Identification:
+    """A classification (per-label probabilities, indexed like its labels) -> the answer about
+    cats. The labels and the model come from the classification itself: with a model service
+    (INFERENCE_URL) each answer names the model version that computed it."""
+    labels, probabilities = result.labels, result.probabilities
     owners = label_owners(labels)  # one query, whatever the model's label count
     by_label = dict(zip(labels, probabilities.tolist(), strict=True))
     lineages = {label: lineage_of(owner) for label, owner in owners.items()}
@@ -131,8 +133,8 @@ def summarise(classifier, probabilities, timings_ms) -> Identification:
         is_cat=node is not None,
         cat_probability=totals.get(Node("family", FAMILY), 0.0),
         predictions=ranked[: settings.CLASSIFIER_TOP_K],
-        model_name=classifier.name,
-        model_version=classifier.version,
+        model_name=result.model_name,
+        model_version=result.model_version,
         timings_ms=timings_ms,
         answer=None if node is None else resolve(node, owners, evidence=[
             label for label, path in lineages.items()
