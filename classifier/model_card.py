@@ -55,8 +55,14 @@ class ModelCard:
         return parity if isinstance(parity, dict) else {}
 
 
+def has_card(classifier) -> bool:
+    """Whether this process has the model's package to describe: not without a model, nor with
+    a model service (INFERENCE_URL), whose labels come only with its answers."""
+    return getattr(classifier, "manifest", None) is not None
+
+
 def build_card(classifier) -> ModelCard:
-    """The card of a loaded classifier (classifier.runtime.get())."""
+    """The card of a classifier loaded in this process (has_card)."""
     document = classifier.manifest.raw
     return ModelCard(
         name=classifier.name,
@@ -71,8 +77,8 @@ def build_card(classifier) -> ModelCard:
 
 
 def naming_for(classifier, entry) -> Naming | None:
-    """How the installed model names one entry, or None without a model."""
-    if classifier is None:
+    """How the installed model names one entry, or None without a card (see has_card)."""
+    if not has_card(classifier):
         return None
     return namings(classifier.labels, [entry])[0]
 

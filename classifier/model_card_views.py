@@ -8,14 +8,21 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from classifier import runtime
-from classifier.model_card import ModelCard, build_card
+from classifier.inference import ModelUnavailable
+from classifier.model_card import ModelCard, build_card, has_card
+
+REMOTE_MESSAGE = ("The identifier runs as a separate model service, so this site has no card "
+                  "for it; ask the service's operators.")
 
 
 @require_safe
 def model_card_page(request):
     classifier = runtime.load()
-    card = build_card(classifier) if classifier is not None else None
-    return render(request, "classifier/model_card.html", {"card": card})
+    return render(request, "classifier/model_card.html", {
+        "card": build_card(classifier) if has_card(classifier) else None,
+        "remote": classifier is not None and not has_card(classifier),
+        "remote_message": REMOTE_MESSAGE,
+    })
 
 
 def card_json(request, card: ModelCard) -> dict:
@@ -78,4 +85,7 @@ class ModelCardView(APIView):
         responses={200: CARD, 503: OpenApiResponse(ERROR, description="No model is installed.")},
     )
     def get(self, request):
-        return Response(card_json(request, build_card(runtime.get())))
+        classifier = runtime.get()  # 503 model_unavailable without a model
+        if not has_card(classifier):
+            raise ModelUnavailable(REMOTE_MESSAGE)
+        return Response(card_json(request, build_card(classifier)))

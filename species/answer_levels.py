@@ -13,9 +13,8 @@ from functools import cached_property
 from django.db.models import F
 
 from species.models import ModelLabel, Species, Taxon, entries_under
-from species.taxonomy import FAMILY, Lineage, Node, lineage
+from species.taxonomy import FAMILY, Lineage, Node, lineage, species_label_owners
 
-SPECIES_LABEL_PREFIX = "species:"
 DOMESTIC_CAT = "Felis catus"
 # More candidates than this are a list of links, not a side-by-side comparison.
 COMPARISON_LIMIT = 6
@@ -34,10 +33,7 @@ def label_owners(labels: Iterable[str]) -> dict[str, Owner]:
         for row in ModelLabel.objects.select_related("species", "taxon").order_by()
         if row.label in labels
     }
-    by_slug = {
-        label[len(SPECIES_LABEL_PREFIX):]: label
-        for label in labels - owners.keys() if label.startswith(SPECIES_LABEL_PREFIX)
-    }
+    by_slug = {slug: label for label, slug in species_label_owners(labels - owners.keys()).items()}
     if by_slug:
         for entry in Species.objects.filter(slug__in=by_slug):
             owners[by_slug[entry.slug]] = entry

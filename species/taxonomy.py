@@ -14,6 +14,15 @@ from dataclasses import dataclass
 # Most specific first. A breed is not a taxon, but it is the most specific answer there is.
 RANKS = ("breed", "species", "genus", "subfamily", "family")
 FAMILY = "Felidae"
+# A model label "species:<slug>" (a model trained on the encyclopedia's entries) names the entry
+# <slug> with no link to edit. Here, free of Django, so pure code (classifier.evaluation) shares it.
+SPECIES_LABEL_PREFIX = "species:"
+
+
+def species_label_owners(model_labels: Iterable[str]) -> dict[str, str]:
+    """The owners that need no encyclopedia: ``species:<slug>`` names the entry ``<slug>``."""
+    return {label: label[len(SPECIES_LABEL_PREFIX):] for label in model_labels
+            if label.startswith(SPECIES_LABEL_PREFIX)}
 
 
 @dataclass(frozen=True, order=True)

@@ -122,3 +122,26 @@ def test_the_identifier_note_costs_one_query(client, installed_model, slug,
     # species, related species, the model's label owners (the group needs no more)
     with django_assert_max_num_queries(3):
         assert client.get(f"/species/{slug}/").status_code == 200
+
+
+@pytest.fixture
+def model_service(settings):
+    """The web side configured for a model service (INFERENCE_URL): no package in this process.
+    Nothing here calls the service (a closed port), so none needs to run."""
+    settings.INFERENCE_URL = "http://127.0.0.1:9"
+    assert runtime.load(force=True) is not None
+    yield
+    settings.INFERENCE_URL = ""
+    runtime.load(force=True)
+
+
+def test_with_a_model_service_the_card_says_it_has_none_and_pages_still_work(client,
+                                                                            model_service):
+    page = client.get("/model/")
+    assert page.status_code == 200
+    assert "runs as a separate model service" in page.content.decode()
+    response = client.get("/api/model/")
+    assert response.status_code == 503
+    assert "separate model service" in response.json()["error"]["message"]
+    species = client.get("/species/lion/")
+    assert species.status_code == 200 and "photo identifier" not in species.content.decode()

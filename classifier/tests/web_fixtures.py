@@ -6,6 +6,8 @@ functions to import.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -69,4 +71,7 @@ def answer_for(classifier, **label_probabilities):
     probabilities = np.full(len(labels), rest)
     for label, p in label_probabilities.items():
         probabilities[labels.index(label.replace("_", " "))] = p
-    return services.summarise(classifier, probabilities, {})
+    # A real classification of a real photo, with these probabilities in place of its own.
+    classification = dataclasses.replace(classifier.classify(coffee_jpeg()),
+                                         probabilities=probabilities)
+    return services.summarise(classification, {})
