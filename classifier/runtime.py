@@ -1,4 +1,5 @@
-"""The model the running process serves: loaded once, shared by every thread.
+"""The model the running process serves: loaded once, shared by every thread; or, with
+settings.INFERENCE_URL, the model service it calls instead (no model loaded here).
 
 The web process loads the installed package (settings.MODEL_DIR/current) at start-up, from
 catsite.wsgi, and never downloads anything. Without a package the site keeps serving pages;
@@ -12,6 +13,7 @@ from importlib import metadata
 from django.conf import settings
 
 from classifier.inference import ClassifierError, ModelUnavailable, load_classifier
+from classifier.serving.client import InferenceClient, RemoteClassifier
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +31,11 @@ def load(force: bool = False):
         if _state["attempted"] and not force:
             return _state["classifier"]
         _state.update(attempted=True, classifier=None, error=None)
+        if settings.INFERENCE_URL:
+            _state["classifier"] = remote_classifier()
+            logger.info("Identifying through the model service at %s (no model loaded here)",
+                        settings.INFERENCE_URL)
+            return _state["classifier"]
         path = package_dir()
         if not (path / "manifest.json").exists():
             _state["error"] = f"no model package installed at {path}"
@@ -45,6 +52,13 @@ def load(force: bool = False):
         return classifier
 
 
+def remote_classifier() -> RemoteClassifier:
+    return RemoteClassifier(InferenceClient(
+        settings.INFERENCE_URL, settings.MODEL_NAME,
+        timeout=settings.INFERENCE_TIMEOUT, retries=settings.INFERENCE_RETRIES,
+    ))
+
+
 def get():
     """The loaded classifier, or ModelUnavailable (503) explaining why there is none."""
     classifier = load()
@@ -57,10 +71,13 @@ def get():
 
 
 def status() -> dict:
-    """What /readyz and /version report. Loads the model if nobody has yet."""
+    """What /readyz and /version report. Loads the model if nobody has yet; with a model
+    service, its name, version and readiness (asked at most every few seconds)."""
     classifier = load()
     if classifier is None:
         return {"loaded": False, "error": _state["error"]}
+    if isinstance(classifier, RemoteClassifier):
+        return {**classifier.status(), "service": True}
     return {"loaded": True, "name": classifier.name, "version": classifier.version}
 
 

@@ -81,12 +81,14 @@ def identify(upload) -> Identification:
         "inference": timings.inference_ms,
         "total": timings.total_ms,
     }
-    return summarise(classifier, result.probabilities, timings_ms)
+    return summarise(result, timings_ms)
 
 
-def summarise(classifier, probabilities, timings_ms) -> Identification:
-    """Per-label probabilities (indexed like classifier.labels) -> the answer about species."""
-    labels = classifier.labels
+def summarise(result, timings_ms) -> Identification:
+    """A classification (per-label probabilities, indexed like its labels) -> the answer about
+    species. The labels and the model come from the classification itself: with a model
+    service (INFERENCE_URL) each answer names the model version that computed it."""
+    labels, probabilities = result.labels, result.probabilities
     # Every ModelLabel row is owned by a species, so the table is small (the cat labels): read
     # it whole. Filtering on the model's 1000 labels instead (label IN (...)) cost about 13 ms a
     # request on SQLite, more than the inference itself (bench/run.py).
@@ -114,7 +116,7 @@ def summarise(classifier, probabilities, timings_ms) -> Identification:
         is_cat=cat_probability >= settings.CAT_THRESHOLD,
         cat_probability=cat_probability,
         predictions=ranked[: settings.CLASSIFIER_TOP_K],
-        model_name=classifier.name,
-        model_version=classifier.version,
+        model_name=result.model_name,
+        model_version=result.model_version,
         timings_ms=timings_ms,
     )

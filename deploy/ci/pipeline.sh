@@ -4,7 +4,8 @@
 #   2. evaluate it      (evaluate-model.sh: metrics printed and kept in var/build/evaluation/)
 #   3. build the image  (build-image.sh: docker, or podman with a local base image)
 #   4-6. start it, wait for /readyz, smoke and integration tests (smoke-test.sh)
-#   7. push it and record its digest (push-image.sh: a no-op without REGISTRY)
+#   7. play the Helm chart's pods with that image (play-chart.sh: podman kube play; podman only)
+#   8. push it and record its digest (push-image.sh: a no-op without REGISTRY)
 # Prints how long each step took. Env is passed through to the steps (see each script).
 # Usage: pipeline.sh [--no-push]
 set -euo pipefail
@@ -32,6 +33,11 @@ main() {
     step "evaluate model" "$CI_DIR/evaluate-model.sh"
     step "build image" "$CI_DIR/build-image.sh"
     step "smoke + integration" "$CI_DIR/smoke-test.sh"
+    if [[ "$(container_engine)" == podman ]]; then
+        step "play chart" "$CI_DIR/play-chart.sh"
+    else
+        log "==> play chart: not run, \`kube play\` needs podman (the engine here is docker)"
+    fi
     if [[ "${1:-}" != --no-push ]]; then
         step "push" "$CI_DIR/push-image.sh"
     fi
