@@ -111,34 +111,6 @@ def use_azure_store(settings, connection_string: str, **overrides):
     return settings
 
 
-def make_dataset(root: Path) -> Path:
-    """A small real dataset in export_dataset's format (images/<sha256>.jpg, labels.csv,
-    dataset.json): crops of scikit-image's tabby and cup of coffee, all in the test split.
-    Labelled with the ImageNet labels the built model names them by ("tabby", "espresso")."""
-    import hashlib
-    import json
-
-    from testsupport import images
-
-    rows = []
-    (root / "images").mkdir(parents=True, exist_ok=True)
-    for label, photo in (("tabby", images.chelsea()), ("espresso", images.coffee())):
-        width, height = photo.size
-        for left, top, scale in ((0, 0, 1.0), (0.1, 0.05, 0.85), (0.05, 0.1, 0.9)):
-            box = (int(left * width), int(top * height),
-                   int(left * width + scale * width * (1 - left)),
-                   int(top * height + scale * height * (1 - top)))
-            data = images.jpeg(photo.crop(box))
-            sha256 = hashlib.sha256(data).hexdigest()
-            (root / "images" / f"{sha256}.jpg").write_bytes(data)
-            rows.append((f"images/{sha256}.jpg", label, "test"))
-    lines = ["file,label,split"] + [",".join(row) for row in sorted(rows)]
-    (root / "labels.csv").write_text("\n".join(lines) + "\n")
-    (root / "dataset.json").write_text(json.dumps({"format": "catsite-dataset",
-                                                   "format_version": 1}))
-    return root
-
-
 def degraded_copy(package: Path, root: Path, version: str) -> Path:
     """The real package with its labels shifted by one: the same network, a valid package, and
     every answer wrong (a deliberately worse model)."""
