@@ -6,24 +6,25 @@ history says so).
     publish_model --promote VERSION --alias champion --evaluate DATASET_DIR ...
 
 Both packages are evaluated by one ``Evaluator`` (package dir, dataset dir -> top-1 accuracy on
-the dataset's test split); a store's packages are fetched with fetch_model's verification into a
-temporary directory first. The candidate is refused when its accuracy is below the champion's
-minus ``tolerance``. Moving ``champion`` without an evaluation needs ``--force`` too: otherwise
-leaving out ``--evaluate`` would be a way round the gate. Other aliases have no gate.
+the dataset's test split; by default evaluate_model's, classifier/evaluating.py); a store's
+packages are fetched with fetch_model's verification into a temporary directory first. The
+candidate is refused when its accuracy is below the champion's minus ``tolerance``. Moving
+``champion`` without an evaluation needs ``--force`` too: otherwise leaving out ``--evaluate``
+would be a way round the gate. Other aliases have no gate.
 """
 from __future__ import annotations
 
-import csv
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from classifier.delivery.aliases import read_alias
-from classifier.delivery.errors import GateRefused, PackageInvalid
+from classifier.delivery.errors import EvaluationFailed, GateRefused
 from classifier.delivery.fetch import fetch_model
 from classifier.delivery.install import CURRENT
 from classifier.delivery.store import CHAMPION, Store
+from core.errors import AppError
 
 # (package dir, dataset dir) -> top-1 accuracy on the dataset's test split, in [0, 1].
 Evaluator = Callable[[Path, Path], float]
@@ -31,34 +32,11 @@ TEST_SPLIT = "test"
 
 
 def top1_accuracy(package_dir: Path, dataset_dir: Path) -> float:
-    """Share of the test split's photos whose most probable model label is their label (or
-    ``species:<label>``, the labels train_model writes). Reads an export_dataset folder
-    (labels.csv: file,label,split). Interim: evaluate_model's function replaces it once the
-    training work (issue 14, "train") is on main."""
-    from classifier.inference import load_classifier
+    """Top-1 accuracy of the package on the test split, as ``manage.py evaluate_model`` counts
+    it (classifier/evaluating.py: the encyclopedia's label owners, the site's cat threshold)."""
+    from classifier.evaluating import evaluate_package
 
-    rows = _test_rows(Path(dataset_dir))
-    classifier = load_classifier(package_dir, threads=1)
-    correct = 0
-    for file, label in rows:
-        best = classifier.classify((Path(dataset_dir) / file).read_bytes(), top_k=1).top[0].label
-        correct += best in (label, f"species:{label}")
-    return correct / len(rows)
-
-
-def _test_rows(dataset_dir: Path) -> list[tuple[str, str]]:
-    labels = dataset_dir / "labels.csv"
-    try:
-        with labels.open(newline="") as stream:
-            rows = [(row["file"], row["label"]) for row in csv.DictReader(stream)
-                    if row.get("split") == TEST_SPLIT]
-    except (OSError, KeyError) as exc:
-        raise PackageInvalid(f"--evaluate {dataset_dir}: cannot read {labels} ({exc}); give a "
-                             "folder written by manage.py export_dataset") from None
-    if not rows:
-        raise PackageInvalid(f"--evaluate {dataset_dir}: the dataset has no photos in its "
-                             f"'{TEST_SPLIT}' split; export more feedback, then try again")
-    return rows
+    return evaluate_package(package_dir, dataset_dir, TEST_SPLIT).top1_accuracy
 
 
 @dataclass(frozen=True)
@@ -102,11 +80,11 @@ def check_promotion(store: Store, name: str, version: str, alias: str, *,
     with tempfile.TemporaryDirectory(prefix="catsite-gate-") as work:
         if candidate_dir is None:
             candidate_dir = _fetched(store, name, version, Path(work) / "candidate")
-        candidate = gate.evaluate(Path(candidate_dir), gate.dataset)
+        candidate = _evaluate(gate, Path(candidate_dir), f"candidate {version}")
         champion = None
         if previous is not None:
-            champion = gate.evaluate(_fetched(store, name, previous, Path(work) / "champion"),
-                                     gate.dataset)
+            champion = _evaluate(gate, _fetched(store, name, previous, Path(work) / "champion"),
+                                 f"champion {previous}")
     evaluation = {"dataset": str(gate.dataset), "split": TEST_SPLIT, "metric": "top1_accuracy",
                   "candidate": candidate, "champion": champion, "tolerance": gate.tolerance}
     worse = champion is not None and candidate < champion - gate.tolerance
@@ -118,6 +96,16 @@ def check_promotion(store: Store, name: str, version: str, alias: str, *,
             "(recorded in the history)")
     return Promotion(alias, previous, etag, evaluation=evaluation, forced=worse,
                      note="promoted past the gate with --force" if worse else "")
+
+
+def _evaluate(gate: Gate, package_dir: Path, what: str) -> float:
+    try:
+        return gate.evaluate(package_dir, gate.dataset)
+    except AppError as exc:  # a dataset that cannot be read, a package that cannot be loaded
+        if isinstance(exc, EvaluationFailed):
+            raise
+        raise EvaluationFailed(f"evaluating the {what} on {gate.dataset} failed: {exc.message}"
+                               ) from None
 
 
 def _fetched(store: Store, name: str, version: str, dest: Path) -> Path:

@@ -56,16 +56,16 @@ def publish_package(store: Store, package_dir: Path, *, version: str | None = No
     aliases = [LATEST] + ([check_alias(alias)] if alias not in (None, LATEST) else [])
 
     store.ensure_container()
-    # Read the aliases (and run the gate) before uploading: if one moves meanwhile, our
-    # conditional write fails. Nothing is uploaded when the gate refuses.
-    promotions = [check_promotion(store, name, version, each, candidate_dir=package_dir,
-                                  gate=gate, force=force) for each in aliases]
     manifest_key = version_key(name, version, MANIFEST)
     if not force and store.exists(manifest_key):
         raise AlreadyExists(
             f"version {version} of model {name} is already published in {store.description}: "
             "publish under a new version (--version), or pass --force to replace it"
         )
+    # Read the aliases (and run the gate) before uploading: if one moves meanwhile, our
+    # conditional write fails. Nothing is uploaded when the gate refuses.
+    promotions = [check_promotion(store, name, version, each, candidate_dir=package_dir,
+                                  gate=gate, force=force) for each in aliases]
 
     result = PublishResult(name=name, version=version, previous_latest=promotions[0].previous)
     for filename in manifest.files:

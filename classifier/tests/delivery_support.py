@@ -111,25 +111,6 @@ def use_azure_store(settings, connection_string: str, **overrides):
     return settings
 
 
-def make_dataset(root: Path) -> Path:
-    """A small real dataset in export_dataset's format (written by classifier/tests/datasets.py
-    with the format's one definition): crops of scikit-image's tabby and cup of coffee, all in
-    the test split. Labelled with the ImageNet labels the built model names them by ("tabby",
-    "espresso")."""
-    from classifier.tests.datasets import write_dataset
-    from testsupport import images
-
-    examples = []
-    for label, photo in (("tabby", images.chelsea()), ("espresso", images.coffee())):
-        width, height = photo.size
-        for left, top, scale in ((0, 0, 1.0), (0.1, 0.05, 0.85), (0.05, 0.1, 0.9)):
-            box = (int(left * width), int(top * height),
-                   int(left * width + scale * width * (1 - left)),
-                   int(top * height + scale * height * (1 - top)))
-            examples.append((images.jpeg(photo.crop(box)), label, "test"))
-    return write_dataset(root, examples)
-
-
 def degraded_copy(package: Path, root: Path, version: str) -> Path:
     """The real package with its labels shifted by one: the same network, a valid package, and
     every answer wrong (a deliberately worse model)."""
