@@ -1,5 +1,5 @@
 """The gate in front of 'champion', with real packages that differ (the built model and a copy
-whose labels are shifted, so its answers are wrong) evaluated by evaluate_model's function on a
+whose labels are rotated, so its answers are wrong) evaluated by evaluate_model's function on a
 small real dataset (crops of scikit-image's tabby and cup of coffee in export_dataset's format),
 through publish_model as operators run it."""
 from __future__ import annotations
@@ -20,9 +20,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    """The whole tabby photo and two wide crops of it (the encyclopedia's domestic-tabby: the
-    built model's tabby and tiger cat add up to more than its Egyptian cat), and the same of
-    the cup of coffee (not a cat), all in the test split."""
+    """The whole tabby photo and two wide crops of it (the encyclopedia's domestic-tabby), and
+    the same of the cup of coffee (not a cat), all in the test split."""
     from testsupport import images
 
     examples = []
@@ -52,10 +51,11 @@ def real(settings, tmp_path, model_package_dir, dataset):
 
 
 def test_the_evaluation_tells_the_packages_apart(real):
-    # The built model names the tabby and the coffee; the shifted labels call the tabby a puma
-    # or a Persian (the coffee, now a "cup", is still not a cat).
-    assert real["good_top1"] >= 5 / 6, real
-    assert real["worse_top1"] <= 3 / 6, real
+    # The built model gets the coffee right; the tabby only at the level the evidence supports
+    # (issue 12: ImageNet's "tabby" and "Egyptian cat" name the domestic cat, not this entry).
+    # The rotated labels call the coffee a tabby and the tabby things that are not cats.
+    assert real["good_top1"] >= 3 / 6, real
+    assert real["worse_top1"] == 0, real
 
 
 def test_a_worse_candidate_cannot_become_champion_without_force(real, settings, tmp_path):
