@@ -73,7 +73,7 @@ def test_the_model_names_the_taught_labels_on_crops_it_has_not_seen(classifier, 
 @pytest.mark.django_db
 def test_a_photo_it_never_saw_that_is_not_a_cat_is_still_not_a_cat(classifier):
     photo = jpeg(datasets.photo(datasets.HELD_OUT_NOT_A_CAT))
-    result = services.summarise(classifier, classifier.classify(photo).probabilities, {})
+    result = services.summarise(classifier.classify(photo), {})
     assert not result.is_cat
     # "What it looks like instead" still comes from ImageNet's classes.
     assert result.looks_like.label in imagenet_labels()
