@@ -117,20 +117,29 @@ class MlflowStore(Store):
                 etag = str(version.version)
             else:
                 chunks = []
-                self.download(key, chunks.append)
+
+                def keep(chunk: bytes) -> None:
+                    chunks.append(chunk)
+                    if sum(map(len, chunks)) > limit:  # stop at once: not what we wrote
+                        raise self._too_large(key, limit)
+
+                self.download(key, keep)
                 data, etag = b"".join(chunks), ""
         if len(data) > limit:
-            raise StoreFailure(f"{key} in {self.description} is larger than {limit} bytes; it is "
-                               "not what publish_model writes there")
+            raise self._too_large(key, limit)
         return data, etag
+
+    def _too_large(self, key: str, limit: int) -> StoreFailure:
+        return StoreFailure(f"{key} in {self.description} is larger than {limit} bytes; it is "
+                            "not what publish_model writes there")
 
     def download(self, key: str, write: ChunkWriter, progress: ProgressHook | None = None) -> int:
         with self._errors("downloading", key):
             run_id, path = self._locate(key)
             repo = self._artifacts(run_id)
             total = self._size(repo, path)
-            stream = getattr(repo, "_host_creds", None)
-            if stream is not None:
+            # The tracking server's artifact proxy (mlflow-artifacts:, HTTP): stream it.
+            if getattr(repo, "_host_creds", None) is not None:
                 return self._stream(repo, path, total, write, progress)
             # Other artifact stores (cloud buckets behind a registry): one copy, then read it.
             with tempfile.TemporaryDirectory(prefix="catsite-mlflow-") as work:
