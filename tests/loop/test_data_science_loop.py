@@ -99,6 +99,9 @@ def install_champion(settings) -> dict:
 
 def test_feedback_becomes_a_better_champion_that_the_site_answers_with(
         client, staff_client, settings, tmp_path, model_package_dir):
+    # The encyclopedia a deployment has (a transactional test earlier in the session, e.g. the
+    # browser journeys' live server, may have flushed it); an upsert, undone with this test.
+    command("load_species", verbosity=0)
     base = read_manifest(model_package_dir)
     settings.MODEL_NAME = base.name
     settings.MODEL_STORE = str(tmp_path / "store")        # a local-folder model store
