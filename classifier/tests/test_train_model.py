@@ -40,6 +40,9 @@ def trained(tmp_path_factory, teaching_dataset, model_package_dir, django_db_set
     out = tmp_path_factory.mktemp("trained") / "package"
     stdout = StringIO()
     with django_db_blocker.unblock():
+        # The encyclopedia a deployment has (a transactional test earlier in the session may
+        # have flushed the tables): train_model checks every slug against it.
+        call_command("load_species", verbosity=0)
         call_command("train_model", data=teaching_dataset, out=out, epochs=EPOCHS, seed=SEED,
                      threads=1, package_version="2.0.0", stdout=stdout)
     return out, stdout.getvalue()
