@@ -112,19 +112,15 @@ def use_azure_store(settings, connection_string: str, **overrides):
 
 
 def degraded_copy(package: Path, root: Path, version: str) -> Path:
-    """The real package with its labels rotated so that the output the coffee photo lights up
-    ("espresso") reads "tabby": the same network, a valid package, and its answers wrong (the
-    coffee becomes a cat, the tabby's own outputs name things that are not cats): a
-    deliberately worse model."""
+    """The real package with every label replaced by "tabby": the same network, a valid package,
+    and a model that calls every photo a cat (a deliberately worse model)."""
     import json
     import shutil
 
     target = root / version
     shutil.copytree(package, target)
     manifest = json.loads((target / "manifest.json").read_text())
-    labels = manifest["labels"]
-    shift = (labels.index("tabby") - labels.index("espresso")) % len(labels)
-    manifest["labels"] = labels[shift:] + labels[:shift]
+    manifest["labels"] = ["tabby"] * len(manifest["labels"])
     manifest["version"] = version
     (target / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return target

@@ -179,7 +179,8 @@ def test_feedback_becomes_a_better_champion_that_the_site_answers_with(
     # and cannot name a Maine Coon.
     assert promotion["evaluation"]["candidate"] == evaluation["top1_accuracy"]
     assert 0 < promotion["evaluation"]["champion"] < promotion["evaluation"]["candidate"]
-    # A deliberately worse candidate (the trained network, its labels shifted) is refused...
+    # A deliberately worse candidate (the trained network calling every photo a tabby:
+    # delivery_support.degraded_copy) is refused...
     worse = degraded_copy(package, tmp_path / "worse", "2.0.1-worse")
     with pytest.raises(CommandError, match=r"not promoted"):
         command("publish_model", str(worse), alias="champion", evaluate=data_dir)
