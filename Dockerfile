@@ -47,6 +47,9 @@ ARG APP_VERSION=0.0.0
 ARG APP_REVISION=unknown
 ARG MODEL_NAME=unknown
 ARG MODEL_VERSION=unknown
+# What the build asked the model store for (champion, latest or a version); MODEL_VERSION is
+# the version it resolved to.
+ARG MODEL_REF=unknown
 ARG BUILD_DATE=unknown
 
 LABEL org.opencontainers.image.title="catsite" \
@@ -57,7 +60,8 @@ LABEL org.opencontainers.image.title="catsite" \
       org.opencontainers.image.licenses="MIT" \
       org.opencontainers.image.base.name="${BASE_IMAGE}" \
       io.catsite.model.name="${MODEL_NAME}" \
-      io.catsite.model.version="${MODEL_VERSION}"
+      io.catsite.model.version="${MODEL_VERSION}" \
+      io.catsite.model.ref="${MODEL_REF}"
 
 # A fixed, high UID/GID (the Helm chart runs as 10001) with no login shell and no home.
 RUN groupadd --gid 10001 catsite \
@@ -80,9 +84,10 @@ ENV PATH=/venv/bin:$PATH \
 COPY --from=build /venv /venv
 COPY --from=build /src /app
 COPY ${MODEL_SRC} /app/var/model
-# Code and model stay root-owned and read-only for the app user; only media is writable (and
-# /tmp). In Kubernetes the root file system is read-only and media goes to Azure Blob Storage.
-RUN mkdir -p /app/var/media && chown catsite:catsite /app/var/media
+# Code and model stay root-owned and read-only for the app user; only media and shared feedback
+# photos are writable (and /tmp). In Kubernetes the root file system is read-only and media goes to Azure Blob Storage.
+RUN mkdir -p /app/var/media /app/var/feedback-photos \
+    && chown catsite:catsite /app/var/media /app/var/feedback-photos
 WORKDIR /app
 USER 10001:10001
 EXPOSE 8000

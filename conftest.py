@@ -11,6 +11,7 @@ pytest_plugins = [
     "testsupport.components",  # a missing PostgreSQL, Redis...: fail (CATSITE_ALLOW_SKIP=1: skip)
     "classifier.tests.azurite",  # azurite, private_azurite, azurite_oauth
     "classifier.tests.web_fixtures",  # model_package_dir, installed_model, no_model
+    "classifier.tests.mlflow_server",  # mlflow_server(_postgres), mlflow_servers, private_...
 ]
 
 
@@ -29,6 +30,16 @@ def media_root(settings, tmp_path):
     """Uploads made by a test land in its own temp folder, never in var/media."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def feedback_photo_dir(settings, tmp_path):
+    """Photos shared with feedback land in the test's own private folder, never in var/."""
+    settings.STORAGES = {**settings.STORAGES, "feedback": {
+        "BACKEND": "feedback.storage.PrivateFileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "feedback-photos")},
+    }}
+    return tmp_path / "feedback-photos"
 
 
 @pytest.fixture

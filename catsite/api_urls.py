@@ -13,6 +13,7 @@ app_name = "api"
 urlpatterns = [
     path("", include(router.urls)),
     path("", include("classifier.api_urls")),
+    path("", include("feedback.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script from a URL, not inline: the
     # Content-Security-Policy allows no inline script.

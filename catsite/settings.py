@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "core",
     "species",
     "classifier",
+    "feedback",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +211,11 @@ AZURE_USE_DEFAULT_CREDENTIAL = env.bool("AZURE_USE_DEFAULT_CREDENTIAL", default=
 # defaults take minutes to give up on a dead endpoint.
 MODEL_STORE_TIMEOUT_SECONDS = env.float("MODEL_STORE_TIMEOUT_SECONDS", default=10.0)
 MODEL_STORE_RETRIES = env.int("MODEL_STORE_RETRIES", default=2)
+# MODEL_STORE=mlflow: an MLflow model registry (tracking server or Azure ML workspace); the
+# registered model defaults to MODEL_NAME. Its credentials are MLflow's own variables
+# (MLFLOW_TRACKING_TOKEN, MLFLOW_TRACKING_USERNAME/PASSWORD), read by the client.
+MLFLOW_TRACKING_URI = env.str("MLFLOW_TRACKING_URI", default="")
+MLFLOW_REGISTERED_MODEL = env.str("MLFLOW_REGISTERED_MODEL", default="")
 # Installed versions kept besides the current one, for rollback (fetch_model --keep).
 MODEL_KEEP_VERSIONS = env.int("MODEL_KEEP_VERSIONS", default=2)
 
@@ -234,6 +240,33 @@ if AZURE_MEDIA_CONTAINER:
     )
     # The blob store serves media; Django must not serve a local folder instead.
     SERVE_MEDIA = False
+
+# --------------------------------------------------------------------------------------------
+# Feedback (feedback app): identification ids, the feedback rate limit, and the private storage
+# of the photos visitors share. Never under MEDIA_ROOT's public URL: a folder of its own, or a
+# private blob container (same account settings as the media container above).
+# --------------------------------------------------------------------------------------------
+IDENTIFICATION_EXPIRY_HOURS = env.int("IDENTIFICATION_EXPIRY_HOURS", default=24)
+FEEDBACK_RATE_LIMIT = env.str("FEEDBACK_RATE_LIMIT", default="20/hour")
+FEEDBACK_AZURE_CONTAINER = env.str("FEEDBACK_AZURE_CONTAINER", default="")
+if FEEDBACK_AZURE_CONTAINER:
+    from catsite.media_storage import azure_media_storage
+
+    STORAGES["feedback"] = azure_media_storage(
+        container=FEEDBACK_AZURE_CONTAINER,
+        connection_string=env.str("AZURE_MEDIA_CONNECTION_STRING",
+                                  default=AZURE_STORAGE_CONNECTION_STRING),
+        account_name=env.str("AZURE_ACCOUNT_NAME", default=""),
+        account_key=env.str("AZURE_ACCOUNT_KEY", default=""),
+        url_expiry_seconds=0,  # no URL is ever made for a kept photo
+        timeout_seconds=env.float("AZURE_MEDIA_TIMEOUT_SECONDS", default=10.0),
+    )
+else:
+    STORAGES["feedback"] = {
+        "BACKEND": "feedback.storage.PrivateFileSystemStorage",
+        "OPTIONS": {"location": env.str("FEEDBACK_PHOTO_DIR",
+                                        default=str(VAR_DIR / "feedback-photos"))},
+    }
 
 # --------------------------------------------------------------------------------------------
 # REST framework and OpenAPI

@@ -12,6 +12,7 @@ STORAGES["staticfiles"] = {  # noqa: F405
 # One local-memory cache lives for the whole test session: the tests that check the rate limit
 # turn it on (classifier/tests/test_throttling.py); the others must not trip over it.
 IDENTIFY_RATE_LIMIT = "off"
+FEEDBACK_RATE_LIMIT = "off"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 # Serve static files from the sources: tests do not run collectstatic.
 WHITENOISE_AUTOREFRESH = True

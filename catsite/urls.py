@@ -16,6 +16,7 @@ urlpatterns = [
     path("about/", views.about, name="about"),
     path("species/", include("species.urls")),
     path("identify/", include("classifier.urls")),
+    path("feedback/", include("feedback.urls")),
     path("model/", model_card_page, name="model_card"),
     path("api/", include("catsite.api_urls")),
     path("admin/", admin.site.urls),

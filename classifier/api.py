@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from classifier import services, throttling
+from feedback import services as feedback_services
 
 
 class SpeciesRefSerializer(serializers.Serializer):
@@ -36,6 +37,8 @@ class PredictionSerializer(serializers.Serializer):
 
 
 class IdentificationSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="This identification's id (128 random bits), for "
+                                         "POST /api/identifications/<id>/feedback/.")
     is_cat = serializers.BooleanField()
     cat_probability = serializers.FloatField(
         help_text="All cat species together; is_cat when at or above the site's threshold."
@@ -123,5 +126,10 @@ class ClassifyView(APIView):
         # Errors (rate limited, bad photo, no model) are AppErrors: the API's exception handler
         # (core.http_errors) answers them.
         throttling.check_identify_rate(request)  # before the upload is parsed
-        result = services.identify(request.FILES.get("image"))
-        return Response(identification_json(request, result))
+        upload = request.FILES.get("image")
+        result = services.identify(upload)
+        answer = identification_json(request, result)
+        # An id for feedback on this answer: the photo's hash is kept with it, not the photo.
+        identification = feedback_services.identification_create(
+            photo=upload, answer=answer, species=result.best_species)
+        return Response({"id": identification.id, **answer})

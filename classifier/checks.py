@@ -10,12 +10,14 @@ from classifier.throttling import parse_rate
 
 @register()
 def rate_limit_setting(app_configs, **kwargs):
-    try:
-        parse_rate(settings.IDENTIFY_RATE_LIMIT)
-    except ValueError as exc:
-        return [Error(f"IDENTIFY_RATE_LIMIT: {exc}", hint="Set e.g. 30/minute, or off.",
-                      id="classifier.E001")]
-    return []
+    errors = []
+    for name in ("IDENTIFY_RATE_LIMIT", "FEEDBACK_RATE_LIMIT"):
+        try:
+            parse_rate(getattr(settings, name))
+        except ValueError as exc:
+            errors.append(Error(f"{name}: {exc}", hint="Set e.g. 30/minute, or off.",
+                                id="classifier.E001"))
+    return errors
 
 
 @register()

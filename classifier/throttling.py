@@ -1,6 +1,7 @@
-"""Per-client rate limit on identification (the page and the API share one budget).
+"""Per-client rate limits: identification (IDENTIFY_RATE_LIMIT) and feedback on answers
+(FEEDBACK_RATE_LIMIT); for each, the page and the API share one budget.
 
-settings.IDENTIFY_RATE_LIMIT is "N/unit" (unit: second, minute, hour or day, e.g. "30/minute");
+Each setting is "N/unit" (unit: second, minute, hour or day, e.g. "30/minute");
 empty, "0" or "off" switches it off. Counts are kept in Django's cache, so with Redis
 (CACHE_URL) every worker and replica shares them. Every attempt counts, good photo or not:
 the limit protects the CPU that decoding and inference cost.
@@ -44,10 +45,10 @@ class RateLimited(AppError):
     code = "rate_limited"
     status = 429
 
-    def __init__(self, retry_after: int):
+    def __init__(self, retry_after: int, what: str = "photos"):
         self.retry_after = retry_after
         super().__init__(
-            "You have sent many photos in a short time. Please wait "
+            f"You have sent many {what} in a short time. Please wait "
             f"{retry_after} second{'s' if retry_after != 1 else ''} and try again."
         )
 
@@ -56,11 +57,22 @@ class RateLimited(AppError):
         return {"Retry-After": str(self.retry_after)}
 
 
-def check_identify_rate(request) -> None:
-    """Count this identification for the client; raise RateLimited when over the limit."""
-    rate = parse_rate(settings.IDENTIFY_RATE_LIMIT)
+def check_rate(request, scope: str, setting: str | None, what: str) -> None:
+    """Count one request of ``scope`` for the client against the rate ``setting``; raise
+    RateLimited (about ``what`` was sent) when over it."""
+    rate = parse_rate(setting)
     if rate is None:
         return
-    count, retry_after = count_hit(f"rate:identify:{client_key(request)}", rate.seconds)
+    count, retry_after = count_hit(f"rate:{scope}:{client_key(request)}", rate.seconds)
     if count > rate.requests:
-        raise RateLimited(retry_after)
+        raise RateLimited(retry_after, what)
+
+
+def check_identify_rate(request) -> None:
+    """Count this identification for the client; raise RateLimited when over the limit."""
+    check_rate(request, "identify", settings.IDENTIFY_RATE_LIMIT, "photos")
+
+
+def check_feedback_rate(request) -> None:
+    """Count this feedback (or withdrawal) for the client against FEEDBACK_RATE_LIMIT."""
+    check_rate(request, "feedback", settings.FEEDBACK_RATE_LIMIT, "answers")

@@ -7,10 +7,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from classifier import runtime, services, throttling
+from classifier.api import identification_json
 from classifier.forms import IdentifyForm
 from classifier.inference import ClassifierError, decode_image
 from core.errors import AppError
 from core.http_errors import error_page
+from feedback import services as feedback_services
 
 THUMBNAIL_SIZE = 480
 
@@ -47,6 +49,10 @@ def identify(request):
         upload = request.FILES.get("image")
         context["result"] = services.identify(upload)
         context["photo"] = photo_data_url(upload)
+        # An id for the feedback form under the answer (the photo's hash kept, not the photo).
+        context["identification"] = feedback_services.identification_create(
+            photo=upload, answer=identification_json(request, context["result"]),
+            species=context["result"].best_species)
     except AppError as error:
         return error_page(error, "classifier/identify.html", context, request)
     return render(request, "classifier/identify.html", context)

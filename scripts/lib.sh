@@ -146,6 +146,13 @@ app_python() {
   fi
 }
 
+# manage.py on the host (fetch_model, publish_model, evaluate_model in deploy/ci): needs
+# settings, not the site's secrets.
+manage() {
+  DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-ci-pipeline-not-a-secret}" \
+    "$(app_python)" "$CATSITE_ROOT/manage.py" "$@"
+}
+
 # pip, without the machine's noise about missing local index folders.
 pip_quiet() { "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
 

@@ -18,6 +18,10 @@ REDIS_START = ('redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 -
                "--appendonly no (./scripts/test starts it)")
 POSTGRES_START = ("pg_ctlcluster --skip-systemctl-redirect VERSION main start "
                   "(./scripts/test starts it)")
+# The PostgreSQL server where tests make (and drop) databases of their own: the database-outage
+# test, the MLflow registry's backend.
+POSTGRES_SERVER_URL = os.environ.get("TEST_POSTGRES_URL",
+                                     "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def skipping_allowed() -> bool:
@@ -69,3 +73,16 @@ def redis_url():
         missing_component(f"Redis is not reachable at {REDIS_URL} ({exc})",
                           f"start it with {REDIS_START}, or set TEST_REDIS_URL")
     return REDIS_URL
+
+
+def postgres_admin_connection():
+    """An autocommit connection to POSTGRES_SERVER_URL, to create and drop test databases; a
+    missing server is a missing component."""
+    import psycopg
+
+    try:
+        return psycopg.connect(POSTGRES_SERVER_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        missing_component(
+            f"PostgreSQL is not reachable at TEST_POSTGRES_URL={POSTGRES_SERVER_URL} ({exc})",
+            f"start it with {POSTGRES_START}")

@@ -160,7 +160,8 @@ class AzureBlobStore(Store):
                 progress_hook=progress,
             )
         except ResourceExistsError:
-            raise AlreadyExists(f"{self.full_key(key)} already exists in {self.description}")
+            raise AlreadyExists(
+                f"{self.full_key(key)} already exists in {self.description}") from None
 
     def put_if_unchanged(self, key: str, data: bytes, etag: str | None) -> None:
         with self._errors("writing", key):
@@ -175,7 +176,18 @@ class AzureBlobStore(Store):
                     )
             except (ResourceExistsError, ResourceModifiedError):
                 raise Conflict(f"{self.full_key(key)} in {self.description} changed since it "
-                               "was read")
+                               "was read") from None
+
+    def list_keys(self, folder: str) -> list[str]:
+        start = len(self.full_key(""))
+        with self._errors("listing", folder):
+            try:
+                blobs = self.container.list_blobs(name_starts_with=self.full_key(folder))
+                return sorted(blob.name[start:] for blob in blobs)
+            except ResourceNotFoundError as exc:
+                if exc.error_code == "ContainerNotFound":
+                    return []
+                raise
 
     # --- helpers --------------------------------------------------------------------------------
     def _blob(self, key: str):

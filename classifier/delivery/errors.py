@@ -59,6 +59,16 @@ class StoreFailure(DeliveryError):
     """Any other error the store answered with."""
 
 
+class EvaluationFailed(DeliveryError):
+    """The gate could not evaluate a package on its dataset (unreadable dataset, empty test
+    split, a package that cannot be loaded)."""
+
+
+class GateRefused(DeliveryError):
+    """A candidate may not become champion: worse than the champion on the gate's dataset by
+    more than the tolerance, or not evaluated; --force overrides (and the history says so)."""
+
+
 # --- packages and installation --------------------------------------------------------------
 class PackageInvalid(DeliveryError):
     """A manifest that is unreadable, of another format, or that the app could not serve."""

@@ -10,14 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classifier.delivery import install
+from classifier.delivery.aliases import resolve
 from classifier.delivery.errors import NotFound, PackageInvalid, PackageMismatch
 from classifier.delivery.packages import check_download, check_name, check_servable, manifest_from
 from classifier.delivery.progress import progress_factory
-from classifier.delivery.publish import LATEST_MAX_BYTES
-from classifier.delivery.store import Store, latest_key, version_key
+from classifier.delivery.store import ALIASES, LATEST, Store, version_key
 from classifier.inference.package import MANIFEST, MAX_MANIFEST_BYTES, Digest, FileEntry, Manifest
-
-LATEST = "latest"
 
 
 @dataclass
@@ -32,38 +30,25 @@ class FetchResult:
     removed: list[str] = field(default_factory=list)
 
 
-def resolve_version(store: Store, name: str, version: str = LATEST) -> str:
-    """The version to fetch: ``version`` itself, or what ``<name>/latest`` holds."""
-    if version != LATEST:
-        return check_name(version, "--version")
-    try:
-        data, _ = store.read_small(latest_key(name), LATEST_MAX_BYTES)
-    except NotFound:
-        raise NotFound(
-            f"model {name} has no 'latest' in {store.description}: publish one with "
-            "manage.py publish_model, or fetch a pinned --version"
-        ) from None
-    text = data.decode("utf-8", "replace").strip()
-    return check_name(text, f"'latest' of model {name} in {store.description} holds")
-
-
 def fetch_model(store: Store, name: str, dest: Path, *, version: str = LATEST, keep: int = 2,
                 progress=None) -> FetchResult:
-    """Install ``name`` at ``version`` (or latest) into ``dest`` and make it current.
+    """Install ``name`` at ``version`` (a version, or an alias: latest, champion, challenger)
+    into ``dest`` and make it current.
 
     Already installed and verified: downloads nothing, only switches ``current`` if needed.
     ``keep``: how many versions besides the current one stay installed for rollback.
     """
     progress = progress or progress_factory(None)
     check_name(name, "model name")
-    resolved = resolve_version(store, name, version)
+    resolved = resolve(store, name, version)
     dest = Path(dest)
     with install.exclusive(dest):
         previous = install.current_version(dest)
         result = FetchResult(name=name, version=resolved, path=dest / install.VERSIONS / resolved,
                              previous=previous, switched=previous != resolved)
         if not install.is_installed(dest, name, resolved):
-            _download_and_install(store, result, dest, via_latest=version == LATEST,
+            _download_and_install(store, result, dest,
+                                  via_alias=version if version in ALIASES else None,
                                   progress=progress)
         if result.switched:
             install.switch_current(dest, resolved)
@@ -71,13 +56,13 @@ def fetch_model(store: Store, name: str, dest: Path, *, version: str = LATEST, k
     return result
 
 
-def _download_and_install(store: Store, result: FetchResult, dest: Path, *, via_latest: bool,
-                          progress) -> None:
+def _download_and_install(store: Store, result: FetchResult, dest: Path, *,
+                          via_alias: str | None, progress) -> None:
     """Download into a fresh directory beside the installed versions, verify, move into place."""
     name, version = result.name, result.version
     staged = install.incoming_dir(dest)
     try:
-        manifest, size = _download_manifest(store, name, version, staged, via_latest=via_latest)
+        manifest, size = _download_manifest(store, name, version, staged, via_alias=via_alias)
         result.downloaded.append(MANIFEST)
         result.downloaded_bytes += size
         for filename, expected in manifest.files.items():
@@ -93,20 +78,21 @@ def _download_and_install(store: Store, result: FetchResult, dest: Path, *, via_
 
 
 def _download_manifest(store: Store, name: str, version: str, staged: Path, *,
-                       via_latest: bool) -> tuple[Manifest, int]:
+                       via_alias: str | None) -> tuple[Manifest, int]:
     key = version_key(name, version, MANIFEST)
     try:
         data, _ = store.read_small(key, MAX_MANIFEST_BYTES)
     except NotFound:
-        if via_latest:
+        if via_alias:
             raise NotFound(
-                f"'latest' of model {name} points to version {version}, which is not in "
-                f"{store.description} (no {MANIFEST}): republish {version}, or publish a new "
-                "version to move 'latest'"
+                f"'{via_alias}' of model {name} points to version {version}, which is not in "
+                f"{store.description} (no {MANIFEST}): republish {version}, or point "
+                f"'{via_alias}' at another version (publish_model --promote VERSION --alias "
+                f"{via_alias})"
             ) from None
         raise NotFound(
             f"version {version} of model {name} is not in {store.description}: check --version "
-            "(or fetch --version latest)"
+            "(or an alias: --version latest, champion or challenger)"
         ) from None
     origin = f"{store.full_key(key)} in {store.description}"
     manifest = manifest_from(data, origin)

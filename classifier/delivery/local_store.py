@@ -112,6 +112,17 @@ class LocalDirectoryStore(Store):
                     _copy(data, out, None)
                     os.replace(staged, target)
 
+    def list_keys(self, folder: str) -> list[str]:
+        base = self._path(folder)
+        with self._errors("listing", folder):
+            if not base.is_dir():
+                return []
+            return sorted(
+                f"{folder}{path.relative_to(base).as_posix()}" for path in base.rglob("*")
+                # Staged files and locks start with a dot; no key does.
+                if path.is_file() and not path.name.startswith(".")
+            )
+
 
 def _etag(stat: os.stat_result) -> str:
     # Every write renames a new file into place, so inode + mtime + size change on each write.

@@ -1,15 +1,22 @@
-"""Publishing a package to a store: files first, the manifest last, then ``latest`` moved
-with a conditional write, so two publishers racing cannot silently overwrite each other."""
+"""Publishing a package to a store: files first, the manifest last, then ``latest`` (and the
+alias asked for) moved with a conditional write, so two publishers racing cannot silently
+overwrite each other. ``promote`` points an alias at a version already published."""
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from classifier.delivery.errors import AlreadyExists, Conflict, DeliveryError, NotFound
-from classifier.delivery.packages import check_name, check_servable, verify_package
+from classifier.delivery.aliases import (
+    AliasMove,
+    check_alias,
+    check_version,
+    move_alias,
+    read_alias,
+)
+from classifier.delivery.errors import AlreadyExists, NotFound
+from classifier.delivery.gate import Gate, check_promotion
+from classifier.delivery.packages import check_servable, verify_package
 from classifier.delivery.progress import progress_factory
-from classifier.delivery.store import Store, latest_key, version_key
+from classifier.delivery.store import LATEST, Store, version_key
 from classifier.inference.package import MANIFEST
-
-LATEST_MAX_BYTES = 256
 
 
 @dataclass
@@ -18,24 +25,23 @@ class PublishResult:
     version: str
     previous_latest: str | None
     uploaded: list[str] = field(default_factory=list)
+    moves: list[AliasMove] = field(default_factory=list)  # latest first, then --alias
 
 
 def read_latest(store: Store, name: str) -> tuple[str | None, str | None]:
     """(version, etag) of ``<name>/latest``, or (None, None) when nothing is published yet."""
-    try:
-        data, etag = store.read_small(latest_key(name), LATEST_MAX_BYTES)
-    except NotFound:
-        return None, None
-    return data.decode("utf-8", "replace").strip(), etag
+    return read_alias(store, name, LATEST)
 
 
 def publish_package(store: Store, package_dir: Path, *, version: str | None = None,
-                    force: bool = False, progress=None) -> PublishResult:
-    """Upload ``package_dir`` as ``<name>/<version>/`` and point ``<name>/latest`` at it.
+                    force: bool = False, progress=None, alias: str | None = None,
+                    gate: Gate | None = None) -> PublishResult:
+    """Upload ``package_dir`` as ``<name>/<version>/``, point ``latest`` at it, and ``alias``
+    too when given (champion through the gate, see gate.py).
 
     ``version`` replaces the manifest's version in the published copy (the files are unchanged,
-    so their hashes still hold). ``force`` replaces an already published version.
-    ``progress`` is a function label -> Progress (see progress.py).
+    so their hashes still hold). ``force`` replaces an already published version and overrides
+    the gate. ``progress`` is a function label -> Progress (see progress.py).
     """
     progress = progress or progress_factory(None)
     package_dir = Path(package_dir)
@@ -44,21 +50,24 @@ def publish_package(store: Store, package_dir: Path, *, version: str | None = No
     # The manifest exactly as verified, byte for byte, unless it is published as another version.
     manifest_data = (package_dir / MANIFEST).read_bytes()
     if version is not None and version != manifest.version:
-        manifest = manifest.with_version(check_name(version, "--version"))
+        manifest = manifest.with_version(check_version(version, "--version"))
         manifest_data = manifest.to_bytes()
-    name, version = manifest.name, manifest.version
+    name, version = manifest.name, check_version(manifest.version, "the package's version")
+    aliases = [LATEST] + ([check_alias(alias)] if alias not in (None, LATEST) else [])
 
     store.ensure_container()
-    # Read latest before uploading: if it moves while we upload, our conditional write fails.
-    previous, etag = read_latest(store, name)
     manifest_key = version_key(name, version, MANIFEST)
     if not force and store.exists(manifest_key):
         raise AlreadyExists(
             f"version {version} of model {name} is already published in {store.description}: "
             "publish under a new version (--version), or pass --force to replace it"
         )
+    # Read the aliases (and run the gate) before uploading: if one moves meanwhile, our
+    # conditional write fails. Nothing is uploaded when the gate refuses.
+    promotions = [check_promotion(store, name, version, each, candidate_dir=package_dir,
+                                  gate=gate, force=force) for each in aliases]
 
-    result = PublishResult(name=name, version=version, previous_latest=previous)
+    result = PublishResult(name=name, version=version, previous_latest=promotions[0].previous)
     for filename in manifest.files:
         bar = progress(filename)
         store.upload(version_key(name, version, filename), package_dir / filename,
@@ -76,22 +85,28 @@ def publish_package(store: Store, package_dir: Path, *, version: str | None = No
             "under a new version or pass --force to replace it"
         ) from None
     result.uploaded.append(MANIFEST)
-
-    try:
-        store.put_if_unchanged(latest_key(name), version.encode() + b"\n", etag)
-    except Conflict:
-        now = _latest_now(store, name)
-        raise Conflict(
-            f"'latest' of model {name} moved from {previous or 'nothing'} to {now} while "
-            f"version {version} was being published (another publisher?); {version} is uploaded "
-            "but 'latest' was left alone: agree which version is latest, then run publish_model "
-            "again with --force"
-        ) from None
+    for promotion in promotions:
+        result.moves.append(_move(store, name, version, promotion))
     return result
 
 
-def _latest_now(store: Store, name: str) -> str:
-    try:
-        return read_latest(store, name)[0] or "nothing"
-    except DeliveryError:
-        return "an unknown version"
+def promote(store: Store, name: str, version: str, alias: str, *, gate: Gate | None = None,
+            force: bool = False) -> AliasMove | None:
+    """Point ``alias`` at the published ``version`` (champion through the gate). None when it
+    already points there."""
+    check_alias(alias)
+    check_version(version, "--promote")
+    if not store.exists(version_key(name, version, MANIFEST)):
+        raise NotFound(f"version {version} of model {name} is not in {store.description}: "
+                       "publish it first (publish_model PACKAGE_DIR), or check --promote")
+    promotion = check_promotion(store, name, version, alias, candidate_dir=None, gate=gate,
+                                force=force)
+    if promotion.previous == version:
+        return None
+    return _move(store, name, version, promotion)
+
+
+def _move(store: Store, name: str, version: str, promotion) -> AliasMove:
+    return move_alias(store, name, promotion.alias, version, promotion.etag,
+                      previous=promotion.previous, forced=promotion.forced,
+                      evaluation=promotion.evaluation, note=promotion.note)

@@ -3,11 +3,14 @@
 Layout (docs/model-package.md), the same in every store, below an optional prefix:
     <prefix>/<name>/<version>/model.onnx
     <prefix>/<name>/<version>/manifest.json     uploaded last: a version exists once it is there
-    <prefix>/<name>/latest                       the latest version, as text, moved conditionally
+    <prefix>/<name>/<alias>                      latest, champion, challenger: a version, as
+                                                 text, moved conditionally (aliases.py)
+    <prefix>/<name>/history/<alias>/<id>.json    one record per move of the alias, never changed
 
 A store offers a few byte-level operations on keys (paths below the prefix). It knows nothing
 about manifests; publish.py and fetch.py give the operations their meaning. The concrete
-stores (azure_store.py, local_store.py) build on this module; stores.py chooses one.
+stores (azure_store.py, local_store.py, mlflow_store.py) build on this module; stores.py
+chooses one.
 """
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
@@ -34,8 +37,23 @@ def version_key(name: str, version: str, filename: str) -> str:
     return f"{name}/{version}/{filename}"
 
 
-def latest_key(name: str) -> str:
-    return f"{name}/latest"
+# The aliases every store keeps per model name: ``latest`` (the last version published),
+# ``champion`` (what production runs) and ``challenger`` (the candidate being compared).
+LATEST, CHAMPION, CHALLENGER = "latest", "champion", "challenger"
+ALIASES = (LATEST, CHAMPION, CHALLENGER)
+HISTORY = "history"
+# An alias or the history folder sits beside the versions: no version may take those names.
+NOT_VERSIONS = frozenset((*ALIASES, HISTORY))
+
+
+def alias_key(name: str, alias: str) -> str:
+    return f"{name}/{alias}"
+
+
+def history_key(name: str, alias: str, record_id: str = "") -> str:
+    """The folder of ``alias``'s history, or one record in it."""
+    folder = f"{name}/{HISTORY}/{alias}/"
+    return f"{folder}{record_id}.json" if record_id else folder
 
 
 class Store(ABC):
@@ -72,3 +90,7 @@ class Store(ABC):
     def put_if_unchanged(self, key: str, data: bytes, etag: str | None) -> None:
         """Write ``data`` only if ``key`` still has ``etag`` (or, with None, does not exist yet);
         otherwise Conflict. Two writers that read the same state cannot both succeed."""
+
+    @abstractmethod
+    def list_keys(self, folder: str) -> list[str]:
+        """The keys below ``folder`` (which ends with '/'), sorted; empty when there are none."""

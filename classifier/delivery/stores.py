@@ -1,4 +1,5 @@
-"""Choosing the model store from settings: an Azure Blob Storage container or a local folder.
+"""Choosing the model store from settings: an Azure Blob Storage container, an MLflow model
+registry or a local folder.
 
 The stores build on store.py (the Store base class, its keys and helpers); this module is the
 only one that knows them all, so they never import each other.
@@ -22,7 +23,8 @@ def store_from_settings(settings, *, credential=None, client_options=None) -> St
     if not kind:
         raise StoreNotConfigured(
             "no model store is configured: set MODEL_STORE to 'azure' (with AZURE_STORAGE_* "
-            "credentials) or to a local directory, e.g. MODEL_STORE=var/model-store"
+            "credentials), to 'mlflow' (with MLFLOW_TRACKING_URI) or to a local directory, e.g. "
+            "MODEL_STORE=var/model-store"
         )
     if kind.lower() == "azure":
         # Imported when chosen: the Azure SDK is large, and a local store does not need it.
@@ -31,6 +33,11 @@ def store_from_settings(settings, *, credential=None, client_options=None) -> St
         return AzureBlobStore.from_settings(
             settings, credential=credential, client_options=client_options
         )
+    if kind.lower() == "mlflow":
+        # Imported when chosen, like Azure's SDK: mlflow-skinny is not small either.
+        from classifier.delivery.mlflow_store import MlflowStore
+
+        return MlflowStore.from_settings(settings)
     path = Path(kind.removeprefix("file://"))
     if not path.is_absolute():
         path = Path(getattr(settings, "BASE_DIR", Path.cwd())) / path

@@ -6,9 +6,12 @@ Django, no torch, so a training script or a notebook reads it as the site's tool
     dataset.json          format, format_version, created, counts, the sha256 of every image and
                           the dataset's sha256
 
-The constants and ``dataset_sha256`` mirror the writer (feedback/dataset.py): a dataset is read
-only when its format version is the one this code knows and every image, labels.csv and the
-dataset hash are what dataset.json says, so a model's lineage names exactly the data it saw.
+This module is the format's one definition, for the reader and every writer (export_dataset in
+feedback/dataset.py, the tests' datasets in classifier/tests/datasets.py): the constants, the
+image names, labels.csv and dataset.json as ``write_index`` writes them, the dataset hash and the
+counts. A dataset is read only when its format version is the one this code knows and every
+image, labels.csv and the dataset hash are what dataset.json says, so a model's lineage names
+exactly the data it saw.
 """
 from __future__ import annotations
 
@@ -28,7 +31,8 @@ SPLITS = ("train", "validation", "test")
 NOT_A_CAT = "not-a-cat"
 LABELS_FILE = "labels.csv"
 MANIFEST_FILE = "dataset.json"
-_HEADER = ["file", "label", "split"]
+LABELS_HEADER = ("file", "label", "split")
+IMAGES_DIR = "images"
 
 
 class DatasetError(AppError):
@@ -102,6 +106,36 @@ def count_rows(rows) -> dict:
     }
 
 
+def image_file(sha256: str) -> str:
+    """Where a photo lives in a dataset folder: named by the sha256 of its bytes."""
+    return f"{IMAGES_DIR}/{sha256}.jpg"
+
+
+def labels_csv(rows) -> bytes:
+    """labels.csv's bytes from (file, label, split) rows: the header, then the rows sorted."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(LABELS_HEADER)
+    writer.writerows(sorted(rows))
+    return buffer.getvalue().encode()
+
+
+def write_index(folder, rows, images: dict[str, str], *, created: str, status: str,
+                **extra) -> dict:
+    """Write labels.csv and dataset.json into ``folder`` (its images already written, ``images``
+    mapping each file to its sha256) and return dataset.json's content. ``extra``: more fields
+    a writer records (export_dataset: the split bounds)."""
+    folder = Path(folder)
+    rows = sorted(rows)
+    labels = labels_csv(rows)
+    (folder / LABELS_FILE).write_bytes(labels)
+    manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "created": created,
+                "status": status, **extra, "counts": count_rows(rows),
+                "images": dict(sorted(images.items())), "sha256": dataset_sha256(labels, images)}
+    (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
 def read_dataset(directory) -> Dataset:
     """The dataset in ``directory``, checked: DatasetError (one line) when it is not a dataset,
     was written by another format version, or differs from what its dataset.json records."""
@@ -166,9 +200,9 @@ def _rows(labels_csv: bytes, root: Path) -> list[tuple[str, str, str]]:
     except (UnicodeDecodeError, csv.Error) as exc:
         raise DatasetError(f"{root / LABELS_FILE} is not readable CSV ({exc}): re-export the "
                            "dataset") from None
-    if header != _HEADER:
+    if tuple(header or ()) != LABELS_HEADER:
         raise DatasetError(f"{root / LABELS_FILE} must start with the header "
-                           f"{','.join(_HEADER)}: re-export the dataset")
+                           f"{','.join(LABELS_HEADER)}: re-export the dataset")
     for number, row in enumerate(rows, start=2):
         if len(row) != 3 or not row[1] or row[2] not in SPLITS:
             raise DatasetError(f"{root / LABELS_FILE} line {number} is not file,label,split "

@@ -2,13 +2,12 @@
 ship with scikit-image: augmented crops, so every photo is different and the held-out ones are
 crops the model has not seen.
 
-The writer follows feedback/dataset.py's format (images/<sha256>.jpg, labels.csv, dataset.json
-with the same counts and dataset sha256, computed by classifier.evaluation.dataset) but takes the
-split of each photo as given, so a test knows which crops are held out.
+The writer uses the format's one definition (classifier.evaluation.dataset: image names,
+labels.csv, dataset.json, as export_dataset writes them) but takes the split of each photo as
+given, so a test knows which crops are held out.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -18,12 +17,11 @@ import numpy as np
 from PIL import Image
 
 from classifier.evaluation.dataset import (
-    FORMAT,
     FORMAT_VERSION,
-    LABELS_FILE,
+    IMAGES_DIR,
     MANIFEST_FILE,
-    count_rows,
-    dataset_sha256,
+    image_file,
+    write_index,
 )
 
 CREATED = "2026-12-01T00:00:00+00:00"
@@ -61,28 +59,21 @@ def crops(image: Image.Image, count: int, seed: int) -> list[bytes]:
 
 def write_dataset(out: Path, examples: list[tuple[bytes, str, str]], *,
                   format_version: int = FORMAT_VERSION) -> Path:
-    """Write (photo bytes, label, split) examples as an export_dataset folder."""
+    """Write (photo bytes, label, split) examples as an export_dataset folder; another
+    ``format_version`` only to test that readers refuse it."""
     out = Path(out)
-    (out / "images").mkdir(parents=True, exist_ok=True)
+    (out / IMAGES_DIR).mkdir(parents=True, exist_ok=True)
     images, rows = {}, set()
     for data, label, split in examples:
         sha256 = hashlib.sha256(data).hexdigest()
-        file = f"images/{sha256}.jpg"
+        file = image_file(sha256)
         (out / file).write_bytes(data)
         images[file] = sha256
         rows.add((file, label, split))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(("file", "label", "split"))
-    writer.writerows(sorted(rows))
-    labels_csv = buffer.getvalue().encode()
-    (out / LABELS_FILE).write_bytes(labels_csv)
-    document = {
-        "format": FORMAT, "format_version": format_version, "created": CREATED,
-        "status": "accepted", "counts": count_rows(rows), "images": dict(sorted(images.items())),
-        "sha256": dataset_sha256(labels_csv, images),
-    }
-    (out / MANIFEST_FILE).write_text(json.dumps(document, indent=2) + "\n")
+    manifest = write_index(out, rows, images, created=CREATED, status="accepted")
+    if format_version != FORMAT_VERSION:
+        manifest["format_version"] = format_version
+        (out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
     return out
 
 

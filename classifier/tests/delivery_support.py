@@ -88,7 +88,7 @@ def run_manage(*args: str, env: dict, preexec_fn=None) -> subprocess.CompletedPr
         **env,
     }
     return subprocess.run(
-        [sys.executable, str(REPO / "manage.py"), *args], cwd=REPO, env=full_env,
+        [sys.executable, str(REPO / "manage.py"), *args], check=False, cwd=REPO, env=full_env,
         capture_output=True, text=True, timeout=300, preexec_fn=preexec_fn,
     )
 
@@ -109,3 +109,18 @@ def use_azure_store(settings, connection_string: str, **overrides):
     for key, value in overrides.items():
         setattr(settings, key, value)
     return settings
+
+
+def degraded_copy(package: Path, root: Path, version: str) -> Path:
+    """The real package with every label replaced by "tabby": the same network, a valid package,
+    and a model that calls every photo a cat (a deliberately worse model)."""
+    import json
+    import shutil
+
+    target = root / version
+    shutil.copytree(package, target)
+    manifest = json.loads((target / "manifest.json").read_text())
+    manifest["labels"] = ["tabby"] * len(manifest["labels"])
+    manifest["version"] = version
+    (target / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return target

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import threading
 import time
@@ -62,8 +63,12 @@ def test_publish_then_fetch_latest(store, azurite, tmp_path):
     assert "model.onnx: done, 16.3 kB" in output
     assert "Published tiny-colours 1.0.0 to Azure container" in output
     names = sorted(b.name for b in container(store, azurite).list_blobs())
-    assert names == ["catsite/tiny-colours/1.0.0/manifest.json",
-                     "catsite/tiny-colours/1.0.0/model.onnx", "catsite/tiny-colours/latest"]
+    assert names[:2] + names[3:] == ["catsite/tiny-colours/1.0.0/manifest.json",
+                                     "catsite/tiny-colours/1.0.0/model.onnx",
+                                     "catsite/tiny-colours/latest"]
+    # The move of 'latest', recorded: <name>/history/<alias>/<UTC time>-<version>.json
+    assert re.fullmatch(r"catsite/tiny-colours/history/latest/\d{8}T\d{12}Z-1\.0\.0\.json",
+                        names[2]), names
     assert blob_text(store, azurite, f"{NAME}/latest").strip() == "1.0.0"
 
     output = fetch()

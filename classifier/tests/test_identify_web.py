@@ -41,7 +41,9 @@ def test_page_identifies_a_cat_and_shows_its_species_card(client, installed_mode
     assert "breeds cannot be told apart by this identifier" in html
     assert reverse("species:detail", kwargs={"slug": "domestic-tabby"}) in html
     assert reverse("species:detail", kwargs={"slug": "maine-coon"}) in html
-    assert "Egyptian Mau" not in html and "egyptian-mau" not in html
+    # The answer never names the Egyptian Mau (the feedback form under it lists every entry).
+    answer = html.split('id="feedback-form"')[0]
+    assert "Egyptian Mau" not in answer and "egyptian-mau" not in answer
     assert 'href="/model/"' in html
     assert html.count('<meter class="bar') == 5
     assert 'src="data:image/jpeg;base64,' in html  # the photo, shown without being stored

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LOWER_LAYERS = ("species", "classifier", "core")
+LOWER_LAYERS = ("species", "classifier", "feedback", "core")
 PROJECT_PACKAGE = "catsite"
 
 

@@ -8,6 +8,8 @@
 #   BASE_IMAGE     FROM image (default: python:3.11-slim-bookworm with docker, the local
 #                  localhost/debian-python:bookworm with podman, since no registry is reachable)
 #   APP_REVISION   source revision label (default: git rev-parse HEAD)
+# Labels name the model's version (resolved from its manifest) and what the build asked the
+# store for (${MODEL_SRC}.ref, written by fetch-model.sh: champion, latest or a version).
 # Writes the image ID to var/build/image-id.
 set -euo pipefail
 # shellcheck source=../../scripts/lib.sh
@@ -49,6 +51,7 @@ main() {
         --build-arg "APP_REVISION=$revision"
         --build-arg "MODEL_NAME=$(model_name "$MODEL_SRC")"
         --build-arg "MODEL_VERSION=$(model_version "$MODEL_SRC")"
+        --build-arg "MODEL_REF=$(cat "${MODEL_SRC%/}.ref" 2>/dev/null || echo unknown)"
         --build-arg "BUILD_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)")
     # Docker-format images keep the HEALTHCHECK (OCI images have no such field).
     [[ "$engine_name" == podman ]] && args+=(--format docker --layers)

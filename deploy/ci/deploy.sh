@@ -9,7 +9,8 @@
 #   KUBE_CONTEXT       kubectl context (default: the current one)
 #   NAMESPACE          default catsite-ENVIRONMENT
 #   RELEASE            default catsite
-#   MODEL_VERSION      pin the model fetched at pod start (staging's fetchAtStart); default latest
+#   MODEL_VERSION      the model fetched at pod start (staging's fetchAtStart): an alias or a
+#                      version; default champion, what production bakes in
 #   HELM_TIMEOUT       default 10m
 #   HELM_EXTRA_ARGS    more helm arguments, split on whitespace into an array (no globbing),
 #                      e.g. "--set config.LOG_LEVEL=DEBUG". Never secrets: a command line is
@@ -36,7 +37,7 @@ main() {
     use_tools
     local args=(--namespace "$namespace" -f "$values"
         --set-string "image.repository=$repository" --set-string "image.digest=$digest"
-        --set-string "model.fetchAtStart.version=${MODEL_VERSION:-latest}")
+        --set-string "model.fetchAtStart.version=${MODEL_VERSION:-champion}")
     [[ -n "${KUBE_CONTEXT:-}" ]] && args+=(--kube-context "$KUBE_CONTEXT")
     local extra=()
     read -r -a extra <<<"${HELM_EXTRA_ARGS:-}"

@@ -1,23 +1,23 @@
 #!/usr/bin/env bash
 # Step 1 of the pipeline: put the model the image will carry into MODEL_SRC (default
 # var/build/model, a MODEL_DIR layout: current -> versions/<v>), with `manage.py fetch_model`.
-#   - MODEL_STORE set (Azure "azure" with its AZURE_* credentials, or a directory): fetch
-#     MODEL_VERSION (default latest) from it, as a release would.
+#   - MODEL_STORE set ("azure" with its AZURE_* credentials, "mlflow" with MLFLOW_TRACKING_URI,
+#     or a directory): fetch MODEL_VERSION from it, as a release would. MODEL_VERSION is an
+#     alias or a version; default `champion`, the model that passed the gate (publish_model
+#     --alias champion --evaluate). There is no silent fallback to `latest`: a store without a
+#     champion fails the build with fetch_model's one line; pin MODEL_VERSION=latest (or a
+#     version) for a build that should not wait for a champion.
 #   - MODEL_STORE unset (a laptop, CI here): build the package (`build_model --cached`, reused
-#     while its inputs are unchanged), publish it to a local store in the cache, and fetch it
-#     from there, so the same fetch/verify path runs either way.
+#     while its inputs are unchanged), publish it to a local store in the cache as champion
+#     (forced: the local store mirrors the local build, there is nothing to gate it against),
+#     and fetch champion from there, so the same fetch/verify path runs either way.
+# Writes what was asked for and what it resolved to in ${MODEL_SRC}.ref (the image's labels).
 # Prints the installed version on stdout.
 set -euo pipefail
 # shellcheck source=../../scripts/lib.sh
 source "$(dirname "$0")/../../scripts/lib.sh"
 
 MODEL_SRC="${MODEL_SRC:-var/build/model}"
-
-# Host-side management commands need settings, not the site's secrets.
-manage() {
-    DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-ci-pipeline-not-a-secret}" \
-        "$(app_python)" "$CATSITE_ROOT/manage.py" "$@"
-}
 
 publish_local_model() {
     local package name version published
@@ -34,7 +34,9 @@ publish_local_model() {
         # version when the build code changes. Real stores keep versions immutable.
         manage publish_model "$package" --force --verbosity 1 >&2
     fi
-    MODEL_VERSION="${MODEL_VERSION:-$version}"
+    # A no-op when champion already points at it; else a forced move, recorded in its history.
+    manage publish_model --promote "$version" --alias champion --name "$name" --force \
+        --verbosity 1 >&2
 }
 
 main() {
@@ -47,10 +49,14 @@ main() {
         log "MODEL_STORE is not set: building the model and using a local store"
         publish_local_model
     fi
-    log "fetch_model --version ${MODEL_VERSION:-latest} from ${MODEL_STORE} into $MODEL_SRC"
+    local requested="${MODEL_VERSION:-champion}" resolved
+    log "fetch_model --version $requested from ${MODEL_STORE} into $MODEL_SRC"
     # --keep 0: the image carries the current version only.
-    manage fetch_model --version "${MODEL_VERSION:-latest}" --dest "$MODEL_SRC" --keep 0 >&2
-    model_version "$MODEL_SRC"
+    manage fetch_model --version "$requested" --dest "$MODEL_SRC" --keep 0 >&2
+    resolved="$(model_version "$MODEL_SRC")"
+    log "model $requested resolved to version $resolved"
+    printf '%s\n' "$requested" > "${MODEL_SRC%/}.ref"
+    echo "$resolved"
 }
 
 main "$@"

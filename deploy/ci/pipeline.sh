@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The container pipeline, the same on a laptop, in .ci/run and in the hosted pipelines:
-#   1. fetch the model (fetch-model.sh: from MODEL_STORE, or built and published locally)
-#   2. build the image  (build-image.sh: docker, or podman with a local base image)
-#   3-5. start it, wait for /readyz, smoke and integration tests (smoke-test.sh)
-#   6. play the Helm chart's pods with that image (play-chart.sh: podman kube play; podman only)
-#   7. push it and record its digest (push-image.sh: a no-op without REGISTRY)
+#   1. fetch the model (fetch-model.sh: champion from MODEL_STORE, or built and published locally)
+#   2. evaluate it      (evaluate-model.sh: metrics printed and kept in var/build/evaluation/)
+#   3. build the image  (build-image.sh: docker, or podman with a local base image)
+#   4-6. start it, wait for /readyz, smoke and integration tests (smoke-test.sh)
+#   7. play the Helm chart's pods with that image (play-chart.sh: podman kube play; podman only)
+#   8. push it and record its digest (push-image.sh: a no-op without REGISTRY)
 # Prints how long each step took. Env is passed through to the steps (see each script).
 # Usage: pipeline.sh [--no-push]
 set -euo pipefail
@@ -29,6 +30,7 @@ main() {
         step "install tools" "$CI_DIR/install-tools.sh"
     fi
     step "fetch model" "$CI_DIR/fetch-model.sh" >/dev/null
+    step "evaluate model" "$CI_DIR/evaluate-model.sh"
     step "build image" "$CI_DIR/build-image.sh"
     step "smoke + integration" "$CI_DIR/smoke-test.sh"
     if [[ "$(container_engine)" == podman ]]; then

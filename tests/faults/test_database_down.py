@@ -8,30 +8,22 @@ itself.
 """
 from __future__ import annotations
 
-import os
 import time
 import uuid
 
 import pytest
 
 from testsupport import images
-from testsupport.components import POSTGRES_START, missing_component
+from testsupport.components import POSTGRES_SERVER_URL, postgres_admin_connection
 from testsupport.harness import GunicornServer, multipart, prepare_site, request
 
 pytestmark = pytest.mark.slow
 
-SERVER_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+SERVER_URL = POSTGRES_SERVER_URL
 PAGES = ["/", "/species/", "/species/domestic-tabby/", "/species/?q=tiger"]
 
 
-def admin_connection():
-    import psycopg
-
-    try:
-        return psycopg.connect(SERVER_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        missing_component(f"PostgreSQL is not reachable at TEST_POSTGRES_URL={SERVER_URL} ({exc})",
-                          f"start it with {POSTGRES_START}")
+admin_connection = postgres_admin_connection
 
 
 @pytest.fixture(scope="module")

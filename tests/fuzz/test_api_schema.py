@@ -45,7 +45,8 @@ def test_api_never_answers_a_server_error(installed_model, settings_override,
 
         call()
         tested.append(operation.label)
-    assert {"GET /api/species/", "GET /api/species/{slug}/", "POST /api/classify/"} <= set(tested)
+    assert {"GET /api/species/", "GET /api/species/{slug}/", "POST /api/classify/",
+            "POST /api/identifications/{identification_id}/feedback/"} <= set(tested)
 
 
 @pytest.fixture

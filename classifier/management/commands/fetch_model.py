@@ -1,6 +1,7 @@
 """manage.py fetch_model: download a published model package, verify it, install it atomically.
 
-    manage.py fetch_model [--version latest|V] [--dest DIR] [--keep N] [--name NAME]
+    manage.py fetch_model [--version latest|champion|challenger|V] [--dest DIR] [--keep N]
+                          [--name NAME]
 
 Downloads into a temporary directory beside DIR (default MODEL_DIR), checks every size and
 sha256 against the manifest and loads the package as the app would, then switches DIR/current
@@ -23,7 +24,8 @@ class Command(StoreCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--version", dest="package_version", default="latest",
-                            help="'latest' (default) or a published version")
+                            help="an alias ('latest', the default; 'champion', what production "
+                                 "runs; 'challenger') or a published version")
         parser.add_argument("--dest", type=Path, default=None,
                             help="model directory to install into (default: MODEL_DIR)")
         parser.add_argument("--keep", type=int, default=None,

@@ -1,36 +1,100 @@
-"""manage.py publish_model: upload a model package to the model store and move ``latest``.
+"""manage.py publish_model: upload a model package to the model store and move its aliases.
 
-    manage.py publish_model PACKAGE_DIR [--version V] [--force]
+    manage.py publish_model PACKAGE_DIR [--version V] [--alias champion|challenger]
+                            [--evaluate DATASET_DIR] [--tolerance T] [--force]
+    manage.py publish_model --promote VERSION --alias ALIAS [--name NAME]
+                            [--evaluate DATASET_DIR] [--tolerance T] [--force]
 
-Uploads model.onnx, then manifest.json, under <prefix>/<name>/<version>/ of the store that
-MODEL_STORE names (an Azure container, created when missing, or a local directory), then points
-<name>/latest at the version with a conditional write: if another publisher moved ``latest``
-meanwhile, this one fails loudly instead of overwriting it.
+Uploads the package's files, then manifest.json, under <prefix>/<name>/<version>/ of the store
+that MODEL_STORE names (an Azure container, created when missing, an MLflow registry, or a local
+directory), then points <name>/latest (and the --alias) at the version with a conditional
+write: if another publisher moved it meanwhile, this one fails loudly instead of overwriting
+it. ``--promote`` points an alias at a version already published. Moving ``champion`` goes
+through the gate (classifier/delivery/gate.py): ``--evaluate`` compares the candidate with the
+current champion on the dataset's test split and refuses a worse one; ``--force`` overrides,
+and every move is recorded in the alias's history in the store.
 """
 from pathlib import Path
 
+from django.conf import settings
+from django.core.management.base import CommandError
+
 from classifier.delivery.command import StoreCommand
-from classifier.delivery.publish import publish_package
+from classifier.delivery.gate import Gate
+from classifier.delivery.publish import promote, publish_package
+from classifier.delivery.store import ALIASES, CHAMPION
 
 
 class Command(StoreCommand):
-    help = "Publish a model package to the model store (MODEL_STORE) and point 'latest' at it."
+    help = ("Publish a model package to the model store (MODEL_STORE) and point 'latest' (and "
+            "--alias) at it, or point an alias at a published version (--promote).")
 
     def add_arguments(self, parser):
-        parser.add_argument("package_dir", type=Path,
+        parser.add_argument("package_dir", type=Path, nargs="?", default=None,
                             help="the package directory: model.onnx + manifest.json")
         parser.add_argument("--version", dest="package_version", default=None,
                             help="publish under this version instead of the manifest's")
+        parser.add_argument("--alias", choices=ALIASES, default=None,
+                            help="also point this alias at the version (champion: through the "
+                                 "gate)")
+        parser.add_argument("--promote", metavar="VERSION", default=None,
+                            help="point --alias at this already published version instead of "
+                                 "publishing a package")
+        parser.add_argument("--name", default=None,
+                            help="model name for --promote (default: MODEL_NAME)")
+        parser.add_argument("--evaluate", metavar="DATASET_DIR", type=Path, default=None,
+                            help="the gate: evaluate the candidate and the champion on this "
+                                 "export_dataset folder's test split; refuse a worse candidate")
+        parser.add_argument("--tolerance", type=float, default=0.0,
+                            help="top-1 accuracy the candidate may lose against the champion "
+                                 "(default 0)")
         parser.add_argument("--force", action="store_true",
-                            help="replace a version that is already published")
+                            help="replace a version that is already published; promote past the "
+                                 "gate (recorded in the alias's history)")
 
     def handle(self, *args, **options):
+        alias, package_dir = options["alias"], options["package_dir"]
+        if (package_dir is None) == (options["promote"] is None):
+            raise CommandError("give either a PACKAGE_DIR to publish or --promote VERSION")
+        if options["promote"] is not None and alias is None:
+            raise CommandError("--promote needs --alias: which alias to point at the version")
+        if options["evaluate"] is not None and alias != CHAMPION:
+            raise CommandError("--evaluate gates a move of 'champion': add --alias champion")
+        if not 0 <= options["tolerance"] <= 1:
+            raise CommandError("--tolerance is a top-1 accuracy difference between 0 and 1")
+        gate = None
+        if options["evaluate"] is not None:
+            gate = Gate(dataset=options["evaluate"], tolerance=options["tolerance"])
         store = self.open_store(options)
-        result = publish_package(store, options["package_dir"], version=options["package_version"],
-                                 force=options["force"], progress=self.progress(options))
+        if options["promote"] is not None:
+            name = options["name"] or settings.MODEL_NAME
+            move = promote(store, name, options["promote"], alias, gate=gate,
+                           force=options["force"])
+            if move is None:
+                self._say(options, f"'{alias}' of {name} already points at {options['promote']} "
+                                   f"in {store.description}; nothing changed")
+            else:
+                self._say(options, f"{store.description}: {self._describe(move)}")
+            return
+        result = publish_package(store, package_dir, version=options["package_version"],
+                                 force=options["force"], progress=self.progress(options),
+                                 alias=alias, gate=gate)
+        moved = "; ".join(self._describe(move) for move in result.moves)
+        self._say(options, f"Published {result.name} {result.version} to {store.description}; "
+                           f"{moved}")
+
+    @staticmethod
+    def _describe(move) -> str:
+        was = f" (was {move.from_version})" if move.from_version else ""
+        text = f"{move.alias} is now {move.to_version}{was}"
+        if move.evaluation:
+            champion = move.evaluation["champion"]
+            text += (f", top-1 accuracy {move.evaluation['candidate']:.4f}"
+                     + (f" vs {champion:.4f}" if champion is not None else " (no champion yet)"))
+        if move.forced:
+            text += f", forced: {move.note}"
+        return text
+
+    def _say(self, options, text: str) -> None:
         if options["verbosity"] >= 1:
-            moved = f" (was {result.previous_latest})" if result.previous_latest else ""
-            self.stdout.write(self.style.SUCCESS(
-                f"Published {result.name} {result.version} to {store.description}; "
-                f"latest is now {result.version}{moved}"
-            ))
+            self.stdout.write(self.style.SUCCESS(text))

@@ -125,6 +125,12 @@ AZURE_MEDIA_CONTAINER: {{ .Values.media.azure.container | quote }}
 AZURE_ACCOUNT_NAME: {{ .Values.media.azure.accountName | quote }}
 SERVE_MEDIA: "0"
 {{- end }}
+{{- if .Values.feedback.azure.container }}
+FEEDBACK_AZURE_CONTAINER: {{ .Values.feedback.azure.container | quote }}
+{{- if not .Values.media.azure.container }}
+AZURE_ACCOUNT_NAME: {{ .Values.media.azure.accountName | quote }}
+{{- end }}
+{{- end }}
 {{- if .Values.model.fetchAtStart.enabled }}
 MODEL_DIR: {{ include "catsite.modelDir" . | quote }}
 {{- end }}

@@ -1,0 +1,84 @@
+"""Kept photos: re-encoded without metadata, content-addressed, in private storage.
+
+The storage is Django's ``storages["feedback"]`` (settings.STORAGES): a folder outside
+MEDIA_ROOT by default, or a private Azure blob container. Nothing here ever asks the storage for
+a URL: the only way to see a kept photo is the staff-only admin view that streams it.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from PIL import Image
+
+from classifier.inference import decode_image
+
+STORAGE_ALIAS = "feedback"
+# Longest side of a kept photo. Enough for any training resolution in sight (the model reads
+# 224 x 224) while a 12 MP photo shrinks to about a quarter of its bytes.
+MAX_SIDE = 2048
+JPEG_QUALITY = 90
+_CHUNK = 1 << 20
+
+
+def storage():
+    return storages[STORAGE_ALIAS]
+
+
+def sha256_of(upload) -> str:
+    """sha256 of an uploaded file (a Django UploadedFile or any binary file object) or bytes,
+    read in chunks from the start; the file is left at its start for the next reader."""
+    if isinstance(upload, (bytes, bytearray, memoryview)):
+        return hashlib.sha256(upload).hexdigest()
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in iter(lambda: upload.read(_CHUNK), b""):
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def reencode(data) -> bytes:
+    """The photo as a fresh JPEG: orientation applied, RGB, at most MAX_SIDE pixels, and no
+    metadata at all (no EXIF, so no GPS position, camera serial or time; no XMP, no comments,
+    no ICC profile). decode_image keeps its guards against decompression bombs.
+
+    Deterministic: the same photo always gives the same bytes (content addressing and
+    reproducible exports rely on it)."""
+    image = decode_image(data)
+    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    # A new image holding only the pixels: whatever metadata Pillow kept in .info cannot follow.
+    clean = Image.frombytes("RGB", image.size, image.tobytes())
+    buffer = io.BytesIO()
+    clean.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    return buffer.getvalue()
+
+
+def name_for(sha256: str) -> str:
+    return f"photos/{sha256[:2]}/{sha256}.jpg"
+
+
+def keep(data) -> tuple[str, str]:
+    """Re-encode and store a photo; returns (storage name, sha256 of the stored bytes). The same
+    photo is stored once, however many feedbacks refer to it."""
+    clean = reencode(data)
+    sha256 = hashlib.sha256(clean).hexdigest()
+    name = name_for(sha256)
+    store = storage()
+    if not store.exists(name):
+        saved = store.save(name, ContentFile(clean))
+        if saved != name:  # lost a race with another upload of the same photo: same bytes
+            store.delete(saved)
+    return name, sha256
+
+
+def read(name: str) -> bytes:
+    with storage().open(name, "rb") as stored:
+        return stored.read()
+
+
+def delete(name: str) -> None:
+    if name:
+        storage().delete(name)

@@ -1,0 +1,182 @@
+"""Writes: recording identifications, taking feedback, reviewing it, purging old photos.
+
+Views, the API and the admin call these; they hold no business rules of their own.
+"""
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from feedback import photos
+from feedback.errors import (
+    FeedbackAlreadyGiven,
+    IdentificationNotFound,
+    InvalidFeedback,
+    PhotoMismatch,
+    PhotoMissing,
+    UnknownSpecies,
+)
+from feedback.models import Feedback, Identification
+from species.models import Species
+
+logger = logging.getLogger(__name__)
+
+
+def identification_create(*, photo, answer: dict, species: Species | None = None,
+                          now: datetime.datetime | None = None) -> Identification:
+    """Record an answer of the identifier under a new random id: the photo's sha256 (the photo
+    itself is not kept), the model and the answer (the API's JSON: ``is_cat``, ``species``,
+    ``model`` ...; timings left out). ``species``: the answered Species, when the caller has it
+    (saves a query); else it is looked up from the answer's slug."""
+    now = now or timezone.now()
+    answer = {key: value for key, value in answer.items() if key not in ("id", "timings_ms")}
+    slug = (answer.get("species") or {}).get("slug")
+    if species is None and slug:
+        species = Species.objects.filter(slug=slug).first()
+    model = answer.get("model") or {}
+    return Identification.objects.create(
+        photo_sha256=photos.sha256_of(photo),
+        model_name=model.get("name", ""),
+        model_version=model.get("version", ""),
+        answer=answer,
+        is_cat=bool(answer.get("is_cat")),
+        predicted_species=species if slug else None,
+        created_at=now,
+        expires_at=now + datetime.timedelta(hours=settings.IDENTIFICATION_EXPIRY_HOURS),
+    )
+
+
+def identification_get(identification_id: str) -> Identification:
+    """The identification under this id, if it has not expired; else IdentificationNotFound."""
+    identification = (Identification.objects.select_related("predicted_species")
+                      .filter(pk=str(identification_id)).first())
+    if identification is None or identification.expired:
+        raise IdentificationNotFound()
+    return identification
+
+
+def _check_verdict(identification: Identification, *, correct: bool, species: Species | None,
+                   not_a_cat: bool) -> None:
+    if species is not None and not_a_cat:
+        raise InvalidFeedback("Give either a species or not_a_cat, not both.")
+    if correct:
+        if species is not None or not_a_cat:
+            raise InvalidFeedback("A correct answer needs no species or not_a_cat; to correct "
+                                  "the answer, send correct=false.")
+        return
+    if species is None and not not_a_cat:
+        raise InvalidFeedback("Say what it is: an encyclopedia entry's slug in 'species', or "
+                              "not_a_cat=true.")
+    if not_a_cat and not identification.is_cat:
+        raise InvalidFeedback("The answer already said it is not a cat: send correct=true to "
+                              "confirm it.")
+    if species is not None and species == identification.predicted_species:
+        raise InvalidFeedback(f"The answer already was {species.common_name}: send correct=true "
+                              "to confirm it.")
+
+
+def _species(slug: str | None) -> Species | None:
+    if not slug:
+        return None
+    species = Species.objects.filter(slug=slug).first()
+    if species is None:
+        raise UnknownSpecies(slug)
+    return species
+
+
+def feedback_create(*, identification_id: str, correct: bool, species: str | None = None,
+                    not_a_cat: bool = False, share_photo: bool = False,
+                    photo=None) -> Feedback:
+    """Take a visitor's verdict on an identification, and keep the photo when they consent and
+    send back the very photo that was identified (its sha256 must match).
+
+    Raises IdentificationNotFound (404), FeedbackAlreadyGiven (409), InvalidFeedback,
+    UnknownSpecies, PhotoMissing or PhotoMismatch (400). A photo sent without share_photo is
+    never kept.
+    """
+    identification = identification_get(identification_id)
+    if Feedback.objects.filter(identification=identification).exists():
+        raise FeedbackAlreadyGiven()
+    stated = _species(species)
+    _check_verdict(identification, correct=correct, species=stated, not_a_cat=not_a_cat)
+
+    name = sha256 = ""
+    if share_photo:
+        if photo is None or getattr(photo, "size", 1) == 0:
+            raise PhotoMissing()
+        if photos.sha256_of(photo) != identification.photo_sha256:
+            raise PhotoMismatch()
+        name, sha256 = photos.keep(photo)
+    try:
+        with transaction.atomic():
+            feedback = Feedback.objects.create(
+                identification=identification, correct=correct, species=stated,
+                not_a_cat=not_a_cat, photo=name, photo_sha256=sha256,
+            )
+    except IntegrityError:
+        # Another request gave feedback on the same id in the meantime.
+        delete_photo_if_unused(name)
+        raise FeedbackAlreadyGiven() from None
+    return feedback
+
+
+def delete_photo_if_unused(name: str) -> bool:
+    """Delete a kept photo unless another feedback still refers to it (photos are content-
+    addressed, so two visitors sharing the same photo share one file)."""
+    if not name or Feedback.objects.filter(photo=name).exists():
+        return False
+    photos.delete(name)
+    return True
+
+
+def review_values(status: str, user=None) -> dict:
+    """The fields a review sets: the status, and who reviewed it when (cleared for pending)."""
+    if status not in Feedback.Status.values:
+        raise ValueError(f"not a review status: {status!r}")
+    pending = status == Feedback.Status.PENDING
+    return {"status": status, "reviewed_at": None if pending else timezone.now(),
+            "reviewed_by": None if pending else user}
+
+
+def feedback_review(feedbacks, status: str, user=None) -> int:
+    """Mark feedbacks accepted or rejected (or back to pending); returns how many changed."""
+    return feedbacks.exclude(status=status).update(**review_values(status, user))
+
+
+def feedback_purge(*, older_than_days: int, now: datetime.datetime | None = None,
+                   dry_run: bool = False) -> dict:
+    """Retention: delete the photos of feedback still pending review after ``older_than_days``
+    (the verdict stays, without its photo), and every expired identification that received no
+    feedback (its photo hash is of no more use). Returns the counts."""
+    if older_than_days < 0:
+        raise ValueError("the number of days must not be negative")
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=older_than_days)
+    stale = Feedback.objects.pending().with_photo().filter(created_at__lt=cutoff)
+    expired = Identification.objects.filter(expires_at__lt=now, feedback__isnull=True)
+    counts = {"photos": stale.count(), "identifications": expired.count()}
+    if dry_run:
+        return counts
+    names = set(stale.values_list("photo", flat=True))
+    with transaction.atomic():
+        stale.update(photo="", photo_sha256="")
+        expired.delete()
+    # Files go after the rows are committed: a failure leaves an orphan file, never a row
+    # pointing at nothing.
+    for name in names:
+        delete_photo_if_unused(name)
+    return counts
+
+
+def feedback_withdraw(identification_id: str) -> bool:
+    """Delete the feedback given under this id, and its photo (the visitor's request: the id
+    is the proof). True when there was something to delete."""
+    feedback = Feedback.objects.filter(identification_id=str(identification_id)).first()
+    if feedback is None:
+        return False
+    feedback.delete()  # the photo follows (feedback/signals.py)
+    return True

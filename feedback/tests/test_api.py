@@ -1,0 +1,145 @@
+"""The whole loop over HTTP with the real model: identify -> feedback with the photo -> accept in
+admin -> export_dataset; and every answer of POST /api/identifications/<id>/feedback/."""
+import csv
+import io
+import json
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+
+from feedback.models import Feedback, Identification
+from feedback.tests.support import has_location, jpeg_with_gps
+
+pytestmark = pytest.mark.django_db
+PHOTO = jpeg_with_gps()
+
+
+@pytest.fixture(autouse=True)
+def model(installed_model):
+    return installed_model
+
+
+def classify(client, photo=PHOTO):
+    response = client.post("/api/classify/", {"image": io.BytesIO(photo)})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def feedback_url(identification_id):
+    return f"/api/identifications/{identification_id}/feedback/"
+
+
+def send(client, identification_id, **fields):
+    if "image" in fields:
+        fields["image"] = io.BytesIO(fields["image"])
+    return client.post(feedback_url(identification_id), fields)
+
+
+def test_the_whole_loop(client, staff_client, tmp_path):
+    answer = classify(client)
+    assert answer["is_cat"]
+    identification = Identification.objects.get(pk=answer["id"])
+    # The species answered, if the answer names one (a house cat may be answered as a group).
+    answered = (answer["species"] or {}).get("slug")
+    assert getattr(identification.predicted_species, "slug", None) == answered
+    assert identification.model_version == answer["model"]["version"]
+    assert "timings_ms" not in identification.answer
+
+    response = send(client, answer["id"], correct="false", species="maine-coon",
+                    share_photo="true", image=PHOTO)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body == {"id": answer["id"], "correct": False, "species": "maine-coon",
+                    "not_a_cat": False, "label": "maine-coon", "photo_kept": True,
+                    "status": "pending"}
+
+    feedback = Feedback.objects.get()
+    staff_client.post("/admin/feedback/feedback/", {"action": "accept",
+                                                    "_selected_action": [feedback.pk]})
+    call_command("export_dataset", "--out", str(tmp_path / "ds"), stdout=io.StringIO())
+    with open(tmp_path / "ds" / "labels.csv", newline="") as f:
+        rows = [row for row in csv.DictReader(f) if row["label"] == "maine-coon"]
+    assert len(rows) == 1
+    assert not has_location((tmp_path / "ds" / rows[0]["file"]).read_bytes())
+    manifest = json.loads((tmp_path / "ds" / "dataset.json").read_text())
+    assert manifest["counts"]["labels"]["maine-coon"]["total"] == 1
+
+
+def test_every_identification_gets_its_own_unguessable_id(client):
+    ids = {classify(client)["id"] for _ in range(3)}
+    assert len(ids) == 3 and all(len(i) == 32 for i in ids)
+    assert Identification.objects.count() == 3
+    # A guess, even one digit off a real id, is unknown.
+    real = ids.pop()
+    guess = real[:-1] + ("0" if real[-1] != "0" else "1")
+    response = send(client, guess, correct="true")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "identification_not_found"
+    assert send(client, real + "0", correct="true").status_code == 404
+    assert send(client, real.upper(), correct="true").status_code == 404
+    assert send(client, real, correct="true").status_code == 201
+
+
+@pytest.mark.parametrize("fields, code", [
+    ({"correct": "false", "species": "unicorn"}, "unknown_species"),
+    ({"correct": "false"}, "invalid_feedback"),
+    ({"correct": "true", "not_a_cat": "true"}, "invalid_feedback"),
+    ({"species": "lion"}, "invalid_request"),  # correct must be said
+    ({"correct": "maybe"}, "invalid_request"),
+    ({"correct": "false", "species": "lion", "share_photo": "true"}, "photo_missing"),
+])
+def test_bad_feedback_is_a_400_that_says_what_to_do(client, fields, code):
+    identification_id = classify(client)["id"]
+    response = send(client, identification_id, **fields)
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == code and error["message"]
+    assert not Feedback.objects.exists()
+
+
+def test_a_mismatched_photo_is_refused(client):
+    identification_id = classify(client)["id"]
+    other = jpeg_with_gps(orientation=3)  # same cat, other bytes
+    response = send(client, identification_id, correct="false", species="lion",
+                    share_photo="true", image=other)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "photo_mismatch"
+    assert not Feedback.objects.exists()
+
+
+def test_feedback_is_given_once(client):
+    identification_id = classify(client)["id"]
+    assert send(client, identification_id, correct="true").status_code == 201
+    response = send(client, identification_id, correct="false", species="lion")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "feedback_exists"
+
+
+def test_withdrawing_deletes_the_feedback_and_photo(client, django_capture_on_commit_callbacks):
+    identification_id = classify(client)["id"]
+    send(client, identification_id, correct="false", species="lion", share_photo="true",
+         image=PHOTO)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.delete(feedback_url(identification_id)).status_code == 204
+    assert not Feedback.objects.exists()
+    assert client.delete(feedback_url(identification_id)).status_code == 404
+
+
+def test_feedback_has_its_own_rate_limit(client, settings):
+    cache.clear()  # counts from other tests in this window
+    settings.FEEDBACK_RATE_LIMIT = "2/hour"
+    ids = [classify(client)["id"] for _ in range(3)]
+    assert send(client, ids[0], correct="true").status_code == 201
+    assert send(client, ids[1], correct="true").status_code == 201
+    response = send(client, ids[2], correct="true")
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    assert response.json()["error"]["code"] == "rate_limited"
+    settings.FEEDBACK_RATE_LIMIT = "off"
+    assert send(client, ids[2], correct="true").status_code == 201
+
+
+def test_the_schema_documents_the_endpoint(client):
+    schema = client.get("/api/schema/?format=json").json()
+    operation = schema["paths"]["/api/identifications/{identification_id}/feedback/"]["post"]
+    assert set(operation["responses"]) == {"201", "400", "404", "409", "429"}
