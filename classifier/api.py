@@ -40,7 +40,7 @@ class IdentificationSerializer(serializers.Serializer):
 
 
 class UploadSerializer(serializers.Serializer):
-    image = serializers.FileField(help_text="A photo: JPEG, PNG, WebP, GIF, BMP or TIFF.")
+    image = serializers.FileField(help_text="A photo: JPEG, PNG, WebP or GIF.")
 
 
 ERROR = inline_serializer("Error", {"error": inline_serializer("ErrorBody", {
@@ -90,15 +90,15 @@ class ClassifyView(APIView):
             413: OpenApiResponse(ERROR, description="File or pixel count over the limit."),
             415: OpenApiResponse(ERROR, description="An image format that is not supported."),
             429: OpenApiResponse(ERROR, description="Too many requests; see Retry-After."),
-            503: OpenApiResponse(ERROR, description="No model is loaded."),
+            503: OpenApiResponse(ERROR, description="No model is loaded, or too many large "
+                                                    "photos at once; see Retry-After."),
         },
     )
     def post(self, request):
         try:
             throttling.check_identify_rate(request)  # before the upload is parsed
             result = services.identify(request.FILES.get("image"))
-        except throttling.RateLimited as error:
-            return error_response(error.code, error.message, error.status, headers=error.headers)
-        except ClassifierError as error:
-            return error_response(error.code, error.message, error.status)
+        except ClassifierError as error:  # RateLimited and DecoderBusy carry a Retry-After
+            return error_response(error.code, error.message, error.status,
+                                  headers=getattr(error, "headers", None))
         return Response(identification_json(request, result))

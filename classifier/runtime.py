@@ -11,7 +11,7 @@ from importlib import metadata
 
 from django.conf import settings
 
-from classifier.inference import ClassifierError, ModelUnavailable, load_classifier
+from classifier.inference import ClassifierError, DecodeGate, ModelUnavailable, load_classifier
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,12 @@ def load(force: bool = False):
             logger.warning("Identification unavailable: %s (run manage.py fetch_model)", _state["error"])
             return None
         try:
-            classifier = load_classifier(path, threads=settings.MODEL_THREADS or None)
+            classifier = load_classifier(
+                path, threads=settings.MODEL_THREADS or None,
+                max_decode_bytes=settings.IDENTIFY_DECODE_MEMORY_MB * 1024 * 1024,
+                decode_gate=DecodeGate(settings.IDENTIFY_LARGE_DECODES,
+                                       settings.IDENTIFY_DECODE_WAIT_SECONDS),
+            )
         except ClassifierError as exc:
             _state["error"] = exc.message
             logger.error("Identification unavailable: the model at %s failed to load: %s", path, exc.message)

@@ -34,6 +34,7 @@ class Identification:
     model_name: str
     model_version: str
     timings_ms: dict
+    image: object = None  # the decoded photo (PIL image) when identify() was asked to keep it
 
     @property
     def cat_percent(self) -> float:
@@ -58,8 +59,9 @@ def check_upload_size(size: int | None) -> None:
         raise FileTooLarge(size=size, limit=settings.UPLOAD_MAX_BYTES)
 
 
-def identify(upload) -> Identification:
+def identify(upload, keep_image: bool = False) -> Identification:
     """Identify the cat in an uploaded file (a Django UploadedFile, or any binary file object).
+    ``keep_image``: keep the decoded photo on the answer (the page shows it; one decode).
 
     Raises a ClassifierError subclass (with its HTTP status and message) for bad input or a
     missing model; the upload is read in memory or from Django's private temp file and never
@@ -73,7 +75,7 @@ def identify(upload) -> Identification:
         raise InvalidImage("The file is empty. Choose a photo of a cat and try again.")
     classifier = runtime.get()
     upload.seek(0)
-    result = classifier.classify(upload)
+    result = classifier.classify(upload, keep_image=keep_image)
     timings = result.timings
     timings_ms = {
         "decode": timings.decode_ms,
@@ -81,7 +83,9 @@ def identify(upload) -> Identification:
         "inference": timings.inference_ms,
         "total": timings.total_ms,
     }
-    return summarise(classifier, result.probabilities, timings_ms)
+    identification = summarise(classifier, result.probabilities, timings_ms)
+    identification.image = result.image
+    return identification
 
 
 def summarise(classifier, probabilities, timings_ms) -> Identification:

@@ -4,10 +4,12 @@
     result = classifier.classify(uploaded_bytes)  # from any thread
 """
 from .decode import ACCEPTED_PILLOW_FORMATS, DEFAULT_MAX_PIXELS, decode_image
+from .decode_memory import DEFAULT_MAX_DECODE_BYTES, DecodeGate
 from .errors import (
     ACCEPTED_FORMATS,
     BadModelPackage,
     ClassifierError,
+    DecoderBusy,
     FileTooLarge,
     InferenceFailed,
     InvalidImage,
@@ -25,7 +27,10 @@ __all__ = [
     "BadModelPackage",
     "Classification",
     "ClassifierError",
+    "DEFAULT_MAX_DECODE_BYTES",
     "DEFAULT_MAX_PIXELS",
+    "DecodeGate",
+    "DecoderBusy",
     "FileTooLarge",
     "ImageClassifier",
     "InferenceFailed",

@@ -15,6 +15,7 @@ import onnxruntime
 from PIL import Image
 
 from .decode import DEFAULT_MAX_PIXELS, decode_image
+from .decode_memory import DEFAULT_MAX_DECODE_BYTES, DecodeGate
 from .errors import BadModelPackage, InferenceFailed
 from .package import MODEL_FILE, Manifest, load_manifest, read_verified, verify_file
 from .preprocess import preprocess_image
@@ -46,14 +47,22 @@ class Classification:
     probabilities: np.ndarray  # read-only, float64, one per label, indexed like the labels; sums to 1
     top: tuple[Prediction, ...]  # the most probable labels, best first
     timings: Timings
+    # The decoded photo (upright RGB, reduced near the model's size, not cropped) when the caller
+    # asked to keep it: the identify page shows it without decoding the upload again.
+    image: Image.Image | None = None
 
 
 class ImageClassifier:
     def __init__(self, manifest: Manifest, session: onnxruntime.InferenceSession,
-                 max_pixels: int = DEFAULT_MAX_PIXELS):
+                 max_pixels: int = DEFAULT_MAX_PIXELS,
+                 max_decode_bytes: int = DEFAULT_MAX_DECODE_BYTES,
+                 decode_gate: DecodeGate | None = None):
         self.manifest = manifest
         self.session = session
         self.max_pixels = max_pixels
+        self.max_decode_bytes = max_decode_bytes
+        # One gate per classifier, so per process: the threads of a worker share it.
+        self.decode_gate = decode_gate or DecodeGate()
 
     @property
     def name(self) -> str:
@@ -72,9 +81,10 @@ class ImageClassifier:
         # An ImageClassifier only exists once its package verified and its session ran.
         return self.session is not None
 
-    def classify(self, data, top_k: int = 5) -> Classification:
+    def classify(self, data, top_k: int = 5, keep_image: bool = False) -> Classification:
         """Bytes or a binary file object -> label probabilities. Raises InvalidImage,
-        UnsupportedFormat, TooManyPixels (the user's file) or InferenceFailed (ours)."""
+        UnsupportedFormat, TooManyPixels (the user's file), DecoderBusy (too many large photos
+        at once) or InferenceFailed (ours). ``keep_image``: return the decoded photo too."""
         start = time.perf_counter()
         image = self.decode(data)
         decoded = time.perf_counter()
@@ -95,11 +105,13 @@ class ImageClassifier:
                 inference_ms=_ms(predicted - preprocessed),
                 total_ms=_ms(end - start),
             ),
+            image=image if keep_image else None,
         )
 
     def decode(self, data) -> Image.Image:
         # Decoding at the resize size (not the crop size) keeps the resize a true downscale.
-        return decode_image(data, min_side=self.manifest.input.resize, max_pixels=self.max_pixels)
+        return decode_image(data, min_side=self.manifest.input.resize, max_pixels=self.max_pixels,
+                            max_decode_bytes=self.max_decode_bytes, gate=self.decode_gate)
 
     def preprocess(self, image: Image.Image) -> np.ndarray:
         return preprocess_image(image, self.manifest.input)
@@ -143,11 +155,14 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def load_classifier(package_dir, threads: int | None = None,
-                    max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageClassifier:
+                    max_pixels: int = DEFAULT_MAX_PIXELS,
+                    max_decode_bytes: int = DEFAULT_MAX_DECODE_BYTES,
+                    decode_gate: DecodeGate | None = None) -> ImageClassifier:
     """Verify the package in ``package_dir`` and load it into one CPU session.
 
-    ``threads``: ONNX Runtime's intra-op threads (None: one per physical core). Raises
-    ModelUnavailable (no package there) or BadModelPackage (it fails a check).
+    ``threads``: ONNX Runtime's intra-op threads (None: one per physical core). ``max_pixels``,
+    ``max_decode_bytes`` and ``decode_gate``: the upload decoder's limits (see decode_image).
+    Raises ModelUnavailable (no package there) or BadModelPackage (it fails a check).
     """
     package_dir = Path(package_dir)
     manifest = load_manifest(package_dir, verify_files=False)
@@ -156,7 +171,8 @@ def load_classifier(package_dir, threads: int | None = None,
         verify_file(package_dir, manifest, name)
     session = _session(model_bytes, threads)
     _check_signature(session, manifest)
-    classifier = ImageClassifier(manifest, session, max_pixels=max_pixels)
+    classifier = ImageClassifier(manifest, session, max_pixels=max_pixels,
+                                 max_decode_bytes=max_decode_bytes, decode_gate=decode_gate)
     _check_runs(classifier)
     return classifier
 

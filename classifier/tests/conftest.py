@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import pytest
 
+# The web fixtures, for test modules that only request them (modules that import them still
+# get their own copy).
+from classifier.tests.web_fixtures import installed_model, no_model  # noqa: F401
+
 
 @pytest.fixture(scope="session")
 def model_package_dir():
