@@ -166,6 +166,10 @@ class GunicornServer:
     def worker_rss_mb(self) -> dict[int, float]:
         return {pid: rss_mb(pid) for pid in self.worker_pids()}
 
+    def worker_peak_rss_mb(self) -> dict[int, float]:
+        """Each worker's highest resident memory since it started (VmHWM)."""
+        return {pid: rss_mb(pid, "VmHWM") for pid in self.worker_pids()}
+
     def logs(self) -> str:
         try:
             return self.log_path.read_text(errors="replace")[-5000:]
@@ -201,9 +205,10 @@ def children(pid: int) -> list[int]:
     return sorted(found)
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory now (VmRSS) or at its peak (VmHWM), from /proc."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
 

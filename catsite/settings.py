@@ -204,8 +204,9 @@ IDENTIFY_RATE_LIMIT = env.str("IDENTIFY_RATE_LIMIT", default="30/minute")
 # Decoding uploads within a memory budget (classifier/inference/decode_memory.py): the memory
 # one decode may take (larger images of formats without JPEG's reduced-size decoding are refused
 # with 413), how many such large decodes a worker process runs at once, and how long an upload
-# waits for one before it gets 503 with Retry-After. Worker peak: about 200 MB + slots x budget.
-IDENTIFY_DECODE_MEMORY_MB = env.int("IDENTIFY_DECODE_MEMORY_MB", default=160)
+# waits for one before it gets 503 with Retry-After. Worker peak: about 210 MB + slots x budget
+# + 8 MB per other thread.
+IDENTIFY_DECODE_MEMORY_MB = env.int("IDENTIFY_DECODE_MEMORY_MB", default=144)
 IDENTIFY_LARGE_DECODES = env.int("IDENTIFY_LARGE_DECODES", default=1)
 IDENTIFY_DECODE_WAIT_SECONDS = env.float("IDENTIFY_DECODE_WAIT_SECONDS", default=5.0)
 

@@ -27,7 +27,7 @@ def decode_limit_settings(app_configs, **kwargs):
         errors.append(Error(
             f"IDENTIFY_DECODE_MEMORY_MB is {settings.IDENTIFY_DECODE_MEMORY_MB}, below the "
             f"{MIN_DECODE_MEMORY_MB} MB a phone screenshot needs.",
-            hint="Leave it unset (160) or raise it.", id="classifier.E002"))
+            hint="Leave it unset (144) or raise it.", id="classifier.E002"))
     if settings.IDENTIFY_LARGE_DECODES < 1:
         errors.append(Error(
             f"IDENTIFY_LARGE_DECODES is {settings.IDENTIFY_LARGE_DECODES}: no large photo could "

@@ -23,12 +23,14 @@ from .errors import DecoderBusy
 
 MB = 1024 * 1024
 # The memory one decode may take (the lower pixel cap for formats without DCT scaling follows
-# from it: 40 MP for an RGBA PNG, 10 MP for a WebP). Two of them stay under the 200 MB above
-# the interpreter that the tests allow a single decode, with room for Pillow's own buffers.
-DEFAULT_MAX_DECODE_BYTES = 160 * MB
-# Decodes below this (a 6-megapixel RGBA PNG, any draft-decoded baseline JPEG) never wait for
-# the gate: they finish in tens of milliseconds and their memory is within a worker's noise.
-SMALL_DECODE_BYTES = 24 * MB
+# from it: 37 MP for an RGBA PNG, 9 MP for a WebP). A gunicorn worker holds about 210 MB with
+# the model loaded and warm; one such decode at a time (IDENTIFY_LARGE_DECODES) plus small ones
+# in its other threads keeps it under 400 MB (tests/load), and one decode stays within the
+# 200 MB above the interpreter that classifier/tests/test_decode_memory.py allows.
+DEFAULT_MAX_DECODE_BYTES = 144 * MB
+# Decodes below this (a 2-megapixel RGBA PNG, any draft-decoded baseline JPEG up to 50 MP) never
+# wait for the gate: they take a few milliseconds and their memory is within a worker's noise.
+SMALL_DECODE_BYTES = 8 * MB
 
 _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
 _WEBP_BYTES_PER_PIXEL = 16

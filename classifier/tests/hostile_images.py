@@ -4,11 +4,15 @@ Each is a 7071 x 7071 picture (50 megapixels, just under the decoder's overall p
 colour mode and format, drawn so that it compresses to a few hundred kilobytes, as an attacker's
 would (a 206 KB RGBA PNG of this size cost a gunicorn worker 864 MB before the decoder reduced
 images before converting them). Making one takes its full size in memory, so tests make them in
-a subprocess (``python -m classifier.tests.hostile_images DIR``) and keep only the files.
+a subprocess (``python -m classifier.tests.hostile_images DIR [MAX_DECODE_BYTES]``), once, into
+the cache folder (``cached_files()``), and keep only the files.
 """
 from __future__ import annotations
 
+import hashlib
+import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +122,25 @@ def write_all(directory: Path, max_decode_bytes: int | None = None) -> list[Path
                 partial.rename(path)
             written.append(path)
     return written
+
+
+def cached_files(max_decode_bytes: int) -> dict[str, Path]:
+    """{file name: path} of every hostile file (see write_all), made on the first call into
+    ``$CATSITE_CACHE_DIR/test-images/`` (about a minute) and reused while this module, Pillow
+    and the budget stay the same."""
+    from classifier.modelbuild.cache import default_cache_root
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(f"Pillow=={metadata.version('Pillow')}:{max_decode_bytes}".encode())
+    directory = default_cache_root() / "test-images" / f"hostile-{digest.hexdigest()[:16]}"
+    result = subprocess.run(
+        [sys.executable, "-m", "classifier.tests.hostile_images", str(directory),
+         str(max_decode_bytes)],
+        cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=900,
+        check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"making the hostile images failed:\n{result.stderr[-3000:]}")
+    return {Path(line).name: Path(line) for line in result.stdout.split()}
 
 
 if __name__ == "__main__":

@@ -9,17 +9,14 @@ and Pillow stay the same.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
-from importlib import metadata
 from pathlib import Path
 
 import pytest
 
 from classifier.inference import DEFAULT_MAX_DECODE_BYTES
-from classifier.modelbuild.cache import default_cache_root
 from classifier.tests import hostile_images
 
 pytestmark = pytest.mark.slow
@@ -32,21 +29,9 @@ MIN_SIDE = 256
 REFUSALS = {"too_many_pixels", "unsupported_format"}
 
 
-def _cache_dir() -> Path:
-    digest = hashlib.sha256(Path(hostile_images.__file__).read_bytes())
-    digest.update(f"Pillow=={metadata.version('Pillow')}:{DEFAULT_MAX_DECODE_BYTES}".encode())
-    return default_cache_root() / "test-images" / f"hostile-{digest.hexdigest()[:16]}"
-
-
 @pytest.fixture(scope="module")
 def hostile_files() -> list[Path]:
-    # In a subprocess: making a 50-megapixel image takes its full size in memory.
-    result = subprocess.run(
-        [sys.executable, "-m", "classifier.tests.hostile_images", str(_cache_dir()),
-         str(DEFAULT_MAX_DECODE_BYTES)],
-        cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return [Path(line) for line in result.stdout.split()]
+    return list(hostile_images.cached_files(DEFAULT_MAX_DECODE_BYTES).values())
 
 
 def probe(path: Path) -> dict:
