@@ -28,8 +28,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import load, photos
-from bench.harness import GunicornServer, prepare_site
+from testsupport import load, photos
+from testsupport.harness import GunicornServer, prepare_site
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 API = "/api/classify/"

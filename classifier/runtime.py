@@ -32,7 +32,8 @@ def load(force: bool = False):
         path = package_dir()
         if not (path / "manifest.json").exists():
             _state["error"] = f"no model package installed at {path}"
-            logger.warning("Identification unavailable: %s (run manage.py fetch_model)", _state["error"])
+            logger.warning("Identification unavailable: %s (run manage.py fetch_model)",
+                           _state["error"])
             return None
         try:
             classifier = load_classifier(
@@ -43,7 +44,8 @@ def load(force: bool = False):
             )
         except ClassifierError as exc:
             _state["error"] = exc.message
-            logger.error("Identification unavailable: the model at %s failed to load: %s", path, exc.message)
+            logger.error("Identification unavailable: the model at %s failed to load: %s",
+                         path, exc.message)
             return None
         _state["classifier"] = classifier
         logger.info("Loaded model %s %s from %s", classifier.name, classifier.version, path)

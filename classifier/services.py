@@ -102,7 +102,7 @@ def summarise(classifier, probabilities, timings_ms) -> Identification:
     }
     by_species: dict[int, Prediction] = {}
     others: list[Prediction] = []
-    for label, probability in zip(labels, probabilities.tolist()):
+    for label, probability in zip(labels, probabilities.tolist(), strict=True):
         species = owners.get(label)
         if species is None:
             others.append(Prediction(probability=probability, label=label, labels=[label]))

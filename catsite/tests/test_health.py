@@ -27,8 +27,9 @@ def model_dir(settings, tmp_path):
 
 
 @pytest.fixture
-def installed_model(model_dir):
-    """A tiny but real ONNX model package in MODEL_DIR/current (see classifier/tests)."""
+def installed_tiny_package(model_dir):
+    """A tiny but real ONNX model package in MODEL_DIR/current (classifier/tests/tiny_package);
+    not the real model that the ``installed_model`` fixture installs."""
     from classifier.tests.tiny_package import write_package
 
     return write_package(model_dir / "current")
@@ -43,7 +44,7 @@ def test_healthz_answers_without_touching_the_database(client, django_assert_num
 
 
 def test_healthz_does_not_load_the_model(client, model_dir):
-    client.get("/healthz")
+    assert client.get("/healthz").status_code == 200
     assert runtime._state["attempted"] is False
 
 
@@ -95,7 +96,8 @@ def test_readyz_is_not_ready_when_the_required_model_is_broken(client, settings,
     assert response.json()["checks"]["model"]["error"]
 
 
-def test_readyz_is_ready_when_the_required_model_is_installed(client, settings, installed_model):
+def test_readyz_is_ready_when_the_required_model_is_installed(client, settings,
+                                                              installed_tiny_package):
     settings.MODEL_REQUIRED = True
     response = client.get("/readyz")
     assert response.status_code == 200
@@ -114,12 +116,13 @@ def test_version_reports_the_app_the_runtime_and_no_model(client, settings, mode
     assert body["model"] == {"name": None, "version": None, "loaded": False}
 
 
-def test_version_without_a_known_revision(client, settings, model_dir):
+def test_version_without_a_known_revision(client, settings, model_dir, tmp_path):
     settings.APP_REVISION = ""
+    settings.BASE_DIR = tmp_path  # not a checkout: no .git to read
     assert client.get("/version").json()["app"]["revision"] is None
 
 
-def test_version_names_the_installed_model(client, installed_model):
+def test_version_names_the_installed_model(client, installed_tiny_package):
     body = client.get("/version").json()
     assert body["model"] == {"name": "tiny-colours", "version": "0.0.1", "loaded": True}
 
@@ -131,7 +134,7 @@ def test_version_reports_the_checkouts_git_revision(client, settings):
     if os.environ.get("APP_REVISION"):
         pytest.skip("APP_REVISION is set explicitly")
     head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                          cwd=settings.BASE_DIR)
+                          cwd=settings.BASE_DIR, check=False)
     if head.returncode != 0:
         pytest.skip("not a git checkout")
     assert client.get("/version").json()["app"]["revision"] == head.stdout.strip()

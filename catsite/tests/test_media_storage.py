@@ -19,7 +19,7 @@ from catsite.media_storage import (
     azure_media_storage,
     parse_connection_string,
 )
-from classifier.tests.azurite import ACCOUNT, ACCOUNT_KEY, azurite  # noqa: F401 - fixture
+from classifier.tests.azurite import ACCOUNT, ACCOUNT_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,6 +60,16 @@ def test_account_without_key_uses_the_given_token_credential():
                                   credential=credential)["OPTIONS"]
     assert options["token_credential"] is credential
     assert "account_key" not in options
+
+
+def test_account_alone_builds_the_default_credential_with_the_storage_not_in_settings():
+    from azure.identity import DefaultAzureCredential
+
+    options = azure_media_storage(container="media", account_name="acct")["OPTIONS"]
+    assert options["use_default_credential"] is True
+    assert "token_credential" not in options  # nothing built while settings load
+    storage = AzureMediaStorage(**options)
+    assert isinstance(storage.token_credential, DefaultAzureCredential)
 
 
 def test_missing_account_is_refused():

@@ -51,7 +51,8 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct
 # Formats Pillow has no plugin for, recognised only to name them in the error.
 _OTHER_SIGNATURES = (
     ("PDF", re.compile(rb"^\s*%PDF-")),
-    ("SVG", re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*<svg", re.DOTALL | re.IGNORECASE)),
+    ("SVG", re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*<svg",
+                       re.DOTALL | re.IGNORECASE)),
     ("HEIC", re.compile(rb"^....ftyp(heic|heix|hevc|hevx|mif1|msf1)", re.DOTALL)),
     ("JPEG XL", re.compile(rb"^(\xff\x0a|\x00\x00\x00\x0cJXL \r\n\x87\n)", re.DOTALL)),
 )
@@ -201,7 +202,8 @@ def _recognise(head: bytes) -> str | None:
 def _as_stream(data):
     if isinstance(data, (bytes, bytearray, memoryview)):
         return io.BytesIO(data)
-    if hasattr(data, "read") and hasattr(data, "seek") and getattr(data, "seekable", lambda: True)():
+    seekable = getattr(data, "seekable", lambda: True)
+    if hasattr(data, "read") and hasattr(data, "seek") and seekable():
         data.seek(0)  # Pillow reads from the start whatever the position; so do we
         return data
     if hasattr(data, "read"):

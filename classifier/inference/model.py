@@ -17,14 +17,17 @@ from PIL import Image
 from .decode import DEFAULT_MAX_PIXELS, decode_image
 from .decode_memory import DEFAULT_MAX_DECODE_BYTES, DecodeGate
 from .errors import BadModelPackage, InferenceFailed
-from .package import MODEL_FILE, Manifest, load_manifest, read_verified, verify_file
+from .package import MODEL_FILE, Manifest, verify_and_read_model
 from .preprocess import preprocess_image
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Prediction:
+class LabelScore:
+    """One model label and its probability. (The answer about species that the site gives is
+    ``classifier.services.Prediction``; this is the model's raw view, one label at a time.)"""
+
     label: str
     index: int
     probability: float
@@ -44,8 +47,9 @@ class Timings:
 class Classification:
     model_name: str
     model_version: str
-    probabilities: np.ndarray  # read-only, float64, one per label, indexed like the labels; sums to 1
-    top: tuple[Prediction, ...]  # the most probable labels, best first
+    # Read-only, float64, one per label, indexed like the labels; sums to 1.
+    probabilities: np.ndarray
+    top: tuple[LabelScore, ...]  # the most probable labels, best first
     timings: Timings
     # The decoded photo (upright RGB, reduced near the model's size, not cropped) when the caller
     # asked to keep it: the identify page shows it without decoding the upload again.
@@ -127,12 +131,13 @@ class ImageClassifier:
             raise InferenceFailed() from exc
         if logits.shape != (batch.shape[0], len(self.labels)) or not np.all(np.isfinite(logits)):
             logger.error("The model returned logits of shape %s with non-finite values or "
-                         "a shape other than (%d, %d)", logits.shape, batch.shape[0], len(self.labels))
+                         "a shape other than (%d, %d)", logits.shape, batch.shape[0],
+                         len(self.labels))
             raise InferenceFailed()
         return logits
 
     def postprocess(self, logits: np.ndarray, top_k: int = 5
-                    ) -> tuple[np.ndarray, tuple[Prediction, ...]]:
+                    ) -> tuple[np.ndarray, tuple[LabelScore, ...]]:
         if top_k < 1:
             raise ValueError(f"top_k must be at least 1, got {top_k}")
         probabilities = softmax(logits)
@@ -140,7 +145,7 @@ class ImageClassifier:
         # A stable sort keeps equal probabilities in label order, so answers are reproducible.
         best = np.argsort(-probabilities, kind="stable")[:top_k]
         top = tuple(
-            Prediction(label=self.labels[i], index=int(i), probability=float(probabilities[i]))
+            LabelScore(label=self.labels[i], index=int(i), probability=float(probabilities[i]))
             for i in best
         )
         return probabilities, top
@@ -164,11 +169,7 @@ def load_classifier(package_dir, threads: int | None = None,
     ``max_decode_bytes`` and ``decode_gate``: the upload decoder's limits (see decode_image).
     Raises ModelUnavailable (no package there) or BadModelPackage (it fails a check).
     """
-    package_dir = Path(package_dir)
-    manifest = load_manifest(package_dir, verify_files=False)
-    model_bytes = read_verified(package_dir, manifest, MODEL_FILE)
-    for name in manifest.files.keys() - {MODEL_FILE}:
-        verify_file(package_dir, manifest, name)
+    manifest, model_bytes = verify_and_read_model(Path(package_dir))
     session = _session(model_bytes, threads)
     _check_signature(session, manifest)
     classifier = ImageClassifier(manifest, session, max_pixels=max_pixels,
@@ -188,7 +189,8 @@ def _session(model_bytes: bytes, threads: int | None) -> onnxruntime.InferenceSe
         return onnxruntime.InferenceSession(
             model_bytes, sess_options=options, providers=["CPUExecutionProvider"]
         )
-    except Exception as exc:  # ONNX Runtime's own exception types are not a public API
+    # ONNX Runtime's own exception types are not a public API.
+    except Exception as exc:  # noqa: BLE001
         raise BadModelPackage(MODEL_FILE, f"ONNX Runtime cannot load it: {exc}") from None
 
 
@@ -219,7 +221,7 @@ def _shape_fits(shape, expected) -> bool:
     """Symbolic (str) or unknown (None) dimensions fit anything."""
     return len(shape) == len(expected) and all(
         not isinstance(got, int) or want is None or got == want
-        for got, want in zip(shape, expected)
+        for got, want in zip(shape, expected, strict=True)
     )
 
 

@@ -15,7 +15,7 @@ from PIL import Image
 from classifier.inference import DecodeGate, DecoderBusy, TooManyPixels, decode_image
 from classifier.inference.decode_memory import SMALL_DECODE_BYTES, count_jpeg_scans
 from classifier.inference.downscale import reduce_factor
-from classifier.tests import images
+from testsupport import images
 
 
 def scaled(data: bytes, factor: int) -> bytes:

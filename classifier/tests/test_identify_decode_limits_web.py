@@ -8,8 +8,8 @@ from django.urls import reverse
 from PIL import Image
 
 from classifier import runtime
-from classifier.tests import images
 from classifier.tests.web_fixtures import upload
+from testsupport import images
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from classifier.inference import (
     decode_image,
 )
 from classifier.inference.downscale import to_rgb
-from classifier.tests import images
+from testsupport import images
 
 
 def pixels(image: Image.Image) -> np.ndarray:

@@ -16,7 +16,8 @@ from classifier.inference import (
     preprocess_image,
     softmax,
 )
-from classifier.tests import images, tiny_package
+from classifier.tests import tiny_package
+from testsupport import images
 
 # ImageNet: 281 tabby ... 285 Egyptian cat are the domestic cats.
 DOMESTIC_CATS = list(range(281, 286))
@@ -190,6 +191,6 @@ def test_one_classifier_serves_many_threads_with_sequential_results(model_packag
     sequential = {name: classifier.classify(photos[name]).probabilities for name in photos}
     with ThreadPoolExecutor(max_workers=6) as pool:
         concurrent = list(pool.map(lambda name: classifier.classify(photos[name]), names))
-    for name, result in zip(names, concurrent):
+    for name, result in zip(names, concurrent, strict=True):
         assert np.allclose(result.probabilities, sequential[name], rtol=0, atol=1e-6), name
         assert result.top[0].index == int(np.argmax(sequential[name]))

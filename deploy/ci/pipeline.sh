@@ -6,8 +6,9 @@
 #   6. push it and record its digest (push-image.sh: a no-op without REGISTRY)
 # Prints how long each step took. Env is passed through to the steps (see each script).
 # Usage: pipeline.sh [--no-push]
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
+set -euo pipefail
+# shellcheck source=../../scripts/lib.sh
+source "$(dirname "$0")/../../scripts/lib.sh"
 
 timings=()
 step() {
@@ -19,7 +20,7 @@ step() {
 }
 
 main() {
-    cd "$REPO_ROOT"
+    cd "$CATSITE_ROOT"
     export MODEL_SRC="${MODEL_SRC:-var/build/model}" IMAGE="${IMAGE:-catsite:ci}"
     # With a Docker daemon nothing needs installing; otherwise rootful podman, debootstrap
     # and the rest come from Debian (install-tools.sh, idempotent).

@@ -12,10 +12,11 @@
 # Renders go to $VALIDATE_OUT when set (kept), else to a temp dir kept only on failure.
 # Usage: validate-chart.sh                      validate everything
 #        validate-chart.sh --check FILE KUBEVER check one rendered manifest (used by the tests)
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
+set -euo pipefail
+# shellcheck source=../../scripts/lib.sh
+source "$(dirname "$0")/../../scripts/lib.sh"
 
-CHART="$REPO_ROOT/deploy/helm/catsite"
+CHART="$CATSITE_ROOT/deploy/helm/catsite"
 read -r -a KUBE_VERSIONS <<<"${KUBE_VERSIONS:-1.30.0 1.34.0}"
 VALUES_FILES=("" values-staging.yaml values-production.yaml)
 # Releases deploy by digest (push-image.sh records it); render the same way.
@@ -70,9 +71,9 @@ main() {
     log "checkov skips in the chart (each with its reason):"
     grep -hoE 'checkov\.io/skip[0-9]+: .*' "$out"/*.yaml | sort -u | sed 's/^/    /' >&2
 
-    if [[ -f "$REPO_ROOT/Dockerfile" ]]; then
+    if [[ -f "$CATSITE_ROOT/Dockerfile" ]]; then
         log "hadolint Dockerfile"
-        hadolint --config "$CI_DIR/hadolint.yaml" "$REPO_ROOT/Dockerfile" || failed=1
+        hadolint --config "$CI_DIR/hadolint.yaml" "$CATSITE_ROOT/Dockerfile" || failed=1
     else
         log "ERROR: no Dockerfile"; failed=1
     fi

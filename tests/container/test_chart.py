@@ -3,7 +3,7 @@ import subprocess
 
 import pytest
 
-from tests.container.conftest import CHART, DIGEST, by_kind, one
+from tests.container.chart_support import CHART, DIGEST, by_kind, one
 
 
 def pod_spec(objects):

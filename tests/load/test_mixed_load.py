@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from bench import load, photos
-from bench.harness import GunicornServer, prepare_site
 from classifier.inference import DEFAULT_MAX_DECODE_BYTES
-from classifier.tests import hostile_images, images
+from classifier.tests import hostile_images
+from testsupport import images, load, photos
+from testsupport.harness import GunicornServer, prepare_site
 
 pytestmark = pytest.mark.slow
 
