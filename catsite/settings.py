@@ -213,6 +213,17 @@ MODEL_STORE_TIMEOUT_SECONDS = env.float("MODEL_STORE_TIMEOUT_SECONDS", default=1
 MODEL_STORE_RETRIES = env.int("MODEL_STORE_RETRIES", default=2)
 # Installed versions kept besides the current one, for rollback (fetch_model --keep).
 MODEL_KEEP_VERSIONS = env.int("MODEL_KEEP_VERSIONS", default=2)
+# Signed packages (classifier/inference/signatures.py): the EC private key (PEM path) that
+# publish_model and build_model sign with, and the public keys (comma-separated PEM paths;
+# several during a rotation) whose signature fetch_model and the web process require. Without
+# trusted keys packages are not checked for a signature (check --deploy warns).
+MODEL_SIGNING_KEY = env.str("MODEL_SIGNING_KEY", default="")
+MODEL_TRUSTED_KEYS = [path.strip() for path in env.list("MODEL_TRUSTED_KEYS", default=[])
+                      if path.strip()]
+# A manifest that declares a file over this size, or more files than this, is refused before
+# anything is downloaded.
+MODEL_MAX_FILE_BYTES = env.int("MODEL_MAX_FILE_BYTES", default=1024 ** 3)
+MODEL_MAX_FILES = env.int("MODEL_MAX_FILES", default=8)
 
 # --------------------------------------------------------------------------------------------
 # Media in Azure Blob Storage (deployment, issue 5): species images uploaded in admin go to one

@@ -1,8 +1,10 @@
 """System checks for the classifier's settings: a typo in the environment fails `manage.py
 check` (and migrate, which the deployment's migration job runs) instead of the first upload."""
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Tags, Warning, register
 
+from classifier.inference import BadModelPackage
+from classifier.inference.signatures import load_trusted_keys
 from classifier.throttling import parse_rate
 
 
@@ -36,3 +38,29 @@ def decode_limit_settings(app_configs, **kwargs):
         errors.append(Error("IDENTIFY_DECODE_WAIT_SECONDS is negative.",
                             hint="Set 0 (answer 503 at once) or more.", id="classifier.E004"))
     return errors
+
+
+@register(Tags.security, deploy=True)
+def model_signature_settings(app_configs, **kwargs):
+    """Without trusted keys a package is served on its manifest's hashes alone, which anyone
+    who can write the model store can rewrite (a deploy warning, not an error: a site may
+    build its model into the image and trust the image)."""
+    if settings.MODEL_TRUSTED_KEYS:
+        return []  # readable keys: model_trusted_keys_readable
+    return [Warning(
+        "MODEL_TRUSTED_KEYS is empty: model packages are installed and served without checking "
+        "a signature, so anyone who can write the model store can replace the model.",
+        hint="Set MODEL_TRUSTED_KEYS to the publishers' public keys (deploy/keys/, README "
+             "'Signed model packages').", id="classifier.W001")]
+
+
+@register()
+def model_trusted_keys_readable(app_configs, **kwargs):
+    """A trusted key that cannot be read would refuse every package: say so at check time."""
+    try:
+        load_trusted_keys(settings.MODEL_TRUSTED_KEYS)
+    except BadModelPackage as exc:
+        return [Error(f"MODEL_TRUSTED_KEYS: {exc.message}",
+                      hint="Give the paths of PEM public keys, comma-separated.",
+                      id="classifier.E005")]
+    return []

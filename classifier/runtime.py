@@ -12,6 +12,7 @@ from importlib import metadata
 from django.conf import settings
 
 from classifier.inference import ClassifierError, DecodeGate, ModelUnavailable, load_classifier
+from classifier.inference.signatures import load_trusted_keys
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ def load(force: bool = False):
         try:
             classifier = load_classifier(
                 path, threads=settings.MODEL_THREADS or None,
+                trusted_keys=load_trusted_keys(settings.MODEL_TRUSTED_KEYS),
                 max_decode_bytes=settings.IDENTIFY_DECODE_MEMORY_MB * 1024 * 1024,
                 decode_gate=DecodeGate(settings.IDENTIFY_LARGE_DECODES,
                                        settings.IDENTIFY_DECODE_WAIT_SECONDS),

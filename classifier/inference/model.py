@@ -17,8 +17,10 @@ from PIL import Image
 from .decode import DEFAULT_MAX_PIXELS, decode_image
 from .decode_memory import DEFAULT_MAX_DECODE_BYTES, DecodeGate
 from .errors import BadModelPackage, InferenceFailed
+from .external_data import MalformedModel, external_data_tensors
 from .package import MODEL_FILE, Manifest, verify_and_read_model
 from .preprocess import preprocess_image
+from .signatures import TrustedKey, verify_signature
 
 logger = logging.getLogger(__name__)
 
@@ -162,20 +164,40 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 def load_classifier(package_dir, threads: int | None = None,
                     max_pixels: int = DEFAULT_MAX_PIXELS,
                     max_decode_bytes: int = DEFAULT_MAX_DECODE_BYTES,
-                    decode_gate: DecodeGate | None = None) -> ImageClassifier:
+                    decode_gate: DecodeGate | None = None,
+                    trusted_keys: tuple[TrustedKey, ...] = ()) -> ImageClassifier:
     """Verify the package in ``package_dir`` and load it into one CPU session.
 
     ``threads``: ONNX Runtime's intra-op threads (None: one per physical core). ``max_pixels``,
     ``max_decode_bytes`` and ``decode_gate``: the upload decoder's limits (see decode_image).
-    Raises ModelUnavailable (no package there) or BadModelPackage (it fails a check).
+    ``trusted_keys``: when given, the package must be signed by one of them (signatures.py).
+    Raises ModelUnavailable (no package there) or BadModelPackage (it fails a check;
+    SignatureRefused for the signature).
     """
+    if trusted_keys:
+        verify_signature(package_dir, trusted_keys)
     manifest, model_bytes = verify_and_read_model(Path(package_dir))
+    refuse_external_data(model_bytes)
     session = _session(model_bytes, threads)
     _check_signature(session, manifest)
     classifier = ImageClassifier(manifest, session, max_pixels=max_pixels,
                                  max_decode_bytes=max_decode_bytes, decode_gate=decode_gate)
     _check_runs(classifier)
     return classifier
+
+
+def refuse_external_data(model_bytes: bytes) -> None:
+    """BadModelPackage when the ONNX model keeps tensor data in other files (external data can
+    name any path on the host); packages are one self-contained model.onnx."""
+    try:
+        external = external_data_tensors(model_bytes)
+    except MalformedModel as exc:
+        raise BadModelPackage(MODEL_FILE, f"is not a readable ONNX model ({exc})") from None
+    if external:
+        raise BadModelPackage(
+            MODEL_FILE, f"tensor {external[0]!r} keeps its data outside the file (ONNX external "
+                        "data, which can name any file on the host): export the model as one "
+                        "self-contained file")
 
 
 def _session(model_bytes: bytes, threads: int | None) -> onnxruntime.InferenceSession:
