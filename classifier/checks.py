@@ -54,9 +54,10 @@ def model_signature_settings(app_configs, **kwargs):
              "'Signed model packages').", id="classifier.W001")]
 
 
-@register()
+@register(Tags.security, deploy=True)
 def model_trusted_keys_readable(app_configs, **kwargs):
-    """A trusted key that cannot be read would refuse every package: say so at check time."""
+    """A trusted key that cannot be read would refuse every package: say so at check time.
+    A deploy check: the migration job runs `migrate` without the keys mounted."""
     try:
         load_trusted_keys(settings.MODEL_TRUSTED_KEYS)
     except BadModelPackage as exc:

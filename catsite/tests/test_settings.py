@@ -63,7 +63,7 @@ def test_check_deploy_warns_when_model_signatures_are_not_required(tmp_path):
 
 
 def test_an_unreadable_trusted_key_fails_the_checks(tmp_path):
-    result = manage("check", tmp_path=tmp_path,
+    result = manage("check", "--deploy", tmp_path=tmp_path,
                     **production_env(MODEL_TRUSTED_KEYS=str(tmp_path / "missing.pub")))
     assert result.returncode != 0
     assert "classifier.E005" in result.stderr + result.stdout

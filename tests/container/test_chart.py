@@ -10,8 +10,16 @@ def pod_spec(objects):
     return one(objects, "Deployment")["spec"]["template"]["spec"]
 
 
+def app_config(objects):
+    """The app's settings ConfigMap (the other one holds the trusted model-signing keys)."""
+    found = [c for c in by_kind(objects, "ConfigMap")
+             if not c["metadata"]["name"].endswith("-model-keys")]
+    assert len(found) == 1, f"expected one settings ConfigMap, found {len(found)}"
+    return found[0]
+
+
 def env_names(objects):
-    return set(one(objects, "ConfigMap")["data"]) if by_kind(objects, "ConfigMap") else set()
+    return set(app_config(objects)["data"]) if by_kind(objects, "ConfigMap") else set()
 
 
 def test_default_deployment_is_hardened_and_probed(render):
@@ -77,7 +85,7 @@ def test_fetch_at_start_adds_an_init_container_sharing_the_model_volume(render):
     spec = pod_spec(objects)
     init = spec["initContainers"][0]
     assert init["command"] == ["python", "manage.py", "fetch_model", "--version", "1.2.0"]
-    assert one(objects, "ConfigMap")["data"]["MODEL_DIR"] == "/models"
+    assert app_config(objects)["data"]["MODEL_DIR"] == "/models"
     mounts = {m["name"]: m for m in spec["containers"][0]["volumeMounts"]}
     assert mounts["model"]["mountPath"] == "/models" and mounts["model"]["readOnly"] is True
     assert {"name": "model", "mountPath": "/models"} in init["volumeMounts"]
@@ -109,7 +117,7 @@ def test_production_values_autoscale_with_a_budget_tls_and_azure_media(render):
     assert budget["minAvailable"] == 2 and "maxUnavailable" not in budget
     ingress = one(objects, "Ingress")
     assert ingress["spec"]["tls"][0]["secretName"] == "catsite-tls"
-    config = one(objects, "ConfigMap")["data"]
+    config = app_config(objects)["data"]
     assert config["AZURE_MEDIA_CONTAINER"] == "media" and config["SERVE_MEDIA"] == "0"
     assert config["DJANGO_HTTPS"] == "1"
     # Media live in Azure: no local media volume.
@@ -133,3 +141,27 @@ def test_helm_lint_strict_passes(tools_env):
     result = subprocess.run(["helm", "lint", "--strict", str(CHART)], env=tools_env,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_trusted_model_keys_are_mounted_into_the_web_and_fetch_containers(render):
+    objects = render("--set", "model.fetchAtStart.enabled=true")
+    keys = [c for c in by_kind(objects, "ConfigMap")
+            if c["metadata"]["name"].endswith("-model-keys")]
+    assert len(keys) == 1
+    project_key = (CHART.parents[2] / "deploy" / "keys" / "catsite-models-2026-12.pub").read_text()
+    assert keys[0]["data"] == {"catsite-models-2026-12.pub": project_key}  # the repository's key
+    assert app_config(objects)["data"]["MODEL_TRUSTED_KEYS"] == (
+        "/etc/catsite/model-keys/catsite-models-2026-12.pub")
+    spec = pod_spec(objects)
+    for container in (*spec["containers"], *spec["initContainers"]):
+        mounts = {m["name"]: m for m in container["volumeMounts"]}
+        assert mounts["model-keys"] == {
+            "name": "model-keys", "mountPath": "/etc/catsite/model-keys", "readOnly": True}
+    assert {"name": "model-keys", "configMap": {"name": keys[0]["metadata"]["name"]}} in (
+        spec["volumes"])
+
+
+def test_without_trusted_keys_nothing_is_mounted(render):
+    objects = render("--set", "model.trustedKeys=null")
+    assert "MODEL_TRUSTED_KEYS" not in env_names(objects)
+    assert all(v["name"] != "model-keys" for v in pod_spec(objects)["volumes"])

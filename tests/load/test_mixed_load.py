@@ -34,7 +34,8 @@ HOSTILE_UPLOADS = {
     "RGBA-webp-largest.webp": {200, 503},
     "I16-png.png": {200, 503},
     "P-gif.gif": {200, 503},
-    "RGB-jpeg-progressive.jpeg": {200, 503},
+    "RGB-jpeg-progressive.jpeg": {413},
+    "RGB-jpeg-progressive-largest.jpeg": {200, 503},
     "CMYK-jpeg-progressive-largest.jpeg": {200, 503},
 }
 

@@ -77,6 +77,9 @@ SERVE_MEDIA: "0"
 {{- if .Values.model.fetchAtStart.enabled }}
 MODEL_DIR: {{ include "catsite.modelDir" . | quote }}
 {{- end }}
+{{- if .Values.model.trustedKeys }}
+MODEL_TRUSTED_KEYS: {{ include "catsite.trustedKeyPaths" . | quote }}
+{{- end }}
 {{- range $key, $value := .Values.config.extraEnv }}
 {{ $key }}: {{ $value | toString | quote }}
 {{- end }}
@@ -170,4 +173,13 @@ checkov.io/skip1: "CKV_K8S_35=Django reads its settings from environment variabl
 {{- if .Values.serviceAccount.workloadIdentity.enabled }}
 checkov.io/skip2: "CKV_K8S_38=Azure workload identity exchanges the projected service account token for an Azure AD token, so the token must be mounted; the ServiceAccount has no RBAC bindings."
 {{- end }}
+{{- end }}
+
+{{/* Where the trusted model-signing keys are mounted, and their paths for MODEL_TRUSTED_KEYS. */}}
+{{- define "catsite.trustedKeysDir" -}}/etc/catsite/model-keys{{- end }}
+{{- define "catsite.trustedKeyPaths" -}}
+{{- $dir := include "catsite.trustedKeysDir" . -}}
+{{- $paths := list -}}
+{{- range $name, $_ := .Values.model.trustedKeys }}{{ $paths = append $paths (printf "%s/%s" $dir $name) }}{{ end -}}
+{{- join "," $paths -}}
 {{- end }}
