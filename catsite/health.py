@@ -4,6 +4,7 @@ import platform
 import django
 from django.conf import settings
 from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -22,12 +23,16 @@ def healthz(request):
 @require_safe
 @never_cache
 def readyz(request):
-    """Ready for traffic: the database answers, and the model is loaded when it is required."""
+    """Ready for traffic: the database answers with every migration applied, and the model is
+    loaded when it is required. Why the model is not loaded (a path, a key file) is told only
+    with HEALTH_SHOW_DETAILS; the logs always say it."""
     checks = {}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         checks["database"] = {"ok": True}
+        pending = unapplied_migrations()
+        checks["migrations"] = {"ok": not pending, "unapplied": len(pending)}
     except DatabaseError as exc:
         checks["database"] = {"ok": False, "error": exc.__class__.__name__}
     model = runtime.status()
@@ -37,7 +42,8 @@ def readyz(request):
         "required": settings.MODEL_REQUIRED,
     }
     if model.get("error"):
-        checks["model"]["error"] = model["error"]
+        checks["model"]["error"] = (model["error"] if settings.HEALTH_SHOW_DETAILS
+                                    else model.get("reason", "the model failed to load"))
     ready = all(check["ok"] for check in checks.values())
     return JsonResponse({"ready": ready, "checks": checks}, status=200 if ready else 503)
 
@@ -45,14 +51,33 @@ def readyz(request):
 @require_safe
 @never_cache
 def version(request):
+    """What is deployed: the app and the model. The versions of Python, Django and ONNX Runtime
+    would tell an attacker which published vulnerabilities apply: only with HEALTH_SHOW_DETAILS."""
     model = runtime.status()
-    return JsonResponse({
+    answer = {
         "app": {"version": settings.APP_VERSION, "revision": app_revision() or None},
         "model": {"name": model.get("name"), "version": model.get("version"),
                   "loaded": model["loaded"]},
-        "runtime": {
+    }
+    if settings.HEALTH_SHOW_DETAILS:
+        answer["runtime"] = {
             "python": platform.python_version(),
             "django": django.get_version(),
             "onnxruntime": runtime.onnxruntime_version(),
-        },
-    })
+        }
+    return JsonResponse(answer)
+
+
+_migrations_applied = False
+
+
+def unapplied_migrations() -> list:
+    """Migrations this code has that the database lacks (a deploy whose migration job has not
+    run or failed). Once all are applied they stay applied for this process: not read again."""
+    global _migrations_applied
+    if _migrations_applied:
+        return []
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    _migrations_applied = not pending
+    return pending

@@ -233,7 +233,7 @@ MODEL_MAX_FILES = env.int("MODEL_MAX_FILES", default=8)
 # --------------------------------------------------------------------------------------------
 AZURE_MEDIA_CONTAINER = env.str("AZURE_MEDIA_CONTAINER", default="")
 if AZURE_MEDIA_CONTAINER:
-    from catsite.media_storage import azure_media_storage
+    from catsite.media_storage import azure_media_storage, media_origin
 
     STORAGES["default"] = azure_media_storage(
         container=AZURE_MEDIA_CONTAINER,
@@ -244,6 +244,8 @@ if AZURE_MEDIA_CONTAINER:
         url_expiry_seconds=env.int("AZURE_MEDIA_URL_EXPIRY_SECONDS", default=3600),
         timeout_seconds=env.float("AZURE_MEDIA_TIMEOUT_SECONDS", default=10.0),
     )
+    # Signed photo URLs point at the storage account: the CSP's img-src allows that origin.
+    MEDIA_ORIGIN = media_origin(STORAGES["default"]["OPTIONS"])
     # The blob store serves media; Django must not serve a local folder instead.
     SERVE_MEDIA = False
 
@@ -252,6 +254,9 @@ if AZURE_MEDIA_CONTAINER:
 # https://www.django-rest-framework.org/api-guide/settings/
 # --------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Session only: DRF's default also checks HTTP Basic credentials, a password-guessing door
+    # beside the admin login's lockout (one PBKDF2 hash per guess, no throttle).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "catsite.api.Pagination",
@@ -282,6 +287,10 @@ RATE_LIMIT_TRUSTED_PROXIES = env.int("RATE_LIMIT_TRUSTED_PROXIES", default=0)
 # ADMIN_LOGIN_LOCKOUT_SECONDS (the failures are counted over the same period).
 ADMIN_LOGIN_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
 ADMIN_LOGIN_LOCKOUT_SECONDS = env.int("ADMIN_LOGIN_LOCKOUT_SECONDS", default=900)
+# Login attempts from one client, whatever the usernames, per ADMIN_LOGIN_LOCKOUT_SECONDS.
+LOGIN_ATTEMPTS_PER_CLIENT = env.int("LOGIN_ATTEMPTS_PER_CLIENT", default=20)
+# /version and /readyz tell the public no runtime versions or file paths unless this is on.
+HEALTH_SHOW_DETAILS = env.bool("HEALTH_SHOW_DETAILS", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

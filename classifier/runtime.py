@@ -12,12 +12,13 @@ from importlib import metadata
 from django.conf import settings
 
 from classifier.inference import ClassifierError, DecodeGate, ModelUnavailable, load_classifier
+from classifier.inference.package import MANIFEST, MODEL_FILE, SIGNATURE_FILE
 from classifier.inference.signatures import load_trusted_keys
 
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_state = {"attempted": False, "classifier": None, "error": None}
+_state = {"attempted": False, "classifier": None, "error": None, "reason": None}
 
 
 def package_dir():
@@ -29,10 +30,11 @@ def load(force: bool = False):
     with _lock:
         if _state["attempted"] and not force:
             return _state["classifier"]
-        _state.update(attempted=True, classifier=None, error=None)
+        _state.update(attempted=True, classifier=None, error=None, reason=None)
         path = package_dir()
         if not (path / "manifest.json").exists():
             _state["error"] = f"no model package installed at {path}"
+            _state["reason"] = "no model package is installed"
             logger.warning("Identification unavailable: %s (run manage.py fetch_model)",
                            _state["error"])
             return None
@@ -46,6 +48,11 @@ def load(force: bool = False):
             )
         except ClassifierError as exc:
             _state["error"] = exc.message
+            # For the public (/readyz): which check failed, without paths.
+            _state["reason"] = (f"the model package failed its {exc.file} check"
+                                if getattr(exc, "file", None) in (MODEL_FILE, MANIFEST,
+                                                                  SIGNATURE_FILE)
+                                else "the model package failed to load")
             logger.error("Identification unavailable: the model at %s failed to load: %s",
                          path, exc.message)
             return None
@@ -69,7 +76,7 @@ def status() -> dict:
     """What /readyz and /version report. Loads the model if nobody has yet."""
     classifier = load()
     if classifier is None:
-        return {"loaded": False, "error": _state["error"]}
+        return {"loaded": False, "error": _state["error"], "reason": _state["reason"]}
     return {"loaded": True, "name": classifier.name, "version": classifier.version}
 
 

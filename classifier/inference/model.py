@@ -201,6 +201,9 @@ def refuse_external_data(model_bytes: bytes) -> None:
 
 
 def _session(model_bytes: bytes, threads: int | None) -> onnxruntime.InferenceSession:
+    # ONNX Runtime's telemetry (it tries to persist a device id; the container log shows it
+    # failing on the read-only file system): off, before any session exists.
+    onnxruntime.disable_telemetry_events()
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads or 0
     options.inter_op_num_threads = 1

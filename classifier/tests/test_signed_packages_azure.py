@@ -219,7 +219,11 @@ def test_the_web_process_refuses_an_installed_package_changed_on_disk(
         store.MODEL_REQUIRED = True
         response = client.get("/readyz")
         assert response.status_code == 503
-        assert "differ from what was signed" in json.dumps(response.json())
+        # The public answer names the failed check; the details are for operators.
+        assert response.json()["checks"]["model"]["error"] == (
+            "the model package failed its model.sig check")
+        store.HEALTH_SHOW_DETAILS = True
+        assert "differ from what was signed" in json.dumps(client.get("/readyz").json())
     finally:
         runtime.load(force=True)
 

@@ -79,8 +79,9 @@ def report(run: load.Run, title: str) -> None:
           f"clients, {run.throughput():.1f}/s, errors {len(run.errors())}")
     for name in sorted({s.name for s in run.samples}):
         stats = run.latency_ms(name)
-        print(f"  {name:22} n={stats['count']:5}  p50 {stats['p50']:8} ms  p95 {stats['p95']:8} ms"
-              f"  p99 {stats['p99']:8} ms")
+        # A call with no correct answer has no percentiles (None): printed, not formatted.
+        p50, p95, p99 = (f"{stats[p]!s:>8}" for p in ("p50", "p95", "p99"))
+        print(f"  {name:22} n={stats['count']:5}  p50 {p50} ms  p95 {p95} ms  p99 {p99} ms")
 
 
 def test_mixed_load_has_no_errors_and_stable_memory(server):
