@@ -165,3 +165,13 @@ def test_without_trusted_keys_nothing_is_mounted(render):
     objects = render("--set", "model.trustedKeys=null")
     assert "MODEL_TRUSTED_KEYS" not in env_names(objects)
     assert all(v["name"] != "model-keys" for v in pod_spec(objects)["volumes"])
+
+
+def test_the_store_secret_reaches_the_fetch_container_only(render):
+    objects = render("--set", "model.fetchAtStart.enabled=true",
+                     "--set", "model.fetchAtStart.storeSecret=catsite-model-store")
+    spec = pod_spec(objects)
+    secrets = {c["name"]: [e["secretRef"]["name"] for e in c["envFrom"] if "secretRef" in e]
+               for c in (*spec["containers"], *spec["initContainers"])}
+    assert "catsite-model-store" in secrets["fetch-model"]
+    assert "catsite-model-store" not in secrets["web"]
