@@ -90,4 +90,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "/app/deploy/docker/healthcheck.py"]
 
-CMD ["/app/deploy/docker/start.sh"]
+# Roles: `web` (the default), `model` (serve_model), or any command (deploy/docker/start.sh).
+ENTRYPOINT ["/app/deploy/docker/start.sh"]
+CMD ["web"]

@@ -31,10 +31,10 @@ def readyz(request):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         checks["database"] = {"ok": True}
-        pending = unapplied_migrations()
-        checks["migrations"] = {"ok": not pending, "unapplied": len(pending)}
     except DatabaseError as exc:
         checks["database"] = {"ok": False, "error": exc.__class__.__name__}
+    else:
+        checks["migrations"] = migrations_check()
     model = runtime.status()
     checks["model"] = {
         "ok": model["loaded"] or not settings.MODEL_REQUIRED,
@@ -48,6 +48,19 @@ def readyz(request):
     return JsonResponse({"ready": ready, "checks": checks}, status=200 if ready else 503)
 
 
+def migrations_check() -> dict:
+    """Every migration of this code applied: a pod must not serve an empty or older schema
+    (before the chart's migration Job has run, or after it failed). A few milliseconds."""
+    try:
+        executor = MigrationExecutor(connection)
+        unapplied = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as exc:
+        return {"ok": False, "error": exc.__class__.__name__}
+    if unapplied:
+        return {"ok": False, "unapplied": len(unapplied)}
+    return {"ok": True}
+
+
 @require_safe
 @never_cache
 def version(request):
@@ -56,8 +69,9 @@ def version(request):
     model = runtime.status()
     answer = {
         "app": {"version": settings.APP_VERSION, "revision": app_revision() or None},
+        # With INFERENCE_URL: the model service's model ("service": true), as it reports it.
         "model": {"name": model.get("name"), "version": model.get("version"),
-                  "loaded": model["loaded"]},
+                  "loaded": model["loaded"], "service": bool(model.get("service"))},
     }
     if settings.HEALTH_SHOW_DETAILS:
         answer["runtime"] = {
@@ -66,18 +80,3 @@ def version(request):
             "onnxruntime": runtime.onnxruntime_version(),
         }
     return JsonResponse(answer)
-
-
-_migrations_applied = False
-
-
-def unapplied_migrations() -> list:
-    """Migrations this code has that the database lacks (a deploy whose migration job has not
-    run or failed). Once all are applied they stay applied for this process: not read again."""
-    global _migrations_applied
-    if _migrations_applied:
-        return []
-    executor = MigrationExecutor(connection)
-    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    _migrations_applied = not pending
-    return pending

@@ -88,8 +88,9 @@ class ClassifyView(APIView):
             413: OpenApiResponse(ERROR, description="File or pixel count over the limit."),
             415: OpenApiResponse(ERROR, description="An image format that is not supported."),
             429: OpenApiResponse(ERROR, description="Too many requests; see Retry-After."),
-            503: OpenApiResponse(ERROR, description="No model is loaded, or too many large "
-                                                    "photos at once; see Retry-After."),
+            503: OpenApiResponse(ERROR, description="No model is loaded, the model service does "
+                                                    "not answer, or too many large photos at "
+                                                    "once; see Retry-After."),
         },
     )
     def post(self, request):

@@ -1,5 +1,7 @@
 """System checks for the classifier's settings: a typo in the environment fails `manage.py
 check` (and migrate, which the deployment's migration job runs) instead of the first upload."""
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
@@ -18,6 +20,21 @@ def rate_limit_setting(app_configs, **kwargs):
     return []
 
 
+@register()
+def inference_settings(app_configs, **kwargs):
+    errors = []
+    url = settings.INFERENCE_URL
+    if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
+        errors.append(Error(f"INFERENCE_URL {url!r} is not an http(s) URL",
+                            hint="Set the model service's base URL, e.g. http://catsite-model:8080.",
+                            id="classifier.E002"))
+    if settings.INFERENCE_TIMEOUT <= 0 or settings.INFERENCE_RETRIES < 0:
+        errors.append(Error("INFERENCE_TIMEOUT must be positive and INFERENCE_RETRIES at least 0",
+                            hint="e.g. INFERENCE_TIMEOUT=10, INFERENCE_RETRIES=1.",
+                            id="classifier.E003"))
+    return errors
+
+
 # The smallest budget that still decodes a phone screenshot (about 5 MP at 4 bytes a pixel).
 MIN_DECODE_MEMORY_MB = 24
 
@@ -29,14 +46,14 @@ def decode_limit_settings(app_configs, **kwargs):
         errors.append(Error(
             f"IDENTIFY_DECODE_MEMORY_MB is {settings.IDENTIFY_DECODE_MEMORY_MB}, below the "
             f"{MIN_DECODE_MEMORY_MB} MB a phone screenshot needs.",
-            hint="Leave it unset (144) or raise it.", id="classifier.E002"))
+            hint="Leave it unset (144) or raise it.", id="classifier.E010"))
     if settings.IDENTIFY_LARGE_DECODES < 1:
         errors.append(Error(
             f"IDENTIFY_LARGE_DECODES is {settings.IDENTIFY_LARGE_DECODES}: no large photo could "
-            "ever be identified.", hint="Set 1 or more.", id="classifier.E003"))
+            "ever be identified.", hint="Set 1 or more.", id="classifier.E011"))
     if settings.IDENTIFY_DECODE_WAIT_SECONDS < 0:
         errors.append(Error("IDENTIFY_DECODE_WAIT_SECONDS is negative.",
-                            hint="Set 0 (answer 503 at once) or more.", id="classifier.E004"))
+                            hint="Set 0 (answer 503 at once) or more.", id="classifier.E012"))
     return errors
 
 
@@ -63,5 +80,5 @@ def model_trusted_keys_readable(app_configs, **kwargs):
     except BadModelPackage as exc:
         return [Error(f"MODEL_TRUSTED_KEYS: {exc.message}",
                       hint="Give the paths of PEM public keys, comma-separated.",
-                      id="classifier.E005")]
+                      id="classifier.E013")]
     return []

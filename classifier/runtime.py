@@ -1,4 +1,5 @@
-"""The model the running process serves: loaded once, shared by every thread.
+"""The model the running process serves: loaded once, shared by every thread; or, with
+settings.INFERENCE_URL, the model service it calls instead (no model loaded here).
 
 The web process loads the installed package (settings.MODEL_DIR/current) at start-up, from
 catsite.wsgi, and never downloads anything. Without a package the site keeps serving pages;
@@ -14,6 +15,7 @@ from django.conf import settings
 from classifier.inference import ClassifierError, DecodeGate, ModelUnavailable, load_classifier
 from classifier.inference.package import MANIFEST, MODEL_FILE, SIGNATURE_FILE
 from classifier.inference.signatures import load_trusted_keys
+from classifier.serving.client import InferenceClient, RemoteClassifier
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,11 @@ def load(force: bool = False):
         if _state["attempted"] and not force:
             return _state["classifier"]
         _state.update(attempted=True, classifier=None, error=None, reason=None)
+        if settings.INFERENCE_URL:
+            _state["classifier"] = remote_classifier()
+            logger.info("Identifying through the model service at %s (no model loaded here)",
+                        settings.INFERENCE_URL)
+            return _state["classifier"]
         path = package_dir()
         if not (path / "manifest.json").exists():
             _state["error"] = f"no model package installed at {path}"
@@ -39,13 +46,8 @@ def load(force: bool = False):
                            _state["error"])
             return None
         try:
-            classifier = load_classifier(
-                path, threads=settings.MODEL_THREADS or None,
-                trusted_keys=load_trusted_keys(settings.MODEL_TRUSTED_KEYS),
-                max_decode_bytes=settings.IDENTIFY_DECODE_MEMORY_MB * 1024 * 1024,
-                decode_gate=DecodeGate(settings.IDENTIFY_LARGE_DECODES,
-                                       settings.IDENTIFY_DECODE_WAIT_SECONDS),
-            )
+            classifier = load_classifier(path, threads=settings.MODEL_THREADS or None,
+                                         **decode_and_trust_settings())
         except ClassifierError as exc:
             _state["error"] = exc.message
             # For the public (/readyz): which check failed, without paths.
@@ -61,6 +63,24 @@ def load(force: bool = False):
         return classifier
 
 
+def remote_classifier() -> RemoteClassifier:
+    return RemoteClassifier(InferenceClient(
+        settings.INFERENCE_URL, settings.MODEL_NAME,
+        timeout=settings.INFERENCE_TIMEOUT, retries=settings.INFERENCE_RETRIES,
+    ))
+
+
+def decode_and_trust_settings() -> dict:
+    """load_classifier's keyword arguments from settings: the upload decoder's memory budget
+    and gate, and the keys the package must be signed by. Shared with serve_model."""
+    return {
+        "trusted_keys": load_trusted_keys(settings.MODEL_TRUSTED_KEYS),
+        "max_decode_bytes": settings.IDENTIFY_DECODE_MEMORY_MB * 1024 * 1024,
+        "decode_gate": DecodeGate(settings.IDENTIFY_LARGE_DECODES,
+                                  settings.IDENTIFY_DECODE_WAIT_SECONDS),
+    }
+
+
 def get():
     """The loaded classifier, or ModelUnavailable (503) explaining why there is none."""
     classifier = load()
@@ -73,10 +93,13 @@ def get():
 
 
 def status() -> dict:
-    """What /readyz and /version report. Loads the model if nobody has yet."""
+    """What /readyz and /version report. Loads the model if nobody has yet; with a model
+    service, its name, version and readiness (asked at most every few seconds)."""
     classifier = load()
     if classifier is None:
         return {"loaded": False, "error": _state["error"], "reason": _state["reason"]}
+    if isinstance(classifier, RemoteClassifier):
+        return {**classifier.status(), "service": True}
     return {"loaded": True, "name": classifier.name, "version": classifier.version}
 
 

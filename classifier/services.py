@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from classifier import runtime
-from classifier.inference import FileTooLarge, InvalidImage
+from classifier.inference import (
+    ClassifierError,
+    FileTooLarge,
+    ImageClassifier,
+    InvalidImage,
+    decode_image,
+)
 from species.models import ModelLabel, Species
 
 
@@ -75,7 +81,14 @@ def identify(upload, keep_image: bool = False) -> Identification:
         raise InvalidImage("The file is empty. Choose a photo of a cat and try again.")
     classifier = runtime.get()
     upload.seek(0)
-    result = classifier.classify(upload, keep_image=keep_image)
+    if isinstance(classifier, ImageClassifier):
+        result = classifier.classify(upload, keep_image=keep_image)
+        image = result.image
+    else:
+        # A model service (INFERENCE_URL) decodes the photo in its own process: the page's
+        # thumbnail is then this process's one decode.
+        result = classifier.classify(upload)
+        image = decoded_for_display(upload) if keep_image else None
     timings = result.timings
     timings_ms = {
         "decode": timings.decode_ms,
@@ -83,14 +96,30 @@ def identify(upload, keep_image: bool = False) -> Identification:
         "inference": timings.inference_ms,
         "total": timings.total_ms,
     }
-    identification = summarise(classifier, result.probabilities, timings_ms)
-    identification.image = result.image
+    identification = summarise(result, timings_ms)
+    identification.image = image
     return identification
 
 
-def summarise(classifier, probabilities, timings_ms) -> Identification:
-    """Per-label probabilities (indexed like classifier.labels) -> the answer about species."""
-    labels = classifier.labels
+# The shorter side a photo is decoded at for display when no local model decoded it.
+DISPLAY_MIN_SIDE = 256
+
+
+def decoded_for_display(upload):
+    """The upload decoded small for the page, or None when it cannot be (the service accepted
+    it, so this is rare; the answer stands without the picture)."""
+    try:
+        upload.seek(0)
+        return decode_image(upload, min_side=DISPLAY_MIN_SIDE)
+    except ClassifierError:
+        return None
+
+
+def summarise(result, timings_ms) -> Identification:
+    """A classification (per-label probabilities, indexed like its labels) -> the answer about
+    species. The labels and the model come from the classification itself: with a model
+    service (INFERENCE_URL) each answer names the model version that computed it."""
+    labels, probabilities = result.labels, result.probabilities
     # Every ModelLabel row is owned by a species, so the table is small (the cat labels): read
     # it whole. Filtering on the model's 1000 labels instead (label IN (...)) cost about 13 ms a
     # request on SQLite, more than the inference itself (bench/run.py).
@@ -118,7 +147,7 @@ def summarise(classifier, probabilities, timings_ms) -> Identification:
         is_cat=cat_probability >= settings.CAT_THRESHOLD,
         cat_probability=cat_probability,
         predictions=ranked[: settings.CLASSIFIER_TOP_K],
-        model_name=classifier.name,
-        model_version=classifier.version,
+        model_name=result.model_name,
+        model_version=result.model_version,
         timings_ms=timings_ms,
     )

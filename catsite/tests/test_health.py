@@ -75,6 +75,22 @@ def test_readyz_is_not_ready_when_the_database_fails(client, settings, model_dir
     assert "connection refused" not in response.content.decode()  # no internals leak out
 
 
+def test_readyz_is_not_ready_while_migrations_are_unapplied(client, settings, model_dir):
+    from django.db.migrations.recorder import MigrationRecorder
+
+    settings.MODEL_REQUIRED = False
+    assert client.get("/readyz").json()["checks"]["migrations"] == {"ok": True}
+    # As if the species data migration had not run yet (the test's transaction undoes it).
+    MigrationRecorder.Migration.objects.filter(app="species").exclude(name="0001_initial").delete()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["ready"] is False
+    assert body["checks"]["database"] == {"ok": True}
+    assert body["checks"]["migrations"]["ok"] is False
+    assert body["checks"]["migrations"]["unapplied"] >= 1
+
+
 def test_readyz_is_not_ready_when_a_required_model_is_missing(client, settings, model_dir):
     settings.MODEL_REQUIRED = True
     response = client.get("/readyz")
@@ -114,7 +130,7 @@ def test_version_reports_the_app_the_runtime_and_no_model(client, settings, mode
         "django": django.get_version(),
         "onnxruntime": metadata.version("onnxruntime"),
     }
-    assert body["model"] == {"name": None, "version": None, "loaded": False}
+    assert body["model"] == {"name": None, "version": None, "loaded": False, "service": False}
 
 
 def test_version_without_a_known_revision(client, settings, model_dir, tmp_path):
@@ -125,7 +141,8 @@ def test_version_without_a_known_revision(client, settings, model_dir, tmp_path)
 
 def test_version_names_the_installed_model(client, installed_tiny_package):
     body = client.get("/version").json()
-    assert body["model"] == {"name": "tiny-colours", "version": "0.0.1", "loaded": True}
+    assert body["model"] == {"name": "tiny-colours", "version": "0.0.1", "loaded": True,
+                             "service": False}
 
 
 def test_version_reports_the_checkouts_git_revision(client, settings):

@@ -66,7 +66,7 @@ def test_an_unreadable_trusted_key_fails_the_checks(tmp_path):
     result = manage("check", "--deploy", tmp_path=tmp_path,
                     **production_env(MODEL_TRUSTED_KEYS=str(tmp_path / "missing.pub")))
     assert result.returncode != 0
-    assert "classifier.E005" in result.stderr + result.stdout
+    assert "classifier.E013" in result.stderr + result.stdout
 
 
 def test_a_missing_secret_key_with_debug_off_stops_with_a_clear_message(tmp_path):

@@ -19,7 +19,15 @@ from .errors import (
     TooManyPixels,
     UnsupportedFormat,
 )
-from .model import Classification, ImageClassifier, LabelScore, Timings, load_classifier, softmax
+from .model import (
+    Classification,
+    ImageClassifier,
+    LabelScore,
+    Timings,
+    load_classifier,
+    softmax,
+    top_labels,
+)
 from .package import InputSpec, Manifest
 from .preprocess import preprocess_image
 
@@ -49,4 +57,5 @@ __all__ = [
     "load_classifier",
     "preprocess_image",
     "softmax",
+    "top_labels",
 ]

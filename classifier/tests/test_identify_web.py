@@ -158,7 +158,7 @@ def test_version_and_readiness_name_the_model(client, installed_model, settings)
     assert client.get("/readyz").status_code == 200
     model = client.get("/version").json()["model"]
     assert model == {"name": installed_model.name, "version": installed_model.version,
-                     "loaded": True}
+                     "loaded": True, "service": False}
 
 
 def test_classify_is_in_the_openapi_schema(client):

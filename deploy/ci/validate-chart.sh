@@ -18,7 +18,10 @@ source "$(dirname "$0")/../../scripts/lib.sh"
 
 CHART="$CATSITE_ROOT/deploy/helm/catsite"
 read -r -a KUBE_VERSIONS <<<"${KUBE_VERSIONS:-1.30.0 1.34.0}"
-VALUES_FILES=("" values-staging.yaml values-production.yaml)
+# Each render: "NAME VALUES-FILE [--set OPTIONS]" ("-" for the chart's defaults). The last one
+# is the model service (inference.mode: service) with the model fetched at pod start.
+RENDERS=("values -" "values-staging values-staging.yaml" "values-production values-production.yaml"
+         "service-mode values-production.yaml inference.mode=service,model.fetchAtStart.enabled=true")
 # Releases deploy by digest (push-image.sh records it); render the same way.
 RELEASE_DIGEST="sha256:$(printf '%064d' 0)"
 
@@ -42,12 +45,20 @@ check_manifest() {
     return "$failed"
 }
 
+# helm options for one entry of RENDERS, one a line: -f FILE and --set OPTIONS.
+render_options() {
+    local name values sets
+    read -r name values sets <<<"$1"
+    [[ "$values" != - ]] && printf '%s\n' -f "$CHART/$values"
+    [[ -n "$sets" ]] && printf '%s\n' --set "$sets"
+    return 0
+}
+
 render() {
-    local values="$1" kube_version="$2" dest="$3"
-    local args=(template catsite "$CHART" --namespace catsite --kube-version "$kube_version"
-                --set "image.digest=$RELEASE_DIGEST")
-    [[ -n "$values" ]] && args+=(-f "$CHART/$values")
-    helm "${args[@]}" > "$dest"
+    local options=() kube_version="$2" dest="$3"
+    mapfile -t options < <(render_options "$1")
+    helm template catsite "$CHART" --namespace catsite --kube-version "$kube_version" \
+        --set "image.digest=$RELEASE_DIGEST" "${options[@]}" > "$dest"
 }
 
 main() {
@@ -55,15 +66,17 @@ main() {
     use_tools
     if [[ "${1:-}" == --check ]]; then check_manifest "$2" "$3"; return; fi
 
-    local out="${VALIDATE_OUT:-$(mktemp -d)}" failed=0 values kube_version dest
+    local out="${VALIDATE_OUT:-$(mktemp -d)}" failed=0 entry options=() name kube_version dest
     mkdir -p "$out"
-    for values in "${VALUES_FILES[@]}"; do
-        log "helm lint --strict ${values:-values.yaml}"
-        helm lint --strict "$CHART" ${values:+-f "$CHART/$values"} >/dev/null \
-            || { helm lint --strict "$CHART" ${values:+-f "$CHART/$values"} >&2; failed=1; }
+    for entry in "${RENDERS[@]}"; do
+        mapfile -t options < <(render_options "$entry")
+        name="${entry%% *}"
+        log "helm lint --strict $name (${options[*]:-defaults})"
+        helm lint --strict "$CHART" "${options[@]}" >/dev/null \
+            || { helm lint --strict "$CHART" "${options[@]}" >&2; failed=1; }
         for kube_version in "${KUBE_VERSIONS[@]}"; do
-            dest="$out/$(basename "${values:-values.yaml}" .yaml)-k$kube_version.yaml"
-            render "$values" "$kube_version" "$dest" || { failed=1; continue; }
+            dest="$out/$name-k$kube_version.yaml"
+            render "$entry" "$kube_version" "$dest" || { failed=1; continue; }
             log "checking $(basename "$dest") ($(grep -c '^kind:' "$dest") objects)"
             check_manifest "$dest" "$kube_version" || failed=1
         done
