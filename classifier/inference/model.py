@@ -183,8 +183,12 @@ def load_classifier(package_dir, threads: int | None = None,
     if trusted_keys:
         verify_signature(package_dir, trusted_keys)
     manifest, model_bytes = verify_and_read_model(Path(package_dir))
-    refuse_external_data(model_bytes)
+    checked = refuse_external_data(model_bytes)
     session = _session(model_bytes, threads)
+    if not checked:
+        # ONNX Runtime read what our scan could not: refuse rather than serve unchecked.
+        raise BadModelPackage(MODEL_FILE, "could not be checked for external data (an ONNX "
+                                          "encoding this app does not scan): re-export it")
     _check_signature(session, manifest)
     classifier = ImageClassifier(manifest, session, max_pixels=max_pixels,
                                  max_decode_bytes=max_decode_bytes, decode_gate=decode_gate)
@@ -192,18 +196,21 @@ def load_classifier(package_dir, threads: int | None = None,
     return classifier
 
 
-def refuse_external_data(model_bytes: bytes) -> None:
+def refuse_external_data(model_bytes: bytes) -> bool:
     """BadModelPackage when the ONNX model keeps tensor data in other files (external data can
-    name any path on the host); packages are one self-contained model.onnx."""
+    name any path on the host); packages are one self-contained model.onnx. False when the
+    bytes could not be scanned (not a protobuf message we read): ONNX Runtime then says what is
+    wrong, and a model it does load anyway is refused by the caller."""
     try:
         external = external_data_tensors(model_bytes)
-    except MalformedModel as exc:
-        raise BadModelPackage(MODEL_FILE, f"is not a readable ONNX model ({exc})") from None
+    except MalformedModel:
+        return False
     if external:
         raise BadModelPackage(
             MODEL_FILE, f"tensor {external[0]!r} keeps its data outside the file (ONNX external "
                         "data, which can name any file on the host): export the model as one "
                         "self-contained file")
+    return True
 
 
 def _session(model_bytes: bytes, threads: int | None) -> onnxruntime.InferenceSession:

@@ -164,7 +164,8 @@ def export_checked(model: torch.nn.Module, staging: Path, report: Reporter
         export.optimize_onnx(raw_path, model_path)
     try:
         # A package is one self-contained model.onnx; the loader and fetch refuse external data.
-        refuse_external_data(model_path.read_bytes())
+        if not refuse_external_data(model_path.read_bytes()):
+            raise BadModelPackage(MODEL_FILE, "could not be scanned for external data")
     except BadModelPackage as exc:
         raise ModelBuildError(f"the exported model is not servable: {exc.message}") from None
 
