@@ -6,6 +6,8 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
+from classifier import runtime
+from classifier.model_card import naming_for
 from species.forms import SpeciesFilterForm
 from species.illustration import species_svg
 from species.models import Species
@@ -33,10 +35,12 @@ def species_list(request):
 
 @require_safe
 def species_detail(request, slug):
-    species = get_object_or_404(Species.objects.prefetch_related("labels"), slug=slug)
+    species = get_object_or_404(Species, slug=slug)
     return render(request, "species/detail.html", {
         "species": species,
         "related": related_species(species),
+        # How the installed photo model names this entry (None when no model is installed).
+        "naming": naming_for(runtime.load(), species),
     })
 
 
