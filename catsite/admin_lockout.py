@@ -1,6 +1,12 @@
 """The admin login lockout: ADMIN_LOGIN_FAILURE_LIMIT failures for one username from one client
 within ADMIN_LOGIN_LOCKOUT_SECONDS lock that pair out for ADMIN_LOGIN_LOCKOUT_SECONDS, even with
-the right password (catsite/urls.py installs the form on the admin site)."""
+the right password; LOGIN_ATTEMPTS_PER_CLIENT attempts from one client (any usernames) in that
+time lock the client out (catsite/urls.py installs the form on the admin site; the admin is the
+only login: the API authenticates by that session only).
+
+Every attempt is counted with an atomic increment *before* the password is checked, so parallel
+guesses cannot all pass the check before any failure is recorded; a successful login gives its
+attempt back."""
 from __future__ import annotations
 
 import hashlib
@@ -14,7 +20,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 
 from core.clients import client_key
-from core.counters import count_hit
+from core.counters import count_hit, give_back
 
 
 def _lockout_key(username: str, request) -> str:
@@ -28,12 +34,22 @@ def lockout_remaining(username: str, request) -> int:
     return max(0, math.ceil(until - time.time())) if until else 0
 
 
-def record_login_failure(username: str, request) -> None:
+def count_attempt(username: str, request) -> bool:
+    """Count one login attempt (atomically, before authenticating). True when the attempt may
+    go ahead; False when it is over a limit, which also starts the lockout."""
     seconds = settings.ADMIN_LOGIN_LOCKOUT_SECONDS
-    failures, _ = count_hit(_lockout_key(username, request) + ":failures", seconds)
-    if failures >= settings.ADMIN_LOGIN_FAILURE_LIMIT:
-        cache.set(_lockout_key(username, request) + ":locked-until", time.time() + seconds,
-                  timeout=seconds)
+    pair, _ = count_hit(_lockout_key(username, request) + ":attempts", seconds)
+    client, _ = count_hit(f"login-client:{client_key(request)}", seconds)
+    if pair <= settings.ADMIN_LOGIN_FAILURE_LIMIT and client <= settings.LOGIN_ATTEMPTS_PER_CLIENT:
+        return True
+    cache.set(_lockout_key(username, request) + ":locked-until", time.time() + seconds,
+              timeout=seconds)
+    return False
+
+
+def give_back_attempt(username: str, request) -> None:
+    """A successful login does not count towards the username's limit."""
+    give_back(_lockout_key(username, request) + ":attempts", settings.ADMIN_LOGIN_LOCKOUT_SECONDS)
 
 
 class LockoutAdminAuthenticationForm(AdminAuthenticationForm):
@@ -48,11 +64,10 @@ class LockoutAdminAuthenticationForm(AdminAuthenticationForm):
     def clean(self):
         username = self.data.get("username", "") if self.data else ""
         remaining = lockout_remaining(username, self.request)
-        if remaining:
+        if remaining or not count_attempt(username, self.request):
+            remaining = remaining or settings.ADMIN_LOGIN_LOCKOUT_SECONDS
             raise ValidationError(self.error_messages["locked_out"], code="locked_out",
                                   params={"minutes": math.ceil(remaining / 60)})
-        try:
-            return super().clean()
-        except ValidationError:
-            record_login_failure(username, self.request)
-            raise
+        cleaned = super().clean()  # a wrong password raises: its attempt stays counted
+        give_back_attempt(username, self.request)
+        return cleaned

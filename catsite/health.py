@@ -24,7 +24,8 @@ def healthz(request):
 @never_cache
 def readyz(request):
     """Ready for traffic: the database answers with every migration applied, and the model is
-    loaded when it is required."""
+    loaded when it is required. Why the model is not loaded (a path, a key file) is told only
+    with HEALTH_SHOW_DETAILS; the logs always say it."""
     checks = {}
     try:
         with connection.cursor() as cursor:
@@ -41,7 +42,8 @@ def readyz(request):
         "required": settings.MODEL_REQUIRED,
     }
     if model.get("error"):
-        checks["model"]["error"] = model["error"]
+        checks["model"]["error"] = (model["error"] if settings.HEALTH_SHOW_DETAILS
+                                    else model.get("reason", "the model failed to load"))
     ready = all(check["ok"] for check in checks.values())
     return JsonResponse({"ready": ready, "checks": checks}, status=200 if ready else 503)
 
@@ -62,15 +64,19 @@ def migrations_check() -> dict:
 @require_safe
 @never_cache
 def version(request):
+    """What is deployed: the app and the model. The versions of Python, Django and ONNX Runtime
+    would tell an attacker which published vulnerabilities apply: only with HEALTH_SHOW_DETAILS."""
     model = runtime.status()
-    return JsonResponse({
+    answer = {
         "app": {"version": settings.APP_VERSION, "revision": app_revision() or None},
         # With INFERENCE_URL: the model service's model ("service": true), as it reports it.
         "model": {"name": model.get("name"), "version": model.get("version"),
                   "loaded": model["loaded"], "service": bool(model.get("service"))},
-        "runtime": {
+    }
+    if settings.HEALTH_SHOW_DETAILS:
+        answer["runtime"] = {
             "python": platform.python_version(),
             "django": django.get_version(),
             "onnxruntime": runtime.onnxruntime_version(),
-        },
-    })
+        }
+    return JsonResponse(answer)

@@ -91,3 +91,21 @@ def azure_media_storage(*, container: str, connection_string: str = "", account_
     else:
         options.update(account_name=account_name, token_credential=credential)
     return {"BACKEND": BACKEND, "OPTIONS": options}
+
+
+def media_origin(options: dict) -> str:
+    """The origin (scheme://host[:port]) the signed media URLs point at, for the
+    Content-Security-Policy's img-src: the connection string's blob endpoint, else the
+    account's public endpoint."""
+    from urllib.parse import urlsplit
+
+    if options.get("connection_string"):
+        parsed = parse_connection_string(options["connection_string"])
+        endpoint = parsed.get("BlobEndpoint")
+        if endpoint:
+            parts = urlsplit(endpoint)
+            return f"{parts.scheme}://{parts.netloc}"
+        protocol = parsed.get("DefaultEndpointsProtocol", "https")
+        suffix = parsed.get("EndpointSuffix", "core.windows.net")
+        return f"{protocol}://{parsed.get('AccountName')}.blob.{suffix}"
+    return f"https://{options['account_name']}.blob.core.windows.net"

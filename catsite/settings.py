@@ -191,6 +191,14 @@ INFERENCE_TIMEOUT = env.float("INFERENCE_TIMEOUT", default=10.0)
 INFERENCE_RETRIES = env.int("INFERENCE_RETRIES", default=1)
 # Identifications per client ("30/minute"; "off" switches the limit off), counted in the cache.
 IDENTIFY_RATE_LIMIT = env.str("IDENTIFY_RATE_LIMIT", default="30/minute")
+# Decoding uploads within a memory budget (classifier/inference/decode_memory.py): the memory
+# one decode may take (larger images of formats without JPEG's reduced-size decoding are refused
+# with 413), how many such large decodes a worker process runs at once, and how long an upload
+# waits for one before it gets 503 with Retry-After. Worker peak: about 210 MB + slots x budget
+# + 8 MB per other thread.
+IDENTIFY_DECODE_MEMORY_MB = env.int("IDENTIFY_DECODE_MEMORY_MB", default=144)
+IDENTIFY_LARGE_DECODES = env.int("IDENTIFY_LARGE_DECODES", default=1)
+IDENTIFY_DECODE_WAIT_SECONDS = env.float("IDENTIFY_DECODE_WAIT_SECONDS", default=5.0)
 
 # --------------------------------------------------------------------------------------------
 # Model store: where publish_model uploads packages and fetch_model downloads them from
@@ -218,6 +226,17 @@ MLFLOW_TRACKING_URI = env.str("MLFLOW_TRACKING_URI", default="")
 MLFLOW_REGISTERED_MODEL = env.str("MLFLOW_REGISTERED_MODEL", default="")
 # Installed versions kept besides the current one, for rollback (fetch_model --keep).
 MODEL_KEEP_VERSIONS = env.int("MODEL_KEEP_VERSIONS", default=2)
+# Signed packages (classifier/inference/signatures.py): the EC private key (PEM path) that
+# publish_model and build_model sign with, and the public keys (comma-separated PEM paths;
+# several during a rotation) whose signature fetch_model and the web process require. Without
+# trusted keys packages are not checked for a signature (check --deploy warns).
+MODEL_SIGNING_KEY = env.str("MODEL_SIGNING_KEY", default="")
+MODEL_TRUSTED_KEYS = [path.strip() for path in env.list("MODEL_TRUSTED_KEYS", default=[])
+                      if path.strip()]
+# A manifest that declares a file over this size, or more files than this, is refused before
+# anything is downloaded.
+MODEL_MAX_FILE_BYTES = env.int("MODEL_MAX_FILE_BYTES", default=1024 ** 3)
+MODEL_MAX_FILES = env.int("MODEL_MAX_FILES", default=8)
 
 # --------------------------------------------------------------------------------------------
 # Media in Azure Blob Storage (deployment, issue 5): species images uploaded in admin go to one
@@ -227,7 +246,7 @@ MODEL_KEEP_VERSIONS = env.int("MODEL_KEEP_VERSIONS", default=2)
 # --------------------------------------------------------------------------------------------
 AZURE_MEDIA_CONTAINER = env.str("AZURE_MEDIA_CONTAINER", default="")
 if AZURE_MEDIA_CONTAINER:
-    from catsite.media_storage import azure_media_storage
+    from catsite.media_storage import azure_media_storage, media_origin
 
     STORAGES["default"] = azure_media_storage(
         container=AZURE_MEDIA_CONTAINER,
@@ -238,6 +257,8 @@ if AZURE_MEDIA_CONTAINER:
         url_expiry_seconds=env.int("AZURE_MEDIA_URL_EXPIRY_SECONDS", default=3600),
         timeout_seconds=env.float("AZURE_MEDIA_TIMEOUT_SECONDS", default=10.0),
     )
+    # Signed photo URLs point at the storage account: the CSP's img-src allows that origin.
+    MEDIA_ORIGIN = media_origin(STORAGES["default"]["OPTIONS"])
     # The blob store serves media; Django must not serve a local folder instead.
     SERVE_MEDIA = False
 
@@ -273,6 +294,9 @@ else:
 # https://www.django-rest-framework.org/api-guide/settings/
 # --------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Session only: DRF's default also checks HTTP Basic credentials, a password-guessing door
+    # beside the admin login's lockout (one PBKDF2 hash per guess, no throttle).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "catsite.api.Pagination",
@@ -303,6 +327,10 @@ RATE_LIMIT_TRUSTED_PROXIES = env.int("RATE_LIMIT_TRUSTED_PROXIES", default=0)
 # ADMIN_LOGIN_LOCKOUT_SECONDS (the failures are counted over the same period).
 ADMIN_LOGIN_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
 ADMIN_LOGIN_LOCKOUT_SECONDS = env.int("ADMIN_LOGIN_LOCKOUT_SECONDS", default=900)
+# Login attempts from one client, whatever the usernames, per ADMIN_LOGIN_LOCKOUT_SECONDS.
+LOGIN_ATTEMPTS_PER_CLIENT = env.int("LOGIN_ATTEMPTS_PER_CLIENT", default=20)
+# /version and /readyz tell the public no runtime versions or file paths unless this is on.
+HEALTH_SHOW_DETAILS = env.bool("HEALTH_SHOW_DETAILS", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

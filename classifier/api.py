@@ -59,7 +59,7 @@ class IdentificationSerializer(serializers.Serializer):
 
 
 class UploadSerializer(serializers.Serializer):
-    image = serializers.FileField(help_text="A photo: JPEG, PNG, WebP, GIF, BMP or TIFF.")
+    image = serializers.FileField(help_text="A photo: JPEG, PNG, WebP or GIF.")
 
 
 ERROR = inline_serializer("Error", {"error": inline_serializer("ErrorBody", {
@@ -118,13 +118,14 @@ class ClassifyView(APIView):
             413: OpenApiResponse(ERROR, description="File or pixel count over the limit."),
             415: OpenApiResponse(ERROR, description="An image format that is not supported."),
             429: OpenApiResponse(ERROR, description="Too many requests; see Retry-After."),
-            503: OpenApiResponse(ERROR, description="No model is loaded, or the model service "
-                                                    "does not answer; see Retry-After."),
+            503: OpenApiResponse(ERROR, description="No model is loaded, the model service does "
+                                                    "not answer, or too many large photos at "
+                                                    "once; see Retry-After."),
         },
     )
     def post(self, request):
-        # Errors (rate limited, bad photo, no model) are AppErrors: the API's exception handler
-        # (core.http_errors) answers them.
+        # Errors (rate limited, bad photo, busy, no model) are AppErrors: the API's exception
+        # handler (core.http_errors) answers them, with Retry-After where there is one.
         throttling.check_identify_rate(request)  # before the upload is parsed
         upload = request.FILES.get("image")
         result = services.identify(upload)

@@ -12,13 +12,15 @@ from importlib import metadata
 
 from django.conf import settings
 
-from classifier.inference import ClassifierError, ModelUnavailable, load_classifier
+from classifier.inference import ClassifierError, DecodeGate, ModelUnavailable, load_classifier
+from classifier.inference.package import MANIFEST, MODEL_FILE, SIGNATURE_FILE
+from classifier.inference.signatures import load_trusted_keys
 from classifier.serving.client import InferenceClient, RemoteClassifier
 
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_state = {"attempted": False, "classifier": None, "error": None}
+_state = {"attempted": False, "classifier": None, "error": None, "reason": None}
 
 
 def package_dir():
@@ -30,7 +32,7 @@ def load(force: bool = False):
     with _lock:
         if _state["attempted"] and not force:
             return _state["classifier"]
-        _state.update(attempted=True, classifier=None, error=None)
+        _state.update(attempted=True, classifier=None, error=None, reason=None)
         if settings.INFERENCE_URL:
             _state["classifier"] = remote_classifier()
             logger.info("Identifying through the model service at %s (no model loaded here)",
@@ -39,13 +41,22 @@ def load(force: bool = False):
         path = package_dir()
         if not (path / "manifest.json").exists():
             _state["error"] = f"no model package installed at {path}"
-            logger.warning("Identification unavailable: %s (run manage.py fetch_model)", _state["error"])
+            _state["reason"] = "no model package is installed"
+            logger.warning("Identification unavailable: %s (run manage.py fetch_model)",
+                           _state["error"])
             return None
         try:
-            classifier = load_classifier(path, threads=settings.MODEL_THREADS or None)
+            classifier = load_classifier(path, threads=settings.MODEL_THREADS or None,
+                                         **decode_and_trust_settings())
         except ClassifierError as exc:
             _state["error"] = exc.message
-            logger.error("Identification unavailable: the model at %s failed to load: %s", path, exc.message)
+            # For the public (/readyz): which check failed, without paths.
+            _state["reason"] = (f"the model package failed its {exc.file} check"
+                                if getattr(exc, "file", None) in (MODEL_FILE, MANIFEST,
+                                                                  SIGNATURE_FILE)
+                                else "the model package failed to load")
+            logger.error("Identification unavailable: the model at %s failed to load: %s",
+                         path, exc.message)
             return None
         _state["classifier"] = classifier
         logger.info("Loaded model %s %s from %s", classifier.name, classifier.version, path)
@@ -57,6 +68,17 @@ def remote_classifier() -> RemoteClassifier:
         settings.INFERENCE_URL, settings.MODEL_NAME,
         timeout=settings.INFERENCE_TIMEOUT, retries=settings.INFERENCE_RETRIES,
     ))
+
+
+def decode_and_trust_settings() -> dict:
+    """load_classifier's keyword arguments from settings: the upload decoder's memory budget
+    and gate, and the keys the package must be signed by. Shared with serve_model."""
+    return {
+        "trusted_keys": load_trusted_keys(settings.MODEL_TRUSTED_KEYS),
+        "max_decode_bytes": settings.IDENTIFY_DECODE_MEMORY_MB * 1024 * 1024,
+        "decode_gate": DecodeGate(settings.IDENTIFY_LARGE_DECODES,
+                                  settings.IDENTIFY_DECODE_WAIT_SECONDS),
+    }
 
 
 def get():
@@ -75,7 +97,7 @@ def status() -> dict:
     service, its name, version and readiness (asked at most every few seconds)."""
     classifier = load()
     if classifier is None:
-        return {"loaded": False, "error": _state["error"]}
+        return {"loaded": False, "error": _state["error"], "reason": _state["reason"]}
     if isinstance(classifier, RemoteClassifier):
         return {**classifier.status(), "service": True}
     return {"loaded": True, "name": classifier.name, "version": classifier.version}

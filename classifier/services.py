@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from classifier import runtime
-from classifier.inference import FileTooLarge, InvalidImage
+from classifier.inference import (
+    ClassifierError,
+    FileTooLarge,
+    ImageClassifier,
+    InvalidImage,
+    decode_image,
+)
 from species.answer_levels import Level, label_owners, lineage_of, resolve
 from species.models import Species, Taxon
 from species.taxonomy import FAMILY, Node, most_specific, sum_up
@@ -50,6 +56,7 @@ class Identification:
     # The most specific level whose probability reaches the threshold; None when not a cat.
     answer: Level | None = None
     answer_probability: float = 0.0
+    image: object = None  # the decoded photo (PIL image) when identify() was asked to keep it
 
     @property
     def cat_percent(self) -> float:
@@ -79,8 +86,9 @@ def check_upload_size(size: int | None) -> None:
         raise FileTooLarge(size=size, limit=settings.UPLOAD_MAX_BYTES)
 
 
-def identify(upload) -> Identification:
+def identify(upload, keep_image: bool = False) -> Identification:
     """Identify the cat in an uploaded file (a Django UploadedFile, or any binary file object).
+    ``keep_image``: keep the decoded photo on the answer (the page shows it; one decode).
 
     Raises a ClassifierError subclass (with its HTTP status and message) for bad input or a
     missing model; the upload is read in memory or from Django's private temp file and never
@@ -94,7 +102,14 @@ def identify(upload) -> Identification:
         raise InvalidImage("The file is empty. Choose a photo of a cat and try again.")
     classifier = runtime.get()
     upload.seek(0)
-    result = classifier.classify(upload)
+    if isinstance(classifier, ImageClassifier):
+        result = classifier.classify(upload, keep_image=keep_image)
+        image = result.image
+    else:
+        # A model service (INFERENCE_URL) decodes the photo in its own process: the page's
+        # thumbnail is then this process's one decode.
+        result = classifier.classify(upload)
+        image = decoded_for_display(upload) if keep_image else None
     timings = result.timings
     timings_ms = {
         "decode": timings.decode_ms,
@@ -102,7 +117,23 @@ def identify(upload) -> Identification:
         "inference": timings.inference_ms,
         "total": timings.total_ms,
     }
-    return summarise(result, timings_ms)
+    identification = summarise(result, timings_ms)
+    identification.image = image
+    return identification
+
+
+# The shorter side a photo is decoded at for display when no local model decoded it.
+DISPLAY_MIN_SIDE = 256
+
+
+def decoded_for_display(upload):
+    """The upload decoded small for the page, or None when it cannot be (the service accepted
+    it, so this is rare; the answer stands without the picture)."""
+    try:
+        upload.seek(0)
+        return decode_image(upload, min_side=DISPLAY_MIN_SIDE)
+    except ClassifierError:
+        return None
 
 
 def summarise(result, timings_ms) -> Identification:

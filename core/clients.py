@@ -16,8 +16,21 @@ def client_ip(request) -> str:
         forwarded = [part.strip() for part in
                      request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(forwarded) >= trusted:
-            address = forwarded[-trusted]
+            address = without_port(forwarded[-trusted])
     return address
+
+
+def without_port(entry: str) -> str:
+    """An X-Forwarded-For entry's address: ``1.2.3.4:5678`` (Azure Application Gateway writes
+    the client's port) -> ``1.2.3.4``; ``[2001:db8::1]:443`` and ``[2001:db8::1]`` ->
+    ``2001:db8::1``; a bare IPv6 address stays as it is. Without this every source port of one
+    client would count as a new client."""
+    entry = entry.strip()
+    if entry.startswith("["):
+        return entry[1:].split("]", 1)[0]
+    if entry.count(":") == 1:
+        return entry.split(":", 1)[0]
+    return entry
 
 
 def client_key(request) -> str:

@@ -16,7 +16,7 @@ def count_hit(key: str, seconds: int, now: float | None = None) -> tuple[int, in
     far including this one, whole seconds until the window ends)."""
     now = time.time() if now is None else now
     window = int(now // seconds)
-    window_key = f"{key}:{window}"
+    window_key = f"{key}:{window}"  # give_back() below names the same key
     # add() is atomic (SET NX on Redis): one caller creates the counter, every caller increments.
     cache.add(window_key, 0, timeout=seconds + 1)
     try:
@@ -25,3 +25,12 @@ def count_hit(key: str, seconds: int, now: float | None = None) -> tuple[int, in
         cache.set(window_key, 1, timeout=seconds + 1)
         count = 1
     return count, max(1, math.ceil((window + 1) * seconds - now))
+
+
+def give_back(key: str, seconds: int, now: float | None = None) -> None:
+    """Undo one ``count_hit`` of ``key`` in the current window (e.g. a login that succeeded)."""
+    now = time.time() if now is None else now
+    try:
+        cache.decr(f"{key}:{int(now // seconds)}")
+    except ValueError:  # the window ended (its counter expired) meanwhile: nothing to undo
+        pass

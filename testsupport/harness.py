@@ -115,11 +115,12 @@ class GunicornServer:
         self.ready_path = ready_path
         self.timeout = timeout
         self.process: subprocess.Popen | None = None
-        self.log_path = Path(self.env.get("CATSITE_VAR_DIR", "/tmp")) / f"gunicorn-{uuid.uuid4().hex[:8]}.log"
+        log_dir = Path(self.env.get("CATSITE_VAR_DIR", "/tmp"))
+        self.log_path = log_dir / f"gunicorn-{uuid.uuid4().hex[:8]}.log"
         self.started_at = 0.0
         self.ready_seconds: float | None = None
 
-    def start(self) -> "GunicornServer":
+    def start(self) -> GunicornServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log = open(self.log_path, "wb")
         self.started_at = time.monotonic()
@@ -138,7 +139,8 @@ class GunicornServer:
         deadline = self.started_at + self.timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.logs()}")
+                raise RuntimeError(
+                    f"gunicorn exited with {self.process.returncode}:\n{self.logs()}")
             try:
                 status, _headers, _body = request("GET", self.url + self.ready_path, timeout=2)
             except OSError:
@@ -166,6 +168,10 @@ class GunicornServer:
     def worker_rss_mb(self) -> dict[int, float]:
         return {pid: rss_mb(pid) for pid in self.worker_pids()}
 
+    def worker_peak_rss_mb(self) -> dict[int, float]:
+        """Each worker's highest resident memory since it started (VmHWM)."""
+        return {pid: rss_mb(pid, "VmHWM") for pid in self.worker_pids()}
+
     def logs(self) -> str:
         try:
             return self.log_path.read_text(errors="replace")[-5000:]
@@ -178,7 +184,7 @@ class GunicornServer:
         stop_process_group(self.process, grace_seconds=15)
         self.log.close()
 
-    def __enter__(self) -> "GunicornServer":
+    def __enter__(self) -> GunicornServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -201,9 +207,10 @@ def children(pid: int) -> list[int]:
     return sorted(found)
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory now (VmRSS) or at its peak (VmHWM), from /proc."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -221,7 +228,8 @@ def multipart(field_name: str, filename: str, data: bytes, content_type: str = "
     boundary = uuid.uuid4().hex
     head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field_name}\"; "
             f"filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n").encode()
-    return head + data + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+    body = head + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
 
 
 def request(method: str, url: str, body: bytes | None = None, headers: dict | None = None,

@@ -207,6 +207,7 @@ def test_check_deploy_is_clean_in_production_settings(tmp_path):
         "DJANGO_ALLOWED_HOSTS": "cats.example.com",
         "DJANGO_HTTPS": "1",
         "CATSITE_VAR_DIR": str(tmp_path),
+        "MODEL_TRUSTED_KEYS": str(ROOT / "deploy" / "keys" / "catsite-models-2026-12.pub"),
     })
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+PROJECT_KEY = REPO / "deploy" / "keys" / "catsite-models-2026-12.pub"
 # Settings that a developer's shell or CI may export and that must not leak into these runs.
 CATSITE_VARIABLES = ("DJANGO_", "DATABASE_URL", "CACHE_URL", "MODEL_", "MEDIA_", "STATIC_ROOT",
                      "SERVE_MEDIA", "APP_REVISION")
@@ -32,6 +33,7 @@ def production_env(**changes):
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "cats.example.org",
         "DJANGO_HTTPS": "1",
+        "MODEL_TRUSTED_KEYS": str(PROJECT_KEY),
     }
     env.update(changes)
     return env
@@ -50,6 +52,21 @@ def test_check_deploy_catches_a_site_served_without_https(tmp_path):
                     **production_env(DJANGO_HTTPS="0"))
     assert result.returncode != 0
     assert "security.W008" in result.stderr + result.stdout  # SECURE_SSL_REDIRECT
+
+
+def test_check_deploy_warns_when_model_signatures_are_not_required(tmp_path):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", tmp_path=tmp_path,
+                    **production_env(MODEL_TRUSTED_KEYS=""))
+    assert result.returncode != 0
+    assert "classifier.W001" in result.stderr + result.stdout
+    assert "MODEL_TRUSTED_KEYS is empty" in result.stderr + result.stdout
+
+
+def test_an_unreadable_trusted_key_fails_the_checks(tmp_path):
+    result = manage("check", "--deploy", tmp_path=tmp_path,
+                    **production_env(MODEL_TRUSTED_KEYS=str(tmp_path / "missing.pub")))
+    assert result.returncode != 0
+    assert "classifier.E013" in result.stderr + result.stdout
 
 
 def test_a_missing_secret_key_with_debug_off_stops_with_a_clear_message(tmp_path):

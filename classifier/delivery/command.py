@@ -5,6 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from classifier.delivery.errors import DeliveryError
 from classifier.delivery.progress import CommandOutput, progress_factory
 from classifier.delivery.stores import store_from_settings
+from classifier.inference import BadModelPackage
+from classifier.inference.signatures import load_trusted_keys
 
 
 class StoreCommand(BaseCommand):
@@ -28,6 +30,14 @@ class StoreCommand(BaseCommand):
     def open_store(self, options):
         return store_from_settings(settings, credential=options.get("credential"),
                                    client_options=options.get("client_options"))
+
+    def trusted_keys(self):
+        """MODEL_TRUSTED_KEYS, loaded; a key that cannot be read ends the command."""
+        try:
+            return load_trusted_keys(settings.MODEL_TRUSTED_KEYS)
+        except BadModelPackage as exc:
+            raise CommandError(f"MODEL_TRUSTED_KEYS: {exc.message}; fix the path or the key "
+                               "file") from None
 
     def progress(self, options):
         """Progress bars (terminal) or lines (logs) on stdout; none with --verbosity 0."""

@@ -79,6 +79,15 @@ class PackageMismatch(DeliveryError):
     or one the manifest does not list (the rule of classifier.inference.package.verify)."""
 
 
+class SignatureRefused(DeliveryError):
+    """With MODEL_TRUSTED_KEYS set: a version that is unsigned, signed by another key, or whose
+    files differ from what was signed. ``reason`` as in inference.signatures.SignatureRefused."""
+
+    def __init__(self, message: str, reason: str):
+        self.reason = reason
+        super().__init__(message)
+
+
 class InstallFailed(DeliveryError):
     """Writing the package to the model directory failed (disk full, permissions, I/O)."""
 

@@ -12,10 +12,27 @@ from pathlib import Path
 from classifier.delivery import install
 from classifier.delivery.aliases import resolve
 from classifier.delivery.errors import NotFound, PackageInvalid, PackageMismatch
-from classifier.delivery.packages import check_download, check_name, check_servable, manifest_from
+from classifier.delivery.packages import (
+    PackageLimits,
+    check_download,
+    check_limits,
+    check_name,
+    check_servable,
+    check_signature,
+    check_signer,
+    manifest_from,
+)
 from classifier.delivery.progress import progress_factory
 from classifier.delivery.store import ALIASES, LATEST, Store, version_key
-from classifier.inference.package import MANIFEST, MAX_MANIFEST_BYTES, Digest, FileEntry, Manifest
+from classifier.inference.package import (
+    MANIFEST,
+    MAX_MANIFEST_BYTES,
+    SIGNATURE_FILE,
+    Digest,
+    FileEntry,
+    Manifest,
+)
+from classifier.inference.signatures import MAX_SIGNATURE_BYTES, TrustedKey
 
 
 @dataclass
@@ -31,14 +48,19 @@ class FetchResult:
 
 
 def fetch_model(store: Store, name: str, dest: Path, *, version: str = LATEST, keep: int = 2,
-                progress=None) -> FetchResult:
+                progress=None, trusted_keys: tuple[TrustedKey, ...] = (),
+                limits: PackageLimits | None = None) -> FetchResult:
     """Install ``name`` at ``version`` (a version, or an alias: latest, champion, challenger)
     into ``dest`` and make it current.
 
     Already installed and verified: downloads nothing, only switches ``current`` if needed.
     ``keep``: how many versions besides the current one stay installed for rollback.
+    ``trusted_keys``: when given, the version must be signed by one of them; it is checked
+    before anything is installed (and an installed copy is checked again before it is reused).
+    ``limits``: a manifest declaring more or larger files is refused before any file download.
     """
     progress = progress or progress_factory(None)
+    limits = limits or PackageLimits()
     check_name(name, "model name")
     resolved = resolve(store, name, version)
     dest = Path(dest)
@@ -46,10 +68,10 @@ def fetch_model(store: Store, name: str, dest: Path, *, version: str = LATEST, k
         previous = install.current_version(dest)
         result = FetchResult(name=name, version=resolved, path=dest / install.VERSIONS / resolved,
                              previous=previous, switched=previous != resolved)
-        if not install.is_installed(dest, name, resolved):
+        if not install.is_installed(dest, name, resolved, trusted_keys):
             _download_and_install(store, result, dest,
                                   via_alias=version if version in ALIASES else None,
-                                  progress=progress)
+                                  progress=progress, trusted_keys=trusted_keys, limits=limits)
         if result.switched:
             install.switch_current(dest, resolved)
         result.removed = install.prune(dest, keep)
@@ -57,20 +79,27 @@ def fetch_model(store: Store, name: str, dest: Path, *, version: str = LATEST, k
 
 
 def _download_and_install(store: Store, result: FetchResult, dest: Path, *,
-                          via_alias: str | None, progress) -> None:
+                          via_alias: str | None,
+                          progress, trusted_keys, limits: PackageLimits) -> None:
     """Download into a fresh directory beside the installed versions, verify, move into place."""
     name, version = result.name, result.version
+    origin = f"{name} {version} from {store.description}"
     staged = install.incoming_dir(dest)
     try:
         manifest, size = _download_manifest(store, name, version, staged, via_alias=via_alias)
         result.downloaded.append(MANIFEST)
         result.downloaded_bytes += size
+        check_limits(manifest, limits, origin)
+        if _download_signature(store, name, version, staged, trusted_keys, origin):
+            result.downloaded.append(SIGNATURE_FILE)
         for filename, expected in manifest.files.items():
             result.downloaded_bytes += _download_file(
                 store, name, version, filename, expected, staged, progress(filename)
             )
             result.downloaded.append(filename)
-        check_servable(staged, f"{name} {version} from {store.description}")
+        if trusted_keys:
+            check_signature(staged, trusted_keys, origin)
+        check_servable(staged, origin)
         install.install(dest, version, staged)
     finally:
         # After a successful install the directory has been renamed away: nothing to delete.
@@ -104,6 +133,24 @@ def _download_manifest(store: Store, name: str, version: str, staged: Path, *,
     with install.disk_errors(staged.parent, f"writing {MANIFEST}"):
         (staged / MANIFEST).write_bytes(data)
     return manifest, len(data)
+
+
+def _download_signature(store: Store, name: str, version: str, staged: Path, trusted_keys,
+                        origin: str) -> bool:
+    """Download the version's signature when there is one (it travels with the version, so the
+    web process can check it too). With trusted keys a missing signature or one by another key
+    is refused here, before the model itself is downloaded."""
+    try:
+        data, _ = store.read_small(version_key(name, version, SIGNATURE_FILE),
+                                   MAX_SIGNATURE_BYTES)
+    except NotFound:
+        data = None
+    if data is not None:
+        with install.disk_errors(staged.parent, f"writing {SIGNATURE_FILE}"):
+            (staged / SIGNATURE_FILE).write_bytes(data)
+    if trusted_keys:
+        check_signer(staged, trusted_keys, origin)
+    return data is not None
 
 
 def _download_file(store: Store, name: str, version: str, filename: str, expected: FileEntry,

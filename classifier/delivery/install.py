@@ -16,6 +16,8 @@ from pathlib import Path
 
 from classifier.delivery.errors import DeliveryError, InstallFailed
 from classifier.delivery.packages import verify_package
+from classifier.inference import BadModelPackage
+from classifier.inference.signatures import verify_signature
 
 CURRENT = "current"
 VERSIONS = "versions"
@@ -75,12 +77,15 @@ def installed_versions(dest: Path) -> list[str]:
     return sorted(p.name for p in versions.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def is_installed(dest: Path, name: str, version: str) -> bool:
-    """Whether versions/<version> holds that package, every file verified against its manifest."""
+def is_installed(dest: Path, name: str, version: str, trusted_keys=()) -> bool:
+    """Whether versions/<version> holds that package, every file verified against its manifest
+    (and signed by one of ``trusted_keys`` when there are any)."""
     path = Path(dest) / VERSIONS / version
     try:
         manifest = verify_package(path)
-    except (DeliveryError, OSError):
+        if trusted_keys:
+            verify_signature(path, trusted_keys)
+    except (DeliveryError, BadModelPackage, OSError):
         return False
     return (manifest.name, manifest.version) == (name, version)
 

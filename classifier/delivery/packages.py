@@ -4,13 +4,15 @@ definition of a package), with delivery's wording (where the bytes came from, wh
 fetch.py adds the one check the loader has no need for: hashing a file while it streams from
 the store (package.Digest), so a wrong download stops early; ``check_download`` words the verdict.
 """
+from dataclasses import dataclass
 from pathlib import Path
 
-from classifier.delivery.errors import PackageInvalid, PackageMismatch
+from classifier.delivery.errors import PackageInvalid, PackageMismatch, SignatureRefused
 from classifier.inference import BadModelPackage, ClassifierError, load_classifier
 from classifier.inference.package import (
     MANIFEST,
     NAME_RULE,
+    SIGNATURE_FILE,
     FileEntry,
     FileMismatch,
     Manifest,
@@ -20,6 +22,64 @@ from classifier.inference.package import (
     read_manifest,
     verify,
 )
+from classifier.inference.signatures import SignatureRefused as RefusedByKeys
+from classifier.inference.signatures import TrustedKey, signer_hint, verify_signature
+
+# Defaults of MODEL_MAX_FILE_BYTES and MODEL_MAX_FILES.
+DEFAULT_MAX_FILE_BYTES = 1024 ** 3
+DEFAULT_MAX_FILES = 8
+
+
+@dataclass(frozen=True)
+class PackageLimits:
+    """What a manifest may declare: a package of more or larger files is refused before any of
+    them is downloaded (a store attacker could otherwise fill the disk)."""
+
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    max_files: int = DEFAULT_MAX_FILES
+
+
+def check_limits(manifest: Manifest, limits: PackageLimits, origin: str) -> None:
+    if len(manifest.files) > limits.max_files:
+        raise PackageInvalid(
+            f"{origin} lists {len(manifest.files)} files, more than the {limits.max_files} "
+            "accepted (MODEL_MAX_FILES): refused before downloading; check who published it")
+    for filename, entry in manifest.files.items():
+        if entry.bytes > limits.max_file_bytes:
+            raise PackageInvalid(
+                f"{origin}: {filename} is declared as {entry.bytes} bytes, more than the "
+                f"{limits.max_file_bytes} accepted (MODEL_MAX_FILE_BYTES): refused before "
+                "downloading; raise the limit if the model really is that large")
+
+
+def check_signer(package_dir: Path, trusted_keys: tuple[TrustedKey, ...], origin: str) -> None:
+    """SignatureRefused unless the package's signature names one of the trusted keys (the
+    signature itself is checked by ``check_signature`` once the files are there)."""
+    try:
+        hint = signer_hint(Path(package_dir) / SIGNATURE_FILE)
+    except RefusedByKeys as exc:
+        raise _refused(origin, exc) from None
+    if not any(key.hint == hint for key in trusted_keys):
+        raise _refused(origin, RefusedByKeys(
+            "untrusted_key", f"signed by a key that is not trusted (key sha256 {hint[:16]}...)"))
+
+
+def check_signature(package_dir: Path, trusted_keys: tuple[TrustedKey, ...], origin: str) -> None:
+    """SignatureRefused unless every file of the package is as a trusted key signed it."""
+    try:
+        verify_signature(package_dir, trusted_keys)
+    except RefusedByKeys as exc:
+        raise _refused(origin, exc) from None
+
+
+def _refused(origin: str, exc: RefusedByKeys) -> SignatureRefused:
+    advice = {
+        "unsigned": "publish it signed (publish_model --signing-key)",
+        "untrusted_key": "publish it signed with a trusted key, or add the signer's public key "
+                         "to MODEL_TRUSTED_KEYS",
+    }.get(exc.reason, "it was changed after signing: republish it from a trusted build")
+    return SignatureRefused(f"{origin} is refused: {SIGNATURE_FILE} {exc.problem}; {advice}",
+                            reason=exc.reason)
 
 
 def check_name(value, what: str) -> str:

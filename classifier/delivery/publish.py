@@ -1,6 +1,14 @@
-"""Publishing a package to a store: files first, the manifest last, then ``latest`` (and the
-alias asked for) moved with a conditional write, so two publishers racing cannot silently
-overwrite each other. ``promote`` points an alias at a version already published."""
+"""Publishing a package to a store: files first, then its signature, the manifest last, then
+``latest`` (and the alias asked for) moved with a conditional write, so two publishers racing
+cannot silently overwrite each other. ``promote`` points an alias at a version already published.
+
+With a signing key the package is signed as it is published (the manifest's version may have
+been replaced, so what is signed is exactly what is uploaded); without one, a signature the
+package already carries (build_model --signing-key) travels with it when it still applies.
+"""
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,12 +19,14 @@ from classifier.delivery.aliases import (
     move_alias,
     read_alias,
 )
-from classifier.delivery.errors import AlreadyExists, NotFound
+from classifier.delivery.errors import AlreadyExists, DeliveryError, NotFound, PackageInvalid
 from classifier.delivery.gate import Gate, check_promotion
 from classifier.delivery.packages import check_servable, verify_package
 from classifier.delivery.progress import progress_factory
 from classifier.delivery.store import LATEST, Store, version_key
-from classifier.inference.package import MANIFEST
+from classifier.inference import BadModelPackage
+from classifier.inference.package import MANIFEST, SIGNATURE_FILE
+from classifier.inference.signatures import sign_package
 
 
 @dataclass
@@ -35,13 +45,14 @@ def read_latest(store: Store, name: str) -> tuple[str | None, str | None]:
 
 def publish_package(store: Store, package_dir: Path, *, version: str | None = None,
                     force: bool = False, progress=None, alias: str | None = None,
-                    gate: Gate | None = None) -> PublishResult:
+                    gate: Gate | None = None, signing_key: Path | None = None) -> PublishResult:
     """Upload ``package_dir`` as ``<name>/<version>/``, point ``latest`` at it, and ``alias``
     too when given (champion through the gate, see gate.py).
 
     ``version`` replaces the manifest's version in the published copy (the files are unchanged,
     so their hashes still hold). ``force`` replaces an already published version and overrides
-    the gate. ``progress`` is a function label -> Progress (see progress.py).
+    the gate. ``progress`` is a function label -> Progress (see progress.py). ``signing_key``:
+    the EC private key (PEM) that signs the published copy (``model.sig``).
     """
     progress = progress or progress_factory(None)
     package_dir = Path(package_dir)
@@ -54,6 +65,8 @@ def publish_package(store: Store, package_dir: Path, *, version: str | None = No
         manifest_data = manifest.to_bytes()
     name, version = manifest.name, check_version(manifest.version, "the package's version")
     aliases = [LATEST] + ([check_alias(alias)] if alias not in (None, LATEST) else [])
+    signature = _signature(package_dir, manifest, manifest_data, signing_key,
+                           renamed=manifest_data != (package_dir / MANIFEST).read_bytes())
 
     store.ensure_container()
     manifest_key = version_key(name, version, MANIFEST)
@@ -74,6 +87,9 @@ def publish_package(store: Store, package_dir: Path, *, version: str | None = No
                      overwrite=True, progress=bar.update)
         bar.finish()
         result.uploaded.append(filename)
+    if signature is not None:
+        store.upload(version_key(name, version, SIGNATURE_FILE), signature, overwrite=True)
+        result.uploaded.append(SIGNATURE_FILE)
     try:
         # The manifest marks the version complete; without --force it is created only if absent,
         # so of two publishers of the same version exactly one succeeds.
@@ -110,3 +126,51 @@ def _move(store: Store, name: str, version: str, promotion) -> AliasMove:
     return move_alias(store, name, promotion.alias, version, promotion.etag,
                       previous=promotion.previous, forced=promotion.forced,
                       evaluation=promotion.evaluation, note=promotion.note)
+
+
+def _signature(package_dir: Path, manifest, manifest_data: bytes, signing_key,
+               renamed: bool) -> bytes | None:
+    """The bytes of the signature to publish, or None to publish unsigned."""
+    existing = package_dir / SIGNATURE_FILE
+    if signing_key:
+        return _sign_copy(package_dir, manifest, manifest_data, Path(signing_key))
+    if not existing.exists():
+        return None
+    if renamed:
+        raise PackageInvalid(
+            f"{existing} signs version {_version_in(package_dir)}, and publishing it as "
+            f"{manifest.version} changes {MANIFEST}: sign the published copy with "
+            "--signing-key (or MODEL_SIGNING_KEY)")
+    return existing.read_bytes()
+
+
+def _sign_copy(package_dir: Path, manifest, manifest_data: bytes, signing_key: Path) -> bytes:
+    """Sign exactly what will be uploaded: the listed files and ``manifest_data``, assembled in a
+    scratch directory (hard links where the filesystem allows, else copies)."""
+    with tempfile.TemporaryDirectory(prefix="catsite-sign-") as scratch:
+        scratch = Path(scratch)
+        for filename in manifest.files:
+            try:
+                os.link(package_dir / filename, scratch / filename)
+            except OSError:
+                shutil.copyfile(package_dir / filename, scratch / filename)
+        (scratch / MANIFEST).write_bytes(manifest_data)
+        try:
+            return sign_package(scratch, signing_key).read_bytes()
+        except BadModelPackage as exc:
+            raise PackageInvalid(f"signing with {signing_key} failed: {exc.problem}; pass the "
+                                 "path of an EC private key in PEM") from None
+
+
+def _version_in(package_dir: Path) -> str:
+    try:
+        return verify_package(package_dir).version
+    except DeliveryError:
+        return "another version"
+
+
+def _latest_now(store: Store, name: str) -> str:
+    try:
+        return read_latest(store, name)[0] or "nothing"
+    except DeliveryError:
+        return "an unknown version"

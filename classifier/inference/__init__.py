@@ -6,10 +6,12 @@
 What a model package is (names, hashing, ``verify``) is defined once, in ``package``.
 """
 from .decode import ACCEPTED_PILLOW_FORMATS, DEFAULT_MAX_PIXELS, decode_image
+from .decode_memory import DEFAULT_MAX_DECODE_BYTES, DecodeGate
 from .errors import (
     ACCEPTED_FORMATS,
     BadModelPackage,
     ClassifierError,
+    DecoderBusy,
     FileTooLarge,
     InferenceFailed,
     InvalidImage,
@@ -36,6 +38,10 @@ __all__ = [
     "BadModelPackage",
     "Classification",
     "ClassifierError",
+    "DEFAULT_MAX_DECODE_BYTES",
+    "DEFAULT_MAX_PIXELS",
+    "DecodeGate",
+    "DecoderBusy",
     "FileTooLarge",
     "ImageClassifier",
     "InferenceFailed",

@@ -1,10 +1,19 @@
-"""Untrusted bytes -> an upright RGB PIL image, no bigger than the model needs.
+"""Untrusted bytes -> an upright RGB PIL image, no bigger than the model needs, decoded within
+a memory budget.
 
 Defences, in the order they apply:
-- only an allow-list of formats is parsed (Pillow's other plugins never see user bytes);
+- only an allow-list of formats is parsed (Pillow's other plugins never see user bytes): the
+  formats phones write (JPEG, PNG, WebP, GIF); BMP and TIFF are refused;
 - the pixel count the header declares is checked before any pixel is decoded, and Pillow's own
   decompression-bomb guard (``Image.MAX_IMAGE_PIXELS``) stays on;
-- JPEGs decode in draft mode at 1/2, 1/4 or 1/8 scale when the model needs fewer pixels;
+- baseline JPEGs decode in draft mode at 1/2, 1/4 or 1/8 scale when the model needs fewer pixels;
+- what the decode will allocate is estimated from the header (decode_memory) and an image over
+  ``max_decode_bytes`` is refused: the lower pixel cap of formats without DCT scaling;
+- decodes that allocate more than a little wait for a slot of the process's DecodeGate (at most
+  N at once), or are turned away with DecoderBusy;
+- the decoded image is reduced in its own mode, band by band, before any mode conversion
+  (alpha over white, 16-bit and float scaling happen on the small image, see downscale), and the
+  full-size buffer is freed before the slot is given back;
 - only the first frame of an animation is decoded (frames are never iterated);
 - truncated files are errors (``ImageFile.LOAD_TRUNCATED_IMAGES`` is left off).
 """
@@ -15,41 +24,66 @@ import logging
 import re
 import struct
 import zlib
+from contextlib import nullcontext
 
-import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
+from .decode_memory import (
+    DEFAULT_MAX_DECODE_BYTES,
+    SMALL_DECODE_BYTES,
+    DecodeGate,
+    count_jpeg_scans,
+    decode_cost,
+)
+from .downscale import reduce_factor, reduce_in_bands, to_rgb
 from .errors import ACCEPTED_FORMATS, InvalidImage, TooManyPixels, UnsupportedFormat
 
 logger = logging.getLogger(__name__)
 
 # Pillow's format ids. The JPEG plugin also opens MPO, the multi-picture JPEG of many phones.
-ACCEPTED_PILLOW_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+ACCEPTED_PILLOW_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 DRAFT_FORMATS = ("JPEG", "MPO")
-# 50 megapixels: any camera photo, yet decoding it stays around 150 MB of RGB.
+# 50 megapixels: any camera photo. Baseline JPEGs that big decode at 1/8 scale; other images are
+# held to the lower cap that max_decode_bytes sets.
 DEFAULT_MAX_PIXELS = 50_000_000
-WHITE = (255, 255, 255)
 # What Pillow raises on broken image data (zlib.error and struct.error come from some plugins).
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error, zlib.error)
 # Formats Pillow has no plugin for, recognised only to name them in the error.
 _OTHER_SIGNATURES = (
     ("PDF", re.compile(rb"^\s*%PDF-")),
-    ("SVG", re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*<svg", re.S | re.I)),
-    ("HEIC", re.compile(rb"^....ftyp(heic|heix|hevc|hevx|mif1|msf1)", re.S)),
-    ("JPEG XL", re.compile(rb"^(\xff\x0a|\x00\x00\x00\x0cJXL \r\n\x87\n)", re.S)),
+    ("SVG", re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*<svg",
+                       re.DOTALL | re.IGNORECASE)),
+    ("HEIC", re.compile(rb"^....ftyp(heic|heix|hevc|hevx|mif1|msf1)", re.DOTALL)),
+    ("JPEG XL", re.compile(rb"^(\xff\x0a|\x00\x00\x00\x0cJXL \r\n\x87\n)", re.DOTALL)),
 )
 # Pillow plugins whose signature also matches other files (a CUR header is a common TGA header).
 _AMBIGUOUS_SIGNATURES = {"CUR"}
 _HEAD_BYTES = 1024
+# The transposition that turns each EXIF orientation upright (EXIF 2.3, tag 0x0112), applied to
+# the small image; the same table as ImageOps.exif_transpose, which works only on the full one.
+_ORIENTATION_TAG = 0x0112
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 def decode_image(data, *, min_side: int | None = None,
-                 max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+                 max_pixels: int = DEFAULT_MAX_PIXELS,
+                 max_decode_bytes: int = DEFAULT_MAX_DECODE_BYTES,
+                 gate: DecodeGate | None = None) -> Image.Image:
     """Decode ``data`` (bytes or a binary file object) into an upright RGB image.
 
-    ``min_side``: the smallest shorter side the caller needs (the model's resize); JPEGs are
-    then decoded at the coarsest scale that still gives at least that. ``None`` decodes at full
-    size. Raises InvalidImage, UnsupportedFormat or TooManyPixels.
+    ``min_side``: the smallest shorter side the caller needs (the model's resize); the image is
+    decoded (JPEG) or reduced (the others) to the coarsest integer scale that still gives at
+    least that. ``None`` decodes at full size. ``gate``: the process's DecodeGate (None: no
+    limit on concurrent decodes). Raises InvalidImage, UnsupportedFormat, TooManyPixels or
+    DecoderBusy.
     """
     stream = _as_stream(data)
     owns_stream = stream is not data
@@ -69,87 +103,72 @@ def decode_image(data, *, min_side: int | None = None,
     except _DECODE_ERRORS as exc:
         raise InvalidImage() from exc
     try:
-        width, height = image.size
-        if width * height > max_pixels:
-            raise TooManyPixels(width, height, max_pixels)
-        if min_side and image.format in DRAFT_FORMATS:
-            # The JPEG decoder scales by 1/2, 1/4 or 1/8 while decoding; asking for a square of
-            # min_side keeps the shorter side at least min_side, whatever the orientation.
-            image.draft("RGB", (min_side, min_side))
+        return _decode_opened(image, stream, min_side, max_pixels, max_decode_bytes, gate,
+                              owns_stream)
+    finally:
+        _release(image, owns_stream)
+
+
+def _decode_opened(image, stream, min_side, max_pixels, max_decode_bytes, gate,
+                   owns_stream) -> Image.Image:
+    declared = width, height = image.size
+    if width * height > max_pixels:
+        raise TooManyPixels(width, height, max_pixels)
+    scans = count_jpeg_scans(stream) if image.format in DRAFT_FORMATS else 0
+    if min_side and image.format in DRAFT_FORMATS:
+        # The JPEG decoder scales by 1/2, 1/4 or 1/8 while decoding; asking for a square of
+        # min_side keeps the shorter side at least min_side, whatever the orientation.
+        image.draft("RGB", (min_side, min_side))
+    cost = decode_cost(image, declared, scans)
+    if cost > max_decode_bytes:
+        raise TooManyPixels(width, height, width * height * max_decode_bytes // cost,
+                            kind=_kind(image.format))
+    with gate.slot() if gate and cost > SMALL_DECODE_BYTES else nullcontext():
         try:
             image.load()  # the first frame only; seek() is never called
         except Image.DecompressionBombError:
             raise TooManyPixels(width, height, max_pixels) from None
         except _DECODE_ERRORS as exc:
             raise InvalidImage() from exc
-        _upright(image)
-        rgb = to_rgb(image)
-    except BaseException:
-        _release(image, owns_stream)
-        raise
-    if rgb is not image:
-        _release(image, owns_stream)
-    return rgb
+        orientation = _orientation(image)
+        small = to_rgb(reduce_in_bands(image, reduce_factor(image.size, min_side)))
+        if small is image:
+            small = image.copy()  # ours outlives the opened file
+        _release(image, owns_stream)  # the full-size buffer goes before the slot does
+    return _upright(small, orientation)
+
+
+def _kind(pillow_format: str | None) -> str:
+    return {"WEBP": "WebP", "MPO": "JPEG"}.get(pillow_format, pillow_format or "these")
 
 
 def _release(image: Image.Image, owns_stream: bool) -> None:
-    """Free an image we are done with. Pillow's close() also closes the file it read from, and a
-    caller's file is the caller's (the identify page reads the upload again for its thumbnail):
-    then the image is left to reference counting, which frees it as soon as we return."""
+    """Free the pixels of an image we are done with (safe to call twice). An opened file's
+    close() also closes the file it read from, and a caller's file is the caller's (it may read
+    the upload again): then only Image.close runs, which frees the pixels and nothing else."""
     if owns_stream:
         image.close()
+    else:
+        Image.Image.close(image)
+    # The WebP plugin keeps libwebp's decoder (two full-size canvases) until the image is
+    # garbage collected; the upload's frame is loaded, so it is dropped now.
+    if getattr(image, "_decoder", None) is not None and image.format == "WEBP":
+        image._decoder = None
 
 
-def to_rgb(image: Image.Image) -> Image.Image:
-    """Any Pillow mode -> RGB, as a person would see it: transparency on white, 16-bit scaled."""
-    mode = image.mode
-    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
-        return _on_white(image)
-    if mode == "RGB":
-        return image
-    if mode.startswith("I;16") or mode == "I":
-        return Image.fromarray(_sixteen_bit_to_8(np.asarray(image)), "L").convert("RGB")
-    if mode == "F":
-        return Image.fromarray(_float_to_8(np.asarray(image)), "L").convert("RGB")
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation (1-8; 1 when absent). A corrupt EXIF block must not cost the user
+    their photo: it is logged and the image kept as stored."""
     try:
-        return image.convert("RGB")  # L, 1, P, CMYK, YCbCr, ...
-    except ValueError:
-        raise UnsupportedFormat(
-            found=f"{mode} colour mode",
-            message=f"Images in the {mode} colour mode are not supported. "
-            "Please upload an RGB or greyscale photo.",
-        ) from None
-
-
-def _on_white(image: Image.Image) -> Image.Image:
-    rgba = image.convert("RGBA")  # applies a palette's or a colour key's transparency as alpha
-    background = Image.new("RGB", rgba.size, WHITE)
-    background.paste(rgba, mask=rgba.getchannel("A"))
-    return background
-
-
-def _sixteen_bit_to_8(pixels: np.ndarray) -> np.ndarray:
-    # 16-bit samples span 0-65535: divide by 257 (65535 / 255) and round, rather than let
-    # Pillow's conversion clip everything above 255 to white. Mode I holds 16-bit PNG/TIFF data.
-    pixels = np.clip(pixels.astype(np.float32), 0, 65535)
-    return np.rint(pixels / 257.0).astype(np.uint8)
-
-
-def _float_to_8(pixels: np.ndarray) -> np.ndarray:
-    # Float images come either on 0-1 or on 0-255; there is no header to say which.
-    pixels = np.nan_to_num(pixels.astype(np.float32), nan=0.0, posinf=255.0, neginf=0.0)
-    if pixels.size and pixels.min() >= 0.0 and pixels.max() <= 1.0:
-        pixels = pixels * 255.0
-    return np.rint(np.clip(pixels, 0, 255)).astype(np.uint8)
-
-
-def _upright(image: Image.Image) -> None:
-    """Apply the EXIF orientation in place. A corrupt EXIF block must not cost the user their
-    photo: it is logged and the image kept as stored."""
-    try:
-        ImageOps.exif_transpose(image, in_place=True)
+        return int(image.getexif().get(_ORIENTATION_TAG, 1))
     except (*_DECODE_ERRORS, TypeError, KeyError) as exc:
         logger.info("Ignoring unreadable EXIF orientation: %s", exc)
+        return 1
+
+
+def _upright(image: Image.Image, orientation: int) -> Image.Image:
+    method = _UPRIGHT.get(orientation)
+    return image.transpose(method) if method is not None else image
 
 
 def _not_decodable(head: bytes) -> Exception:
@@ -183,7 +202,8 @@ def _recognise(head: bytes) -> str | None:
 def _as_stream(data):
     if isinstance(data, (bytes, bytearray, memoryview)):
         return io.BytesIO(data)
-    if hasattr(data, "read") and hasattr(data, "seek") and getattr(data, "seekable", lambda: True)():
+    seekable = getattr(data, "seekable", lambda: True)
+    if hasattr(data, "read") and hasattr(data, "seek") and seekable():
         data.seek(0)  # Pillow reads from the start whatever the position; so do we
         return data
     if hasattr(data, "read"):

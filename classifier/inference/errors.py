@@ -7,8 +7,9 @@ can act on. The web layer maps them in one place (``core.http_errors``); bad inp
 from core.errors import AppError
 
 # The formats decode_image accepts, as users know them (the multi-picture JPEGs, MPO, that many
-# phones write count as JPEG).
-ACCEPTED_FORMATS = ("JPEG", "PNG", "WebP", "GIF", "BMP", "TIFF")
+# phones write count as JPEG): what phones produce. BMP and TIFF are refused: no phone writes
+# them, and their decoders (RLE, libtiff's many compressions and layouts) only add attack surface.
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WebP", "GIF")
 
 
 class ClassifierError(AppError):
@@ -52,16 +53,46 @@ class TooManyPixels(ClassifierError):
     status = 413
 
     def __init__(self, width: int | None = None, height: int | None = None,
-                 limit: int | None = None):
-        self.width, self.height, self.limit = width, height, limit
-        if width and height and limit:
+                 limit: int | None = None, kind: str | None = None):
+        self.width, self.height, self.limit, self.kind = width, height, limit, kind
+        if width and height and limit and kind:
+            # The lower cap of images that cannot be decoded at reduced size (see decode_memory).
             message = (
                 f"The image is {width} x {height} pixels, more than the "
-                f"{limit / 1e6:g} megapixels accepted. Please upload a smaller photo."
+                f"{_megapixels(limit)} megapixels accepted for {kind} images. "
+                "Please upload a smaller photo, or a JPEG."
+            )
+        elif width and height and limit:
+            message = (
+                f"The image is {width} x {height} pixels, more than the "
+                f"{_megapixels(limit)} megapixels accepted. Please upload a smaller photo."
             )
         else:
             message = "The image has too many pixels. Please upload a smaller photo."
         super().__init__(message)
+
+
+def _megapixels(pixels: int) -> str:
+    return f"{pixels / 1e6:.1f}".removesuffix(".0")
+
+
+class DecoderBusy(ClassifierError):
+    """Every slot for large decodes in this process is taken (decode_memory.DecodeGate): the
+    photo is fine, the server is busy with others like it."""
+
+    code = "busy"
+    status = 503
+
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(
+            "Many large photos are being identified right now. Please try again in "
+            f"{retry_after} second{'s' if retry_after != 1 else ''}, or send a smaller photo."
+        )
+
+    @property
+    def headers(self) -> dict:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class FileTooLarge(ClassifierError):

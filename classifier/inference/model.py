@@ -15,9 +15,12 @@ import onnxruntime
 from PIL import Image
 
 from .decode import DEFAULT_MAX_PIXELS, decode_image
+from .decode_memory import DEFAULT_MAX_DECODE_BYTES, DecodeGate
 from .errors import BadModelPackage, InferenceFailed
+from .external_data import MalformedModel, external_data_tensors
 from .package import MODEL_FILE, Manifest, verify_and_read_model
 from .preprocess import preprocess_image
+from .signatures import TrustedKey, verify_signature
 
 logger = logging.getLogger(__name__)
 
@@ -51,14 +54,22 @@ class Classification:
     probabilities: np.ndarray
     top: tuple[LabelScore, ...]  # the most probable labels, best first
     timings: Timings
+    # The decoded photo (upright RGB, reduced near the model's size, not cropped) when the caller
+    # asked to keep it: the identify page shows it without decoding the upload again.
+    image: Image.Image | None = None
 
 
 class ImageClassifier:
     def __init__(self, manifest: Manifest, session: onnxruntime.InferenceSession,
-                 max_pixels: int = DEFAULT_MAX_PIXELS):
+                 max_pixels: int = DEFAULT_MAX_PIXELS,
+                 max_decode_bytes: int = DEFAULT_MAX_DECODE_BYTES,
+                 decode_gate: DecodeGate | None = None):
         self.manifest = manifest
         self.session = session
         self.max_pixels = max_pixels
+        self.max_decode_bytes = max_decode_bytes
+        # One gate per classifier, so per process: the threads of a worker share it.
+        self.decode_gate = decode_gate or DecodeGate()
 
     @property
     def name(self) -> str:
@@ -77,9 +88,10 @@ class ImageClassifier:
         # An ImageClassifier only exists once its package verified and its session ran.
         return self.session is not None
 
-    def classify(self, data, top_k: int = 5) -> Classification:
+    def classify(self, data, top_k: int = 5, keep_image: bool = False) -> Classification:
         """Bytes or a binary file object -> label probabilities. Raises InvalidImage,
-        UnsupportedFormat, TooManyPixels (the user's file) or InferenceFailed (ours)."""
+        UnsupportedFormat, TooManyPixels (the user's file), DecoderBusy (too many large photos
+        at once) or InferenceFailed (ours). ``keep_image``: return the decoded photo too."""
         start = time.perf_counter()
         image = self.decode(data)
         decoded = time.perf_counter()
@@ -101,11 +113,13 @@ class ImageClassifier:
                 inference_ms=_ms(predicted - preprocessed),
                 total_ms=_ms(end - start),
             ),
+            image=image if keep_image else None,
         )
 
     def decode(self, data) -> Image.Image:
         # Decoding at the resize size (not the crop size) keeps the resize a true downscale.
-        return decode_image(data, min_side=self.manifest.input.resize, max_pixels=self.max_pixels)
+        return decode_image(data, min_side=self.manifest.input.resize, max_pixels=self.max_pixels,
+                            max_decode_bytes=self.max_decode_bytes, gate=self.decode_gate)
 
     def preprocess(self, image: Image.Image) -> np.ndarray:
         return preprocess_image(image, self.manifest.input)
@@ -121,7 +135,8 @@ class ImageClassifier:
             raise InferenceFailed() from exc
         if logits.shape != (batch.shape[0], len(self.labels)) or not np.all(np.isfinite(logits)):
             logger.error("The model returned logits of shape %s with non-finite values or "
-                         "a shape other than (%d, %d)", logits.shape, batch.shape[0], len(self.labels))
+                         "a shape other than (%d, %d)", logits.shape, batch.shape[0],
+                         len(self.labels))
             raise InferenceFailed()
         return logits
 
@@ -153,21 +168,55 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def load_classifier(package_dir, threads: int | None = None,
-                    max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageClassifier:
+                    max_pixels: int = DEFAULT_MAX_PIXELS,
+                    max_decode_bytes: int = DEFAULT_MAX_DECODE_BYTES,
+                    decode_gate: DecodeGate | None = None,
+                    trusted_keys: tuple[TrustedKey, ...] = ()) -> ImageClassifier:
     """Verify the package in ``package_dir`` and load it into one CPU session.
 
-    ``threads``: ONNX Runtime's intra-op threads (None: one per physical core). Raises
-    ModelUnavailable (no package there) or BadModelPackage (it fails a check).
+    ``threads``: ONNX Runtime's intra-op threads (None: one per physical core). ``max_pixels``,
+    ``max_decode_bytes`` and ``decode_gate``: the upload decoder's limits (see decode_image).
+    ``trusted_keys``: when given, the package must be signed by one of them (signatures.py).
+    Raises ModelUnavailable (no package there) or BadModelPackage (it fails a check;
+    SignatureRefused for the signature).
     """
+    if trusted_keys:
+        verify_signature(package_dir, trusted_keys)
     manifest, model_bytes = verify_and_read_model(Path(package_dir))
+    checked = refuse_external_data(model_bytes)
     session = _session(model_bytes, threads)
+    if not checked:
+        # ONNX Runtime read what our scan could not: refuse rather than serve unchecked.
+        raise BadModelPackage(MODEL_FILE, "could not be checked for external data (an ONNX "
+                                          "encoding this app does not scan): re-export it")
     _check_signature(session, manifest)
-    classifier = ImageClassifier(manifest, session, max_pixels=max_pixels)
+    classifier = ImageClassifier(manifest, session, max_pixels=max_pixels,
+                                 max_decode_bytes=max_decode_bytes, decode_gate=decode_gate)
     _check_runs(classifier)
     return classifier
 
 
+def refuse_external_data(model_bytes: bytes) -> bool:
+    """BadModelPackage when the ONNX model keeps tensor data in other files (external data can
+    name any path on the host); packages are one self-contained model.onnx. False when the
+    bytes could not be scanned (not a protobuf message we read): ONNX Runtime then says what is
+    wrong, and a model it does load anyway is refused by the caller."""
+    try:
+        external = external_data_tensors(model_bytes)
+    except MalformedModel:
+        return False
+    if external:
+        raise BadModelPackage(
+            MODEL_FILE, f"tensor {external[0]!r} keeps its data outside the file (ONNX external "
+                        "data, which can name any file on the host): export the model as one "
+                        "self-contained file")
+    return True
+
+
 def _session(model_bytes: bytes, threads: int | None) -> onnxruntime.InferenceSession:
+    # ONNX Runtime's telemetry (it tries to persist a device id; the container log shows it
+    # failing on the read-only file system): off, before any session exists.
+    onnxruntime.disable_telemetry_events()
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads or 0
     options.inter_op_num_threads = 1
@@ -210,7 +259,7 @@ def _shape_fits(shape, expected) -> bool:
     """Symbolic (str) or unknown (None) dimensions fit anything."""
     return len(shape) == len(expected) and all(
         not isinstance(got, int) or want is None or got == want
-        for got, want in zip(shape, expected)
+        for got, want in zip(shape, expected, strict=True)
     )
 
 

@@ -22,6 +22,7 @@ import torch
 import torchvision
 
 from classifier.inference import BadModelPackage
+from classifier.inference.model import refuse_external_data
 from classifier.inference.package import (
     FORMAT,
     MANIFEST,
@@ -161,6 +162,12 @@ def export_checked(model: torch.nn.Module, staging: Path, report: Reporter
         raw_path = Path(scratch) / "exported.onnx"
         export.export_onnx(model, raw_path, IMAGE_SIZE)
         export.optimize_onnx(raw_path, model_path)
+    try:
+        # A package is one self-contained model.onnx; the loader and fetch refuse external data.
+        if not refuse_external_data(model_path.read_bytes()):
+            raise BadModelPackage(MODEL_FILE, "could not be scanned for external data")
+    except BadModelPackage as exc:
+        raise ModelBuildError(f"the exported model is not servable: {exc.message}") from None
 
     report("Checking ONNX Runtime against PyTorch on real photos and random images")
     session = export.open_session(model_path)

@@ -112,10 +112,13 @@ class CatsiteModelServer(ModelServer):
 
 
 def serve(package_dir, *, host: str, port: int, threads: int | None = None,
-          max_pixels: int = DEFAULT_MAX_PIXELS, max_request_bytes: int) -> None:
+          max_pixels: int = DEFAULT_MAX_PIXELS, max_request_bytes: int,
+          **decode_and_trust) -> None:
     """Load and verify the package in ``package_dir``, then serve it until stopped.
+    ``decode_and_trust``: load_classifier's max_decode_bytes, decode_gate and trusted_keys.
     Raises ModelUnavailable or BadModelPackage (before binding) when it cannot be loaded."""
-    classifier = load_classifier(package_dir, threads=threads, max_pixels=max_pixels)
+    classifier = load_classifier(package_dir, threads=threads, max_pixels=max_pixels,
+                                 **decode_and_trust)
     # KServe's per-request timing lines (three a request, beside the access log) only when
     # debugging.
     if not logger.isEnabledFor(logging.DEBUG):

@@ -61,7 +61,7 @@ def test_publish_then_fetch_latest(store, azurite, tmp_path):
     output = publish(package)
     # Progress shows in plain lines when stdout is not a terminal.
     assert "model.onnx: done, 16.3 kB" in output
-    assert "Published tiny-colours 1.0.0 to Azure container" in output
+    assert "Published tiny-colours 1.0.0 (unsigned) to Azure container" in output
     names = sorted(b.name for b in container(store, azurite).list_blobs())
     assert names[:2] + names[3:] == ["catsite/tiny-colours/1.0.0/manifest.json",
                                      "catsite/tiny-colours/1.0.0/model.onnx",

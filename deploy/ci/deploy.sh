@@ -9,8 +9,12 @@
 #   KUBE_CONTEXT       kubectl context (default: the current one)
 #   NAMESPACE          default catsite-ENVIRONMENT
 #   RELEASE            default catsite
-#   MODEL_VERSION      the model fetched at pod start (staging's fetchAtStart): an alias or a
-#                      version; default champion, what production bakes in
+#   MODEL_VERSION      the model version recorded at build time (the image's label
+#                      io.catsite.model.version; push-image.sh writes it to model-version beside
+#                      the image ref); default: the content of MODEL_VERSION_FILE. Pods that fetch
+#                      their model at start (staging) fetch exactly this one. An alias ("latest",
+#                      "champion", "challenger") is refused: it would be resolved at deploy time,
+#                      not at build time
 #   HELM_TIMEOUT       default 10m
 #   HELM_EXTRA_ARGS    more helm arguments, split on whitespace into an array (no globbing),
 #                      e.g. "--set config.LOG_LEVEL=DEBUG". Never secrets: a command line is
@@ -32,12 +36,19 @@ main() {
         || die "IMAGE_REF must be REPOSITORY@sha256:<digest>, got '$image_ref'"
     local repository="${BASH_REMATCH[1]}" digest="${BASH_REMATCH[2]}"
     local namespace="${NAMESPACE:-catsite-$environment}" release="${RELEASE:-catsite}"
+    local version_file="${MODEL_VERSION_FILE:-$CATSITE_ROOT/var/build/model-version}"
+    local model_version="${MODEL_VERSION:-}"
+    if [[ -z "$model_version" && -f "$version_file" ]]; then
+        model_version="$(tr -d '[:space:]' < "$version_file")"
+    fi
+    [[ "$model_version" =~ ^[A-Za-z0-9._-]+$ && ! "$model_version" =~ ^(latest|champion|challenger)$ ]] \
+        || die "no model version recorded at build time (got '${model_version}'): set MODEL_VERSION or MODEL_VERSION_FILE to the image's io.catsite.model.version label"
 
     "$CI_DIR/install-tools.sh" --no-container >/dev/null
     use_tools
     local args=(--namespace "$namespace" -f "$values"
         --set-string "image.repository=$repository" --set-string "image.digest=$digest"
-        --set-string "model.fetchAtStart.version=${MODEL_VERSION:-champion}")
+        --set-string "model.fetchAtStart.version=$model_version")
     [[ -n "${KUBE_CONTEXT:-}" ]] && args+=(--kube-context "$KUBE_CONTEXT")
     local extra=()
     read -r -a extra <<<"${HELM_EXTRA_ARGS:-}"

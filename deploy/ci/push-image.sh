@@ -9,7 +9,9 @@
 #   REGISTRY_USERNAME, REGISTRY_PASSWORD   log in first when both are set (else the engine's
 #                      existing login is used, e.g. after `az acr login`)
 #   REGISTRY_TLS_VERIFY  false for a plain-HTTP test registry (podman only)
-#   IMAGE_REF_FILE     where to write REGISTRY/REPOSITORY@sha256:... (default var/build/image-ref)
+#   IMAGE_REF_FILE     where to write REGISTRY/REPOSITORY@sha256:... (default var/build/image-ref);
+#                      the image's model version (label io.catsite.model.version) goes beside
+#                      it, in model-version
 set -euo pipefail
 # shellcheck source=../../scripts/lib.sh
 source "$(dirname "$0")/../../scripts/lib.sh"
@@ -55,6 +57,10 @@ main() {
     [[ "$digest" =~ ^sha256:[0-9a-f]{64}$ ]] || die "no digest for $target (got '$digest')"
     echo "$repository@$digest" > "$IMAGE_REF_FILE"
     log "pushed $target as $repository@$digest (written to $IMAGE_REF_FILE)"
+    # The model baked into this image, from its label: a release deploys exactly this version
+    # (deploy.sh), never "latest" resolved at deploy time.
+    engine image inspect --format '{{ index .Config.Labels "io.catsite.model.version" }}' "$IMAGE" \
+        > "$(dirname "$IMAGE_REF_FILE")/model-version"
 }
 
 main "$@"

@@ -5,6 +5,8 @@
 #     every `run:` step);
 #   - azure-pipelines.yml has the expected shape (stages Build -> Staging -> Production, the
 #     production stage behind an environment, a nightly schedule on main);
+#   - no job without an environment (branch and pull-request builds) receives a credential that
+#     can write the model store or sign models (write_credentials.py);
 #   - every deploy/ci or scripts/ command the pipelines call exists and is executable (the
 #     pipelines stay thin: all logic is in those scripts);
 #   - ShellCheck (warning level) on every shell script of the project (shell_scripts).
@@ -68,6 +70,9 @@ main() {
     (cd "$CATSITE_ROOT" && actionlint -color=false) >&2 || fail "actionlint"
     log "azure-pipelines.yml shape"
     check_azure_shape || fail "azure-pipelines.yml shape"
+    log "write credentials only in jobs with an environment"
+    python3 "$CI_DIR/write_credentials.py" "$AZURE" "${WORKFLOWS[@]}" \
+        || fail "a job without an environment receives a write credential"
     local scripts=()
     mapfile -t scripts < <(shell_scripts)
     log "shellcheck -S warning on ${#scripts[@]} shell scripts"

@@ -27,7 +27,7 @@
     preview.hidden = true;
     if (!file) return;
     if (!/^image\//.test(file.type)) {
-      showError("That file does not look like a photo. Choose a JPEG, PNG, WebP, GIF, BMP or TIFF image.");
+      showError("That file does not look like a photo. Choose a JPEG, PNG, WebP or GIF image.");
       return;
     }
     if (maxBytes && file.size > maxBytes) {

@@ -10,8 +10,16 @@ def pod_spec(objects):
     return one(objects, "Deployment")["spec"]["template"]["spec"]
 
 
+def app_config(objects):
+    """The app's settings ConfigMap (the other one holds the trusted model-signing keys)."""
+    found = [c for c in by_kind(objects, "ConfigMap")
+             if not c["metadata"]["name"].endswith("-signing-keys")]
+    assert len(found) == 1, f"expected one settings ConfigMap, found {len(found)}"
+    return found[0]
+
+
 def env_names(objects):
-    return set(one(objects, "ConfigMap")["data"]) if by_kind(objects, "ConfigMap") else set()
+    return set(app_config(objects)["data"]) if by_kind(objects, "ConfigMap") else set()
 
 
 def test_default_deployment_is_hardened_and_probed(render):
@@ -77,7 +85,7 @@ def test_fetch_at_start_adds_an_init_container_sharing_the_model_volume(render):
     spec = pod_spec(objects)
     init = spec["initContainers"][0]
     assert init["command"] == ["python", "manage.py", "fetch_model", "--version", "1.2.0"]
-    assert one(objects, "ConfigMap")["data"]["MODEL_DIR"] == "/models"
+    assert app_config(objects)["data"]["MODEL_DIR"] == "/models"
     mounts = {m["name"]: m for m in spec["containers"][0]["volumeMounts"]}
     assert mounts["model"]["mountPath"] == "/models" and mounts["model"]["readOnly"] is True
     assert {"name": "model", "mountPath": "/models"} in init["volumeMounts"]
@@ -109,7 +117,7 @@ def test_production_values_autoscale_with_a_budget_tls_and_azure_media(render):
     assert budget["minAvailable"] == 2 and "maxUnavailable" not in budget
     ingress = one(objects, "Ingress")
     assert ingress["spec"]["tls"][0]["secretName"] == "catsite-tls"
-    config = one(objects, "ConfigMap")["data"]
+    config = app_config(objects)["data"]
     assert config["AZURE_MEDIA_CONTAINER"] == "media" and config["SERVE_MEDIA"] == "0"
     assert config["DJANGO_HTTPS"] == "1"
     # Media live in Azure: no local media volume.
@@ -135,6 +143,51 @@ def test_helm_lint_strict_passes(tools_env):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_trusted_model_keys_are_mounted_into_the_web_and_fetch_containers(render):
+    objects = render("-f", str(CHART / "values-production.yaml"),
+                     "--set", "model.fetchAtStart.enabled=true")
+    keys = [c for c in by_kind(objects, "ConfigMap")
+            if c["metadata"]["name"].endswith("-signing-keys")]
+    assert len(keys) == 1
+    project_key = (CHART.parents[2] / "deploy" / "keys" / "catsite-models-2026-12.pub").read_text()
+    assert keys[0]["data"] == {"catsite-models-2026-12.pub": project_key}  # the repository's key
+    assert app_config(objects)["data"]["MODEL_TRUSTED_KEYS"] == (
+        "/etc/catsite/signing-keys/catsite-models-2026-12.pub")
+    spec = pod_spec(objects)
+    for container in (*spec["containers"], *spec["initContainers"]):
+        mounts = {m["name"]: m for m in container["volumeMounts"]}
+        assert mounts["signing-keys"] == {
+            "name": "signing-keys", "mountPath": "/etc/catsite/signing-keys", "readOnly": True}
+    assert {"name": "signing-keys", "configMap": {"name": keys[0]["metadata"]["name"]}} in (
+        spec["volumes"])
+
+
+def test_without_trusted_keys_nothing_is_mounted(render):
+    objects = render()  # the default values: a locally built, unsigned model
+    assert "MODEL_TRUSTED_KEYS" not in env_names(objects)
+    assert all(v["name"] != "signing-keys" for v in pod_spec(objects)["volumes"])
+
+
+def test_staging_and_production_trust_the_projects_key_in_the_model_service_too(render):
+    for values in ("values-staging.yaml", "values-production.yaml"):
+        objects = render("-f", str(CHART / values), "--set", "inference.mode=service")
+        model = [d for d in by_kind(objects, "Deployment")
+                 if d["metadata"]["name"].endswith("-model")][0]
+        mounts = [m["name"] for m in model["spec"]["template"]["spec"]["containers"][0][
+            "volumeMounts"]]
+        assert "signing-keys" in mounts, values
+
+
+def test_the_store_secret_reaches_the_fetch_container_only(render):
+    objects = render("--set", "model.fetchAtStart.enabled=true",
+                     "--set", "model.fetchAtStart.storeSecret=catsite-model-store")
+    spec = pod_spec(objects)
+    secrets = {c["name"]: [e["secretRef"]["name"] for e in c["envFrom"] if "secretRef" in e]
+               for c in (*spec["containers"], *spec["initContainers"])}
+    assert "catsite-model-store" in secrets["fetch-model"]
+    assert "catsite-model-store" not in secrets["web"]
+
+
 def named(objects, kind, name):
     found = [obj for obj in by_kind(objects, kind) if obj["metadata"]["name"] == name]
     assert len(found) == 1, f"expected one {kind} {name}, found {len(found)}"
@@ -151,7 +204,7 @@ def test_embedded_mode_has_no_model_service(render):
     objects = render()
     assert all("model" not in obj["metadata"]["name"] for obj in objects)
     assert "INFERENCE_URL" not in env_names(objects)
-    assert one(objects, "ConfigMap")["data"]["MODEL_REQUIRED"] == "1"
+    assert app_config(objects)["data"]["MODEL_REQUIRED"] == "1"
 
 
 def test_service_mode_runs_the_model_in_its_own_deployment_behind_a_service(render):
@@ -177,7 +230,7 @@ def test_service_mode_runs_the_model_in_its_own_deployment_behind_a_service(rend
     service = named(objects, "Service", "catsite-model")
     assert service["spec"]["ports"][0]["port"] == 8080
     assert service["spec"]["selector"] == model["spec"]["selector"]["matchLabels"]
-    config = one(objects, "ConfigMap")["data"]
+    config = app_config(objects)["data"]
     assert config["INFERENCE_URL"] == "http://catsite-model:8080"
     assert config["INFERENCE_TIMEOUT"] == "10" and config["INFERENCE_RETRIES"] == "1"
     assert config["MODEL_REQUIRED"] == "0"

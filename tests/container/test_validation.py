@@ -119,7 +119,8 @@ def test_a_checkov_skip_needs_a_reason(tmp_path, tools_env):
 def test_deploy_dry_run_pins_the_image_digest(tools_env):
     ref = f"registry.example.com/catsite@{DIGEST}"
     result = subprocess.run([str(CI / "deploy.sh"), "production", ref],
-                            env={**tools_env, "DRY_RUN": "1"}, capture_output=True, text=True)
+                            env={**tools_env, "DRY_RUN": "1", "MODEL_VERSION": "1.0.0"},
+                            capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert f"image: {ref}" in result.stdout
     assert "NAMESPACE: catsite-production" in result.stdout
@@ -130,7 +131,7 @@ def test_deploy_passes_each_word_of_helm_extra_args_to_helm_unglobbed(tools_env,
     (tmp_path / "CAT_A").touch()  # a glob would expand CAT_* to this file name
     result = subprocess.run(
         [str(CI / "deploy.sh"), "staging", ref], cwd=tmp_path, capture_output=True, text=True,
-        env={**tools_env, "DRY_RUN": "1",
+        env={**tools_env, "DRY_RUN": "1", "MODEL_VERSION": "1.0.0",
              "HELM_EXTRA_ARGS": "--set-string config.extraEnv.CAT_PATTERN=CAT_*  "
                                 "--set config.logLevel=DEBUG"},
     )
@@ -143,9 +144,34 @@ def test_deploy_passes_each_word_of_helm_extra_args_to_helm_unglobbed(tools_env,
                                  "registry.example.com/catsite@sha256:short"])
 def test_deploy_refuses_an_image_without_a_digest(tools_env, ref):
     result = subprocess.run([str(CI / "deploy.sh"), "staging", ref],
-                            env={**tools_env, "DRY_RUN": "1"}, capture_output=True, text=True)
+                            env={**tools_env, "DRY_RUN": "1", "MODEL_VERSION": "1.0.0"},
+                            capture_output=True, text=True)
     assert result.returncode != 0
     assert "IMAGE_REF must be" in result.stderr
+
+
+@pytest.mark.parametrize("version", [None, "latest"])
+def test_deploy_refuses_a_model_version_not_recorded_at_build_time(tools_env, tmp_path, version):
+    ref = f"registry.example.com/catsite@{DIGEST}"
+    env = {**tools_env, "DRY_RUN": "1", "MODEL_VERSION_FILE": str(tmp_path / "missing")}
+    env.pop("MODEL_VERSION", None)
+    if version:
+        env["MODEL_VERSION"] = version
+    result = subprocess.run([str(CI / "deploy.sh"), "staging", ref], env=env,
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "no model version recorded at build time" in result.stderr
+
+
+def test_deploy_pins_the_model_version_recorded_at_build_time(tools_env, tmp_path):
+    ref = f"registry.example.com/catsite@{DIGEST}"
+    (tmp_path / "model-version").write_text("2.3.4\n")
+    env = {**tools_env, "DRY_RUN": "1", "MODEL_VERSION_FILE": str(tmp_path / "model-version")}
+    env.pop("MODEL_VERSION", None)
+    result = subprocess.run([str(CI / "deploy.sh"), "staging", ref], env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert '"2.3.4"' in result.stdout  # the init container's --version
 
 
 def test_push_without_registry_is_a_clear_no_op(tmp_path, tools_env):

@@ -5,7 +5,7 @@ against PyTorch and the predictions on two real photos. Needs the model-building
 (``requirements-ml.txt``); torch is imported only when the command runs, because the runtime
 image has no torch and Django may import every command module (``manage.py help``).
 
-    manage.py build_model --out DIR [--version 1.0.0] [--force]
+    manage.py build_model --out DIR [--version 1.0.0] [--force] [--signing-key PATH]
     manage.py build_model --cached      # print the cached package's path, building it if needed
 """
 from __future__ import annotations
@@ -47,6 +47,8 @@ class Command(BaseCommand):
                             help=f"package version, [A-Za-z0-9._-]+ (default {DEFAULT_VERSION})")
         parser.add_argument("--force", action="store_true",
                             help="replace an existing package in --out")
+        parser.add_argument("--signing-key", type=Path, default=None,
+                            help="EC private key (PEM): sign the package (model.sig)")
         parser.add_argument("--cached", action="store_true",
                             help="build into (or reuse) the build cache under "
                                  "$CATSITE_CACHE_DIR and print only its path")
@@ -64,8 +66,22 @@ class Command(BaseCommand):
 
         result = build_package(options["out"], version=options["package_version"],
                                force=options["force"], report=self._reporter(verbosity))
+        if options["signing_key"]:
+            self._sign(result.path, options["signing_key"], verbosity)
         if verbosity >= 1:
             self._summary(result)
+
+    def _sign(self, package_dir, signing_key, verbosity):
+        from classifier.inference import BadModelPackage
+        from classifier.inference.signatures import sign_package
+
+        try:
+            signature = sign_package(package_dir, signing_key)
+        except BadModelPackage as exc:
+            raise CommandError(f"signing failed: {exc.message}; pass the path of an EC "
+                               "private key in PEM") from None
+        if verbosity >= 1:
+            self.stdout.write(f"  Signed: {signature}")
 
     def _cached(self, verbosity):
         from classifier.modelbuild.cache import (

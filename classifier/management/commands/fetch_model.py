@@ -10,6 +10,10 @@ or --keep). When the version is already installed and verified it downloads noth
 failure it prints one line saying what to do, exits 1, and leaves the installed model alone.
 The running app picks the new version up on its next start: roll out by restarting the pods,
 roll back with ``fetch_model --version <previous>`` (no download while it is still installed).
+With MODEL_TRUSTED_KEYS set, the version must be signed by one of those keys (model.sig): an
+unsigned version, one signed by another key, or files that differ from what was signed are
+refused before anything is installed. A manifest declaring more than MODEL_MAX_FILES files or a
+file over MODEL_MAX_FILE_BYTES is refused before any file is downloaded.
 """
 from pathlib import Path
 
@@ -17,6 +21,7 @@ from django.conf import settings
 
 from classifier.delivery.command import StoreCommand
 from classifier.delivery.fetch import fetch_model
+from classifier.delivery.packages import PackageLimits
 
 
 class Command(StoreCommand):
@@ -38,7 +43,8 @@ class Command(StoreCommand):
         result = fetch_model(
             self.open_store(options), options["name"] or settings.MODEL_NAME,
             options["dest"] or settings.MODEL_DIR, version=options["package_version"],
-            keep=keep, progress=self.progress(options),
+            keep=keep, progress=self.progress(options), trusted_keys=self.trusted_keys(),
+            limits=PackageLimits(settings.MODEL_MAX_FILE_BYTES, settings.MODEL_MAX_FILES),
         )
         if options["verbosity"] < 1:
             return

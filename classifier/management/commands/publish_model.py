@@ -2,6 +2,7 @@
 
     manage.py publish_model PACKAGE_DIR [--version V] [--alias champion|challenger]
                             [--evaluate DATASET_DIR] [--tolerance T] [--force]
+                            [--signing-key PATH]
     manage.py publish_model --promote VERSION --alias ALIAS [--name NAME]
                             [--evaluate DATASET_DIR] [--tolerance T] [--force]
 
@@ -9,10 +10,11 @@ Uploads the package's files, then manifest.json, under <prefix>/<name>/<version>
 that MODEL_STORE names (an Azure container, created when missing, an MLflow registry, or a local
 directory), then points <name>/latest (and the --alias) at the version with a conditional
 write: if another publisher moved it meanwhile, this one fails loudly instead of overwriting
-it. ``--promote`` points an alias at a version already published. Moving ``champion`` goes
-through the gate (classifier/delivery/gate.py): ``--evaluate`` compares the candidate with the
-current champion on the dataset's test split and refuses a worse one; ``--force`` overrides,
-and every move is recorded in the alias's history in the store.
+it. With --signing-key (or MODEL_SIGNING_KEY) the published copy is signed: model.sig, uploaded
+before the manifest. ``--promote`` points an alias at a version already published. Moving
+``champion`` goes through the gate (classifier/delivery/gate.py): ``--evaluate`` compares the
+candidate with the current champion on the dataset's test split and refuses a worse one;
+``--force`` overrides, and every move is recorded in the alias's history in the store.
 """
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from classifier.delivery.command import StoreCommand
 from classifier.delivery.gate import Gate
 from classifier.delivery.publish import promote, publish_package
 from classifier.delivery.store import ALIASES, CHAMPION
+from classifier.inference.package import SIGNATURE_FILE
 
 
 class Command(StoreCommand):
@@ -51,6 +54,9 @@ class Command(StoreCommand):
         parser.add_argument("--force", action="store_true",
                             help="replace a version that is already published; promote past the "
                                  "gate (recorded in the alias's history)")
+        parser.add_argument("--signing-key", type=Path, default=None,
+                            help="EC private key (PEM) to sign the package with "
+                                 "(default: MODEL_SIGNING_KEY)")
 
     def handle(self, *args, **options):
         alias, package_dir = options["alias"], options["package_dir"]
@@ -76,12 +82,14 @@ class Command(StoreCommand):
             else:
                 self._say(options, f"{store.description}: {self._describe(move)}")
             return
+        signing_key = options["signing_key"] or settings.MODEL_SIGNING_KEY or None
         result = publish_package(store, package_dir, version=options["package_version"],
                                  force=options["force"], progress=self.progress(options),
-                                 alias=alias, gate=gate)
+                                 alias=alias, gate=gate, signing_key=signing_key)
         moved = "; ".join(self._describe(move) for move in result.moves)
-        self._say(options, f"Published {result.name} {result.version} to {store.description}; "
-                           f"{moved}")
+        signed = "signed" if SIGNATURE_FILE in result.uploaded else "unsigned"
+        self._say(options, f"Published {result.name} {result.version} ({signed}) to "
+                           f"{store.description}; {moved}")
 
     @staticmethod
     def _describe(move) -> str:

@@ -38,7 +38,8 @@ class Command(BaseCommand):
         try:
             serve(runtime.package_dir(), host=options["host"], port=options["port"],
                   threads=settings.MODEL_THREADS or None,
-                  max_request_bytes=settings.UPLOAD_MAX_BYTES + REQUEST_ENVELOPE_BYTES)
+                  max_request_bytes=settings.UPLOAD_MAX_BYTES + REQUEST_ENVELOPE_BYTES,
+                  **runtime.decode_and_trust_settings())
         except ClassifierError as error:
             raise CommandError(f"cannot serve the model: {error.message} "
                                "(install one with manage.py fetch_model)") from None

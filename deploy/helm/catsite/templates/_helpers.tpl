@@ -70,6 +70,11 @@ app.kubernetes.io/component: model
   command: [python, manage.py, fetch_model, --version, {{ .Values.model.fetchAtStart.version | quote }}]
   envFrom:
     {{- include "catsite.envFrom" (dict "configMap" (include "catsite.fullname" .) "secret" (include "catsite.secretName" .)) | nindent 4 }}
+    {{- with .Values.model.fetchAtStart.storeSecret }}
+    {{- /* The model store's credentials: this container only, never the web or model ones. */}}
+    - secretRef:
+        name: {{ . }}
+    {{- end }}
   securityContext:
     {{- toYaml .Values.securityContext | nindent 4 }}
   resources:
@@ -77,6 +82,22 @@ app.kubernetes.io/component: model
   volumeMounts:
     - {name: model, mountPath: {{ include "catsite.modelDir" . }}}
     - {name: tmp, mountPath: /tmp}
+    {{- include "catsite.signingKeysMount" . | nindent 4 }}
+{{- end }}
+
+{{/* The trusted model-signing keys: a read-only mount (and its volume) for every container
+that installs or loads a model. Empty when model.trustedKeys is. */}}
+{{- define "catsite.signingKeysMount" -}}
+{{- if .Values.model.trustedKeys }}
+- {name: signing-keys, mountPath: {{ include "catsite.trustedKeysDir" . }}, readOnly: true}
+{{- end }}
+{{- end }}
+{{- define "catsite.signingKeysVolume" -}}
+{{- if .Values.model.trustedKeys }}
+- name: signing-keys
+  configMap:
+    name: {{ include "catsite.fullname" . }}-signing-keys
+{{- end }}
 {{- end }}
 
 {{- define "catsite.serviceAccountName" -}}
@@ -133,6 +154,9 @@ AZURE_ACCOUNT_NAME: {{ .Values.media.azure.accountName | quote }}
 {{- end }}
 {{- if .Values.model.fetchAtStart.enabled }}
 MODEL_DIR: {{ include "catsite.modelDir" . | quote }}
+{{- end }}
+{{- if .Values.model.trustedKeys }}
+MODEL_TRUSTED_KEYS: {{ include "catsite.trustedKeyPaths" . | quote }}
 {{- end }}
 {{- if include "catsite.serviceMode" . }}
 INFERENCE_URL: {{ printf "http://%s:%v" (include "catsite.model.fullname" .) .Values.inference.service.port | quote }}
@@ -233,4 +257,13 @@ checkov.io/skip1: "CKV_K8S_35=Django reads its settings from environment variabl
 {{- if .Values.serviceAccount.workloadIdentity.enabled }}
 checkov.io/skip2: "CKV_K8S_38=Azure workload identity exchanges the projected service account token for an Azure AD token, so the token must be mounted; the ServiceAccount has no RBAC bindings."
 {{- end }}
+{{- end }}
+
+{{/* Where the trusted model-signing keys are mounted, and their paths for MODEL_TRUSTED_KEYS. */}}
+{{- define "catsite.trustedKeysDir" -}}/etc/catsite/signing-keys{{- end }}
+{{- define "catsite.trustedKeyPaths" -}}
+{{- $dir := include "catsite.trustedKeysDir" . -}}
+{{- $paths := list -}}
+{{- range $name, $_ := .Values.model.trustedKeys }}{{ $paths = append $paths (printf "%s/%s" $dir $name) }}{{ end -}}
+{{- join "," $paths -}}
 {{- end }}
