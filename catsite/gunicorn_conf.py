@@ -42,3 +42,6 @@ limit_request_field_size = 8190   # bytes in one header
 # a few ms of inference. Divide the cores between the workers unless MODEL_THREADS is set.
 _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 os.environ.setdefault("MODEL_THREADS", str(max(1, _cores // max(1, workers))))
+# The settings need to know whether a local-memory cache would be one of several (the page
+# cache then stays off: an edit could not invalidate the other workers' copies).
+os.environ["SERVER_WORKER_PROCESSES"] = str(workers)

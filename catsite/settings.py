@@ -141,6 +141,14 @@ if CACHE_URL.startswith(("redis://", "rediss://")):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Encyclopedia pages and illustrations are kept whole in that cache (core/page_cache.py) for
+# at most this long; an edit invalidates what it changed at once, for every process that shares
+# the cache. Local memory is per process: with several gunicorn workers (set by
+# catsite/gunicorn_conf.py) and no shared cache, pages are not cached. 0 turns it off.
+_CACHE_SHARED = "LocMemCache" not in CACHES["default"]["BACKEND"]
+_ONE_PROCESS = env.int("SERVER_WORKER_PROCESSES", default=1) == 1
+PAGE_CACHE_SECONDS = env.int(
+    "PAGE_CACHE_SECONDS", default=3600 if _CACHE_SHARED or _ONE_PROCESS else 0)
 
 # --------------------------------------------------------------------------------------------
 # Passwords, language, time

@@ -7,11 +7,14 @@ from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.http import require_safe
 
+from core.page_cache import cached_page
+from species.caching import HOME
 from species.models import Species
 from species.selectors import featured_species
 
 
 @require_safe
+@cached_page(lambda request: [HOME])
 def home(request):
     return render(request, "home.html", {
         "featured": featured_species(),
