@@ -31,8 +31,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import load, photos
-from bench.harness import GunicornServer, prepare_site, request
+from testsupport import load, photos
+from testsupport.harness import GunicornServer, prepare_site, request
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 API = "/api/classify/"

@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from catsite.security import allow_inline_styles
+from catsite.security_headers import allow_inline_styles
 from species.api import SpeciesViewSet
 
 router = DefaultRouter()

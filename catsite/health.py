@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from catsite.revision import app_revision
 from classifier import runtime
 
 
@@ -46,7 +47,7 @@ def readyz(request):
 def version(request):
     model = runtime.status()
     return JsonResponse({
-        "app": {"version": settings.APP_VERSION, "revision": settings.APP_REVISION or None},
+        "app": {"version": settings.APP_VERSION, "revision": app_revision() or None},
         "model": {"name": model.get("name"), "version": model.get("version"),
                   "loaded": model["loaded"]},
         "runtime": {

@@ -24,6 +24,18 @@ class AzureMediaStorage(AzureStorage):
     """django-storages' AzureStorage, with the client options (timeouts, retries) applied to
     connection strings too: the SDK's defaults take minutes to give up on a dead endpoint."""
 
+    def get_default_settings(self):
+        return {**super().get_default_settings(), "use_default_credential": False}
+
+    def __init__(self, **settings):
+        super().__init__(**settings)
+        if self.use_default_credential and self.token_credential is None:
+            # Built with the storage, on first use of media, not in settings: settings do no
+            # I/O, and nothing Azure-specific is imported unless media really go to Azure.
+            from azure.identity import DefaultAzureCredential
+
+            self.token_credential = DefaultAzureCredential()
+
     def _get_service_client(self):
         if self.connection_string is not None:
             return BlobServiceClient.from_connection_string(
@@ -45,8 +57,8 @@ def azure_media_storage(*, container: str, connection_string: str = "", account_
     """The STORAGES["default"] entry for media in ``container``.
 
     ``credential`` is used when there is neither a connection string nor an account key; it
-    defaults to DefaultAzureCredential (built here, so nothing Azure-specific is imported
-    unless media really go to Azure).
+    defaults to DefaultAzureCredential, which the storage builds on first use (this runs in
+    settings, which do no I/O).
     """
     if not container:
         raise ValueError("an Azure media container name is required")
@@ -74,10 +86,8 @@ def azure_media_storage(*, container: str, connection_string: str = "", account_
                          "AZURE_ACCOUNT_NAME (with AZURE_ACCOUNT_KEY or workload identity)")
     elif account_key:
         options.update(account_name=account_name, account_key=account_key)
+    elif credential is None:
+        options.update(account_name=account_name, use_default_credential=True)
     else:
-        if credential is None:
-            from azure.identity import DefaultAzureCredential
-
-            credential = DefaultAzureCredential()
         options.update(account_name=account_name, token_credential=credential)
     return {"BACKEND": BACKEND, "OPTIONS": options}

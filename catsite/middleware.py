@@ -1,9 +1,8 @@
 """Request-level guards that must run before anything reads the request body."""
 from django.conf import settings
-from django.http import JsonResponse
-from django.shortcuts import render
 
 from classifier.inference import FileTooLarge
+from core.http_errors import error_response
 
 # Room for the multipart envelope and the other form fields around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -26,7 +25,5 @@ class UploadSizeLimitMiddleware:
             declared = 0
         if declared > settings.UPLOAD_MAX_BYTES + MULTIPART_OVERHEAD:
             error = FileTooLarge(size=declared, limit=settings.UPLOAD_MAX_BYTES)
-            if request.path.startswith("/api/"):
-                return JsonResponse(error.as_json(), status=error.status)
-            return render(request, "413.html", {"error": error}, status=error.status)
+            return error_response(request, error, "413.html")
         return self.get_response(request)

@@ -35,29 +35,10 @@ ALLOWED_HOSTS = env.list(
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
-
-
-def _git_revision() -> str:
-    """The checkout's commit, read from .git without running git (empty when unknown)."""
-    git = BASE_DIR / ".git"
-    try:
-        head = (git / "HEAD").read_text().strip()
-        if not head.startswith("ref: "):
-            return head
-        ref = head[5:]
-        if (git / ref).exists():
-            return (git / ref).read_text().strip()
-        for line in (git / "packed-refs").read_text().splitlines():
-            if line.endswith(" " + ref):
-                return line.split()[0]
-    except OSError:
-        pass
-    return ""
-
-
 APP_VERSION = __version__
-# The image build passes the revision in (an image has no .git); a checkout reads its own.
-APP_REVISION = env.str("APP_REVISION", default="") or _git_revision()
+# The image build passes the revision in (an image has no .git); empty: a checkout's own commit,
+# read when /version first asks (catsite/revision.py), never at import.
+APP_REVISION = env.str("APP_REVISION", default="")
 
 # --------------------------------------------------------------------------------------------
 # Applications
@@ -76,13 +57,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files for /api/docs/, served by us (no CDN)
     "catsite",
+    "core",
     "species",
     "classifier",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "catsite.security.SecurityHeadersMiddleware",
+    "catsite.security_headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "catsite.middleware.UploadSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -91,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees the exceptions of views first: an AppError becomes its JSON or page.
+    "core.http_errors.AppErrorMiddleware",
 ]
 
 ROOT_URLCONF = "catsite.urls"
@@ -122,9 +106,7 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # SQLite needs its folder to exist before the first connection.
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+# (SQLite's folder is created at start-up, by catsite/apps.py: settings do no I/O.)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --------------------------------------------------------------------------------------------
@@ -143,12 +125,13 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Encyclopedia pages and illustrations are kept whole in that cache (core/page_cache.py) for
 # at most this long; an edit invalidates what it changed at once, for every process that shares
-# the cache. Local memory is per process: with several gunicorn workers (set by
-# catsite/gunicorn_conf.py) and no shared cache, pages are not cached. 0 turns it off.
+# the cache. Off by default in development (templates are edited live) and when local memory
+# would be one copy among several gunicorn workers (catsite/gunicorn_conf.py says how many):
+# an edit could not reach the other workers' copies. 0 turns it off.
 _CACHE_SHARED = "LocMemCache" not in CACHES["default"]["BACKEND"]
 _ONE_PROCESS = env.int("SERVER_WORKER_PROCESSES", default=1) == 1
 PAGE_CACHE_SECONDS = env.int(
-    "PAGE_CACHE_SECONDS", default=3600 if _CACHE_SHARED or _ONE_PROCESS else 0)
+    "PAGE_CACHE_SECONDS", default=3600 if not DEBUG and (_CACHE_SHARED or _ONE_PROCESS) else 0)
 
 # --------------------------------------------------------------------------------------------
 # Passwords, language, time
@@ -264,7 +247,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "catsite.api.Pagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "EXCEPTION_HANDLER": "catsite.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.http_errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "catsite API",
@@ -313,7 +296,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # Libraries log request URLs with their query strings; a SAS signature must not reach logs.
-    "filters": {"redact_secrets": {"()": "classifier.delivery.errors.RedactSecrets"}},
+    "filters": {"redact_secrets": {"()": "core.redaction.RedactSecrets"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"],

@@ -5,9 +5,10 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from catsite import health, views
-from catsite.security import LockoutAdminAuthenticationForm
+from catsite.admin_lockout import LockoutAdminAuthenticationForm
 
-admin.site.login_form = LockoutAdminAuthenticationForm  # brute-force lockout (catsite/security.py)
+# Brute-force lockout on the admin login (catsite/admin_lockout.py).
+admin.site.login_form = LockoutAdminAuthenticationForm
 
 urlpatterns = [
     path("", views.home, name="home"),

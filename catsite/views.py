@@ -2,11 +2,13 @@
 import sys
 
 from django.db import DatabaseError
-from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.http import require_safe
 
+from core.errors import ServiceUnavailable
+from core.http_errors import HttpError, error_response
 from core.page_cache import cached_page
 from species.caching import HOME
 from species.models import Species
@@ -29,7 +31,9 @@ def about(request):
 
 
 def page_not_found(request, exception):
-    return render(request, "404.html", status=404)
+    # Not str(exception): for an unknown URL it lists the URL patterns tried.
+    error = HttpError("not_found", 404, "Not found.")
+    return error_response(request, error, "404.html")  # JSON under /api/, like every API error
 
 
 def server_error(request):
@@ -46,11 +50,7 @@ DATABASE_RETRY_SECONDS = 30
 
 
 def service_unavailable(request):
-    """503 while the database is unreachable: JSON on the API, a friendly page elsewhere."""
-    headers = {"Retry-After": str(DATABASE_RETRY_SECONDS)}
-    if request.path.startswith("/api/"):
-        return JsonResponse({"error": {
-            "code": "service_unavailable",
-            "message": "The service is briefly unavailable. Please try again in a moment.",
-        }}, status=503, headers=headers)
-    return HttpResponse(loader.get_template("503.html").render(), status=503, headers=headers)
+    """503 while the database is unreachable: JSON on the API, a friendly page elsewhere
+    (rendered without a request context: the context processors may need the database)."""
+    error = ServiceUnavailable(retry_after=DATABASE_RETRY_SECONDS)
+    return error_response(request, error, "503.html", request_context=False)

@@ -6,9 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catsite.api import error_response
 from classifier import services, throttling
-from classifier.inference import ClassifierError
 
 
 class SpeciesRefSerializer(serializers.Serializer):
@@ -94,11 +92,8 @@ class ClassifyView(APIView):
         },
     )
     def post(self, request):
-        try:
-            throttling.check_identify_rate(request)  # before the upload is parsed
-            result = services.identify(request.FILES.get("image"))
-        except throttling.RateLimited as error:
-            return error_response(error.code, error.message, error.status, headers=error.headers)
-        except ClassifierError as error:
-            return error_response(error.code, error.message, error.status)
+        # Errors (rate limited, bad photo, no model) are AppErrors: the API's exception handler
+        # (core.http_errors) answers them.
+        throttling.check_identify_rate(request)  # before the upload is parsed
+        result = services.identify(request.FILES.get("image"))
         return Response(identification_json(request, result))

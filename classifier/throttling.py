@@ -12,12 +12,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from catsite.security import client_key, count_hit
-from classifier.inference import ClassifierError
+from core.clients import client_key
+from core.counters import count_hit
+from core.errors import AppError
 
 UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600,
          "hour": 3600, "d": 86400, "day": 86400}
-RATE_PATTERN = re.compile(r"\s*(\d+)\s*/\s*([a-z]+?)s?\s*", re.I)
+RATE_PATTERN = re.compile(r"\s*(\d+)\s*/\s*([a-z]+?)s?\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,9 @@ def parse_rate(text: str | None) -> Rate | None:
     return Rate(int(match.group(1)), unit)
 
 
-class RateLimited(ClassifierError):
+class RateLimited(AppError):
+    """Too many identifications from one client; the answer says when to come back."""
+
     code = "rate_limited"
     status = 429
 

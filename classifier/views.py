@@ -9,6 +9,8 @@ from django.views.decorators.http import require_http_methods
 from classifier import runtime, services, throttling
 from classifier.forms import IdentifyForm
 from classifier.inference import ClassifierError, decode_image
+from core.errors import AppError
+from core.http_errors import error_page
 
 THUMBNAIL_SIZE = 480
 
@@ -34,23 +36,17 @@ def identify(request):
         "max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
         "form": IdentifyForm(),
     }
-    status = 200
     if request.method != "POST":
         return render(request, "classifier/identify.html", context)
 
     # The services validate the upload (missing, empty, too large, not an image), so the page
-    # and the API give the same answer to the same file.
-    headers = {}
+    # and the API give the same answer to the same file. An error is shown on the form itself,
+    # with the error's status and headers (Retry-After when rate limited).
     try:
         throttling.check_identify_rate(request)
         upload = request.FILES.get("image")
         context["result"] = services.identify(upload)
         context["photo"] = photo_data_url(upload)
-    except ClassifierError as error:
-        context["error"] = error
-        status = error.status
-        headers = getattr(error, "headers", {})  # Retry-After when rate limited
-    response = render(request, "classifier/identify.html", context, status=status)
-    for name, value in headers.items():
-        response[name] = value
-    return response
+    except AppError as error:
+        return error_page(error, "classifier/identify.html", context, request)
+    return render(request, "classifier/identify.html", context)

@@ -114,8 +114,9 @@ def test_version_reports_the_app_the_runtime_and_no_model(client, settings, mode
     assert body["model"] == {"name": None, "version": None, "loaded": False}
 
 
-def test_version_without_a_known_revision(client, settings, model_dir):
+def test_version_without_a_known_revision(client, settings, model_dir, tmp_path):
     settings.APP_REVISION = ""
+    settings.BASE_DIR = tmp_path  # not a checkout: no .git to read
     assert client.get("/version").json()["app"]["revision"] is None
 
 
@@ -131,7 +132,7 @@ def test_version_reports_the_checkouts_git_revision(client, settings):
     if os.environ.get("APP_REVISION"):
         pytest.skip("APP_REVISION is set explicitly")
     head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                          cwd=settings.BASE_DIR)
+                          cwd=settings.BASE_DIR, check=False)
     if head.returncode != 0:
         pytest.skip("not a git checkout")
     assert client.get("/version").json()["app"]["revision"] == head.stdout.strip()

@@ -62,6 +62,16 @@ def test_account_without_key_uses_the_given_token_credential():
     assert "account_key" not in options
 
 
+def test_account_alone_builds_the_default_credential_with_the_storage_not_in_settings():
+    from azure.identity import DefaultAzureCredential
+
+    options = azure_media_storage(container="media", account_name="acct")["OPTIONS"]
+    assert options["use_default_credential"] is True
+    assert "token_credential" not in options  # nothing built while settings load
+    storage = AzureMediaStorage(**options)
+    assert isinstance(storage.token_credential, DefaultAzureCredential)
+
+
 def test_missing_account_is_refused():
     with pytest.raises(ValueError, match="AZURE_ACCOUNT_NAME"):
         azure_media_storage(container="media")

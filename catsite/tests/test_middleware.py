@@ -51,3 +51,22 @@ def test_a_body_within_the_limit_reaches_the_view(client):
     # /healthz refuses POST with 405: that answer comes from the view, past the middleware.
     response = client.post("/healthz", b"x" * LIMIT, content_type="application/octet-stream")
     assert response.status_code == 405
+
+
+@pytest.mark.urls("core.tests.error_urls")
+def test_the_middleware_answers_as_a_view_raising_the_same_error_would(client):
+    """One mapping: the 413 the middleware gives before any view runs is the answer a view
+    raising FileTooLarge gets, on the API (JSON) and on a page (status and message)."""
+    from core.tests.error_urls import ERRORS
+
+    message = ERRORS["file_too_large"]().message
+    api = client.post("/api/classify/", oversized_body(), content_type="application/octet-stream")
+    raised = client.get("/api/raise/", {"error": "file_too_large"})
+    assert api.status_code == raised.status_code == 413
+    assert api.json() == raised.json() == {"error": {"code": "file_too_large", "message": message}}
+
+    page = client.post("/identify/", oversized_body(), content_type="application/octet-stream")
+    raised = client.get("/raise/", {"error": "file_too_large"})
+    assert page.status_code == raised.status_code == 413
+    for response in (page, raised):
+        assert f"<p>{message}</p>" in response.content.decode()

@@ -1,4 +1,5 @@
 """Site pages that belong to no single app: home, about, and the error pages."""
+import json
 import re
 from unittest import mock
 
@@ -48,8 +49,8 @@ def test_pages_are_accessible_html(client, url):
     # No page loads anything from another site (no CDN): every asset is a local path.
     assets = re.findall(r'<(?:script|link|img)\b[^>]*\b(?:src|href)="([^"]*)"', html)
     assert assets
-    for url in assets:
-        assert url.startswith("/") and not url.startswith("//"), url
+    for asset in assets:
+        assert asset.startswith("/") and not asset.startswith("//"), asset
 
 
 def test_an_unknown_url_is_the_friendly_404_page(client, settings):
@@ -59,6 +60,13 @@ def test_an_unknown_url_is_the_friendly_404_page(client, settings):
     html = response.content.decode()
     assert "This page has wandered off" in html
     assert 'action="/species/"' in html  # a way on
+
+
+def test_an_unknown_api_url_is_a_404_json_error(client, settings):
+    settings.DEBUG = False
+    response = client.get("/api/no-such-endpoint/")
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "Not found."}}
 
 
 def test_a_server_error_renders_the_500_page(settings):
@@ -80,3 +88,25 @@ def test_the_500_page_needs_no_database(rf, django_assert_num_queries):
         response = server_error(rf.get("/"))
     assert response.status_code == 500
     assert b"Something went wrong" in response.content
+
+
+@pytest.mark.parametrize("path", ["/api/species/", "/species/"])
+def test_an_unreachable_database_is_a_503_with_retry_after(rf, django_assert_num_queries, path):
+    from django.db import OperationalError
+
+    from catsite.views import server_error
+
+    with django_assert_num_queries(0):
+        try:
+            raise OperationalError("connection refused")
+        except OperationalError:  # Django calls handler500 while the exception is handled
+            response = server_error(rf.get(path))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    if path.startswith("/api/"):
+        assert json.loads(response.content) == {"error": {
+            "code": "service_unavailable",
+            "message": "The service is briefly unavailable. Please try again in a moment.",
+        }}
+    else:
+        assert b"catsite is back in a moment" in response.content

@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from catsite import security
+from catsite import admin_lockout
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_PAGES = ["/", "/about/", "/species/", "/species/domestic-tabby/", "/identify/",
@@ -173,10 +173,10 @@ def test_lockout_ends_after_its_time(client, staff_user, settings, fresh_cache, 
     login(client, "wrong")
     login(client, "wrong")
     assert login(client, "a-long-test-password").status_code == 200
-    real_time = security.time.time
+    real_time = admin_lockout.time.time
     # The clock is outside our control: move it on rather than wait (the cache entry's own
     # expiry is the cache's business; the lock also records its end).
-    monkeypatch.setattr(security.time, "time", lambda: real_time() + 61)
+    monkeypatch.setattr(admin_lockout.time, "time", lambda: real_time() + 61)
     assert login(client, "a-long-test-password").status_code == 302
 
 
@@ -219,8 +219,8 @@ def test_no_csp_violation_in_the_browser(live_server, staff_user, tmp_path):
         pytest.fail(f"{chromium} is missing: run scripts/install-browser.sh")
     from playwright.sync_api import sync_playwright
 
-    from classifier.tests import images
     from species.models import Species
+    from testsupport import images
 
     photo = tmp_path / "cat.jpg"
     photo.write_bytes(images.jpeg(images.chelsea()))

@@ -3,6 +3,7 @@
 Each case runs manage.py in a fresh process with only the environment production would have,
 since settings are read once, at import.
 """
+import json
 import os
 import secrets
 import subprocess
@@ -22,7 +23,7 @@ def manage(*args, tmp_path, **env):
     clean.update(DJANGO_SETTINGS_MODULE="catsite.settings", CATSITE_VAR_DIR=str(tmp_path), **env)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=REPO, env=clean, capture_output=True,
-        text=True, timeout=120,
+        text=True, timeout=120, check=False,
     )
 
 
@@ -83,3 +84,27 @@ def test_without_database_url_a_newcomer_gets_an_sqlite_file(tmp_path):
     result = manage("shell", "--no-imports", "-c", code, tmp_path=tmp_path, DJANGO_DEBUG="1")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(tmp_path / "db.sqlite3")
+
+
+def test_importing_the_settings_does_no_io(tmp_path):
+    """Settings only read the environment: no .git read, no folder made, no Azure credential
+    built (each happens where it is used: catsite/revision.py, catsite/apps.py, the storage)."""
+    probe = (
+        "import json, sys\n"
+        "events = []\n"
+        "def hook(event, args):\n"
+        "    if event == 'os.mkdir' or (event == 'open' and '.git' in str(args[0])):\n"
+        "        events.append([event, str(args[0])])\n"
+        "sys.addaudithook(hook)\n"
+        "import catsite.settings\n"
+        "print(json.dumps({'events': events, 'identity': 'azure.identity' in sys.modules}))\n"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(CATSITE_VARIABLES)}
+    clean.update(CATSITE_VAR_DIR=str(tmp_path / "var"), AZURE_MEDIA_CONTAINER="media",
+                 AZURE_ACCOUNT_NAME="acct", **production_env())
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, env=clean,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen == {"events": [], "identity": False}
+    assert not (tmp_path / "var").exists()

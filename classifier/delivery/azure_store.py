@@ -34,9 +34,9 @@ from classifier.delivery.errors import (
     StoreNotConfigured,
     StoreUnreachable,
     first_line,
-    redact,
 )
-from classifier.delivery.stores import ChunkWriter, ProgressHook, Store, pump
+from classifier.delivery.store import ChunkWriter, ProgressHook, Store, pump
+from core.redaction import redact
 
 # Upload in blocks of this size (and download in chunks of it), so progress moves on large models.
 _BLOCK = 4 * 1024 * 1024
@@ -216,7 +216,8 @@ class AzureBlobStore(Store):
             ) from None
 
     # Codes that mean "who you are was not accepted", as opposed to "you may not do this".
-    _REJECTED = {"AuthenticationFailed", "AuthorizationFailure", "InvalidAuthenticationInfo"}
+    _REJECTED = frozenset({"AuthenticationFailed", "AuthorizationFailure",
+                           "InvalidAuthenticationInfo"})
 
     def _denied_message(self, action: str, where: str, exc: HttpResponseError) -> str:
         code = self._code(exc)

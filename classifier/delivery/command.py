@@ -9,7 +9,7 @@ from classifier.delivery.stores import store_from_settings
 
 class StoreCommand(BaseCommand):
     # Neither command needs the database or the URLs (fetch_model runs in an init container).
-    requires_system_checks = []
+    requires_system_checks = ()
     # Tests inject an Azure token credential and client options; not command-line options.
     stealth_options = ("credential", "client_options")
 

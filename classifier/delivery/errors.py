@@ -2,19 +2,23 @@
 
 Management commands print ``str(error)`` as their only output on failure and exit non-zero.
 Messages never carry a secret: they are built from names we choose (store description, blob
-key, error code), and anything taken from an SDK exception goes through ``redact`` first.
+key, error code), and anything taken from an SDK exception goes through
+``core.redaction.redact`` first.
 """
-import logging
-import re
+from core.errors import AppError
 
 
-class DeliveryError(Exception):
-    """Base class: publishing or fetching a model failed; the installed model is untouched."""
+class DeliveryError(AppError):
+    """Base class: publishing or fetching a model failed; the installed model is untouched.
 
+    Operators meet these through management commands (``exit_code``), not through HTTP; the
+    status is there because every AppError has one."""
+
+    code = "delivery_failed"
+    status = 500
     exit_code = 1
 
     def __init__(self, message: str):
-        self.message = message
         super().__init__(message)
 
 
@@ -61,29 +65,15 @@ class PackageInvalid(DeliveryError):
 
 
 class PackageMismatch(DeliveryError):
-    """A file whose size or sha256 differs from the manifest (tampered, truncated, mixed up)."""
+    """A file whose size or sha256 differs from the manifest (tampered, truncated, mixed up),
+    or one the manifest does not list (the rule of classifier.inference.package.verify)."""
 
 
 class InstallFailed(DeliveryError):
     """Writing the package to the model directory failed (disk full, permissions, I/O)."""
 
 
-# --- redaction ------------------------------------------------------------------------------
-# Query parameters of a SAS that must not reach a log: the signature, and for good measure
-# everything after it. Account keys appear in connection strings as AccountKey=...;
-_SAS_SIGNATURE = re.compile(r"(?i)\b(sig|signature)=[^&\s'\"]+")
-_ACCOUNT_KEY = re.compile(r"(?i)\b(AccountKey|SharedAccessSignature)=[^;\s'\"]+")
-
-
-def redact(text: str, secrets=()) -> str:
-    """Text with SAS signatures, account keys and each of ``secrets`` replaced by '***'."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    text = _SAS_SIGNATURE.sub(r"\1=***", text)
-    return _ACCOUNT_KEY.sub(r"\1=***", text)
-
-
+# --- messages -------------------------------------------------------------------------------
 def first_line(text: str, limit: int = 200) -> str:
     """The first non-empty line of an SDK message, shortened: our errors are one line."""
     for line in str(text).splitlines():
@@ -91,18 +81,3 @@ def first_line(text: str, limit: int = 200) -> str:
         if line:
             return line if len(line) <= limit else line[: limit - 3] + "..."
     return ""
-
-
-class RedactSecrets(logging.Filter):
-    """A logging filter (settings.LOGGING) that removes SAS signatures and account keys from
-    every record. Libraries log URLs with their query strings: urllib3 at DEBUG prints each
-    request line, SAS signature included."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-        return True

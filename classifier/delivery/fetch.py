@@ -5,24 +5,17 @@ destination, every size and sha256 is checked against the manifest, the manifest
 what the app needs, and only then does ``current`` switch, in one rename. Any failure leaves
 the installed model exactly as it was.
 """
-import hashlib
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from classifier.delivery import install
 from classifier.delivery.errors import NotFound, PackageInvalid, PackageMismatch
-from classifier.delivery.manifest import (
-    MANIFEST,
-    MAX_MANIFEST_BYTES,
-    check_component,
-    check_digest,
-    check_servable,
-    parse_manifest,
-)
+from classifier.delivery.packages import check_download, check_name, check_servable, manifest_from
 from classifier.delivery.progress import progress_factory
 from classifier.delivery.publish import LATEST_MAX_BYTES
-from classifier.delivery.stores import Store, latest_key, version_key
+from classifier.delivery.store import Store, latest_key, version_key
+from classifier.inference.package import MANIFEST, MAX_MANIFEST_BYTES, Digest, FileEntry, Manifest
 
 LATEST = "latest"
 
@@ -42,7 +35,7 @@ class FetchResult:
 def resolve_version(store: Store, name: str, version: str = LATEST) -> str:
     """The version to fetch: ``version`` itself, or what ``<name>/latest`` holds."""
     if version != LATEST:
-        return check_component(version, "--version")
+        return check_name(version, "--version")
     try:
         data, _ = store.read_small(latest_key(name), LATEST_MAX_BYTES)
     except NotFound:
@@ -51,7 +44,7 @@ def resolve_version(store: Store, name: str, version: str = LATEST) -> str:
             "manage.py publish_model, or fetch a pinned --version"
         ) from None
     text = data.decode("utf-8", "replace").strip()
-    return check_component(text, f"'latest' of model {name} in {store.description} holds")
+    return check_name(text, f"'latest' of model {name} in {store.description} holds")
 
 
 def fetch_model(store: Store, name: str, dest: Path, *, version: str = LATEST, keep: int = 2,
@@ -62,7 +55,7 @@ def fetch_model(store: Store, name: str, dest: Path, *, version: str = LATEST, k
     ``keep``: how many versions besides the current one stay installed for rollback.
     """
     progress = progress or progress_factory(None)
-    check_component(name, "model name")
+    check_name(name, "model name")
     resolved = resolve_version(store, name, version)
     dest = Path(dest)
     with install.exclusive(dest):
@@ -87,7 +80,7 @@ def _download_and_install(store: Store, result: FetchResult, dest: Path, *, via_
         manifest, size = _download_manifest(store, name, version, staged, via_latest=via_latest)
         result.downloaded.append(MANIFEST)
         result.downloaded_bytes += size
-        for filename, expected in manifest["files"].items():
+        for filename, expected in manifest.files.items():
             result.downloaded_bytes += _download_file(
                 store, name, version, filename, expected, staged, progress(filename)
             )
@@ -100,7 +93,7 @@ def _download_and_install(store: Store, result: FetchResult, dest: Path, *, via_
 
 
 def _download_manifest(store: Store, name: str, version: str, staged: Path, *,
-                       via_latest: bool) -> tuple[dict, int]:
+                       via_latest: bool) -> tuple[Manifest, int]:
     key = version_key(name, version, MANIFEST)
     try:
         data, _ = store.read_small(key, MAX_MANIFEST_BYTES)
@@ -116,10 +109,10 @@ def _download_manifest(store: Store, name: str, version: str, staged: Path, *,
             "(or fetch --version latest)"
         ) from None
     origin = f"{store.full_key(key)} in {store.description}"
-    manifest = parse_manifest(data, origin)
-    if manifest["name"] != name or manifest["version"] != version:
+    manifest = manifest_from(data, origin)
+    if manifest.name != name or manifest.version != version:
         raise PackageInvalid(
-            f"{origin} describes {manifest['name']} {manifest['version']}, not {name} {version}: "
+            f"{origin} describes {manifest.name} {manifest.version}, not {name} {version}: "
             "the store is inconsistent; republish the version with publish_model --force"
         )
     with install.disk_errors(staged.parent, f"writing {MANIFEST}"):
@@ -127,25 +120,23 @@ def _download_manifest(store: Store, name: str, version: str, staged: Path, *,
     return manifest, len(data)
 
 
-def _download_file(store: Store, name: str, version: str, filename: str, expected: dict,
+def _download_file(store: Store, name: str, version: str, filename: str, expected: FileEntry,
                    staged: Path, bar) -> int:
     """Stream one file to ``staged``, hashing as it comes; returns its size once verified."""
     key = version_key(name, version, filename)
     label = f"{filename} of {name} {version} from {store.description}"
-    digest, received = hashlib.sha256(), 0
+    digest = Digest()
     with install.disk_errors(staged.parent, f"writing {filename}"), \
             open(staged / filename, "wb") as out:
 
         def write(chunk: bytes) -> None:
-            nonlocal received
-            received += len(chunk)
-            if received > expected["bytes"]:
+            digest.update(chunk)
+            if digest.bytes > expected.bytes:
                 # Stop at once: no reason to download gigabytes to learn they are wrong.
                 raise PackageMismatch(
-                    f"{label} is larger than the {expected['bytes']} bytes in its manifest: it "
+                    f"{label} is larger than the {expected.bytes} bytes in its manifest: it "
                     "was replaced or tampered with; republish the version"
                 )
-            digest.update(chunk)
             # Disk errors become InstallFailed here, before a store could mistake them for its own.
             with install.disk_errors(staged.parent, f"writing {filename}"):
                 out.write(chunk)
@@ -158,5 +149,6 @@ def _download_file(store: Store, name: str, version: str, filename: str, expecte
                 "publish_model --force", key
             ) from None
     bar.finish()
-    check_digest(label, expected, digest.hexdigest(), received)
-    return received
+    found = digest.entry()
+    check_download(label, expected, found)
+    return found.bytes

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from classifier.delivery.errors import DeliveryError, InstallFailed
-from classifier.delivery.manifest import read_manifest, verify_package
+from classifier.delivery.packages import verify_package
 
 CURRENT = "current"
 VERSIONS = "versions"
@@ -46,7 +46,8 @@ def exclusive(dest: Path):
     dest = Path(dest)
     with disk_errors(dest, "locking the model directory"):
         dest.mkdir(parents=True, exist_ok=True)
-        lock = open(dest / LOCK_FILE, "a")
+        # Closed by `with lock` below; opened here so that an OSError becomes InstallFailed.
+        lock = open(dest / LOCK_FILE, "a")  # noqa: SIM115
     with lock:
         with disk_errors(dest, "locking the model directory"):
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -78,13 +79,10 @@ def is_installed(dest: Path, name: str, version: str) -> bool:
     """Whether versions/<version> holds that package, every file verified against its manifest."""
     path = Path(dest) / VERSIONS / version
     try:
-        manifest = read_manifest(path)
-        if manifest["name"] != name or manifest["version"] != version:
-            return False
-        verify_package(path)
+        manifest = verify_package(path)
     except (DeliveryError, OSError):
         return False
-    return True
+    return (manifest.name, manifest.version) == (name, version)
 
 
 def incoming_dir(dest: Path) -> Path:

@@ -17,7 +17,7 @@ from classifier.delivery.errors import (
     StoreFailure,
     StoreMissing,
 )
-from classifier.delivery.stores import ChunkWriter, ProgressHook, Store, pump
+from classifier.delivery.store import ChunkWriter, ProgressHook, Store, pump
 
 _CHUNK = 1024 * 1024
 

@@ -4,16 +4,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classifier.delivery.errors import AlreadyExists, Conflict, DeliveryError, NotFound
-from classifier.delivery.manifest import (
-    MANIFEST,
-    check_component,
-    check_servable,
-    manifest_bytes,
-    read_manifest,
-    verify_package,
-)
+from classifier.delivery.packages import check_name, check_servable, verify_package
 from classifier.delivery.progress import progress_factory
-from classifier.delivery.stores import Store, latest_key, version_key
+from classifier.delivery.store import Store, latest_key, version_key
+from classifier.inference.package import MANIFEST
 
 LATEST_MAX_BYTES = 256
 
@@ -45,14 +39,14 @@ def publish_package(store: Store, package_dir: Path, *, version: str | None = No
     """
     progress = progress or progress_factory(None)
     package_dir = Path(package_dir)
-    manifest = read_manifest(package_dir)
-    verify_package(package_dir)
+    manifest = verify_package(package_dir)
     check_servable(package_dir, str(package_dir))
+    # The manifest exactly as verified, byte for byte, unless it is published as another version.
     manifest_data = (package_dir / MANIFEST).read_bytes()
-    if version is not None and version != manifest["version"]:
-        manifest = {**manifest, "version": check_component(version, "--version")}
-        manifest_data = manifest_bytes(manifest)
-    name, version = manifest["name"], manifest["version"]
+    if version is not None and version != manifest.version:
+        manifest = manifest.with_version(check_name(version, "--version"))
+        manifest_data = manifest.to_bytes()
+    name, version = manifest.name, manifest.version
 
     store.ensure_container()
     # Read latest before uploading: if it moves while we upload, our conditional write fails.
@@ -65,7 +59,7 @@ def publish_package(store: Store, package_dir: Path, *, version: str | None = No
         )
 
     result = PublishResult(name=name, version=version, previous_latest=previous)
-    for filename in manifest["files"]:
+    for filename in manifest.files:
         bar = progress(filename)
         store.upload(version_key(name, version, filename), package_dir / filename,
                      overwrite=True, progress=bar.update)

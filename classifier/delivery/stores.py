@@ -1,78 +1,13 @@
-"""Model stores: where published packages live, and how to choose one from settings.
+"""Choosing the model store from settings: an Azure Blob Storage container or a local folder.
 
-Layout (docs/model-package.md), the same in every store, below an optional prefix:
-    <prefix>/<name>/<version>/model.onnx
-    <prefix>/<name>/<version>/manifest.json     uploaded last: a version exists once it is there
-    <prefix>/<name>/latest                       the latest version, as text, moved conditionally
-
-A store offers a few byte-level operations on keys (paths below the prefix). It knows nothing
-about manifests; publish.py and fetch.py give the operations their meaning.
+The stores build on store.py (the Store base class, its keys and helpers); this module is the
+only one that knows them all, so they never import each other.
 """
-from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Callable, Iterable
 
 from classifier.delivery.errors import StoreNotConfigured
-
-# progress(done_bytes, total_bytes); write(chunk) consumes downloaded bytes.
-ProgressHook = Callable[[int, int], None]
-ChunkWriter = Callable[[bytes], None]
-
-
-def pump(chunks: Iterable[bytes], total: int, write: ChunkWriter,
-         progress: ProgressHook | None) -> int:
-    """Feed ``chunks`` to ``write``, reporting progress after each; returns ``total``."""
-    done = 0
-    for chunk in chunks:
-        write(chunk)
-        done += len(chunk)
-        if progress:
-            progress(done, total)
-    return total
-
-
-def version_key(name: str, version: str, filename: str) -> str:
-    return f"{name}/{version}/{filename}"
-
-
-def latest_key(name: str) -> str:
-    return f"{name}/latest"
-
-
-class Store(ABC):
-    """A model store. ``description`` names it in messages and never holds a secret."""
-
-    description: str
-    prefix: str = ""
-
-    def full_key(self, key: str) -> str:
-        return f"{self.prefix.strip('/')}/{key}" if self.prefix.strip("/") else key
-
-    @abstractmethod
-    def ensure_container(self) -> None:
-        """Create the container (or root directory) when it is missing."""
-
-    @abstractmethod
-    def exists(self, key: str) -> bool:
-        """Whether ``key`` holds a blob."""
-
-    @abstractmethod
-    def read_small(self, key: str, limit: int) -> tuple[bytes, str]:
-        """(content, etag) of a blob of at most ``limit`` bytes; NotFound when missing."""
-
-    @abstractmethod
-    def download(self, key: str, write: ChunkWriter, progress: ProgressHook | None = None) -> int:
-        """Stream a blob into ``write`` chunk by chunk; returns its size as the store reports it."""
-
-    @abstractmethod
-    def upload(self, key: str, source: Path | bytes, *, overwrite: bool,
-               progress: ProgressHook | None = None) -> None:
-        """Store a file or bytes under ``key``; AlreadyExists when present and not ``overwrite``."""
-
-    @abstractmethod
-    def put_if_unchanged(self, key: str, data: bytes, etag: str | None) -> None:
-        """Write ``data`` only if ``key`` still has ``etag`` (or, with None, does not exist yet);
-        otherwise Conflict. Two writers that read the same state cannot both succeed."""
+from classifier.delivery.local_store import LocalDirectoryStore
+from classifier.delivery.store import Store
 
 
 def store_from_settings(settings, *, credential=None, client_options=None) -> Store:
@@ -82,10 +17,6 @@ def store_from_settings(settings, *, credential=None, client_options=None) -> St
     offline). ``client_options`` go to the Azure client as they are (e.g. chunk sizes, TLS
     verification for an emulator with a self-signed certificate).
     """
-    # Imported here: each store module pulls in its own dependencies only when used.
-    from classifier.delivery.azure_store import AzureBlobStore
-    from classifier.delivery.local_store import LocalDirectoryStore
-
     kind = (getattr(settings, "MODEL_STORE", "") or "").strip()
     prefix = getattr(settings, "MODEL_STORE_PREFIX", "") or ""
     if not kind:
@@ -94,6 +25,9 @@ def store_from_settings(settings, *, credential=None, client_options=None) -> St
             "credentials) or to a local directory, e.g. MODEL_STORE=var/model-store"
         )
     if kind.lower() == "azure":
+        # Imported when chosen: the Azure SDK is large, and a local store does not need it.
+        from classifier.delivery.azure_store import AzureBlobStore
+
         return AzureBlobStore.from_settings(
             settings, credential=credential, client_options=client_options
         )

@@ -2,6 +2,8 @@
 
     classifier = load_classifier(path)           # once per process
     result = classifier.classify(uploaded_bytes)  # from any thread
+
+What a model package is (names, hashing, ``verify``) is defined once, in ``package``.
 """
 from .decode import ACCEPTED_PILLOW_FORMATS, DEFAULT_MAX_PIXELS, decode_image
 from .errors import (
@@ -15,32 +17,30 @@ from .errors import (
     TooManyPixels,
     UnsupportedFormat,
 )
-from .model import Classification, ImageClassifier, Prediction, Timings, load_classifier, softmax
-from .package import InputSpec, Manifest, load_manifest, parse_manifest
+from .model import Classification, ImageClassifier, LabelScore, Timings, load_classifier, softmax
+from .package import InputSpec, Manifest
 from .preprocess import preprocess_image
 
 __all__ = [
     "ACCEPTED_FORMATS",
     "ACCEPTED_PILLOW_FORMATS",
+    "DEFAULT_MAX_PIXELS",
     "BadModelPackage",
     "Classification",
     "ClassifierError",
-    "DEFAULT_MAX_PIXELS",
     "FileTooLarge",
     "ImageClassifier",
     "InferenceFailed",
     "InputSpec",
     "InvalidImage",
+    "LabelScore",
     "Manifest",
     "ModelUnavailable",
-    "Prediction",
     "Timings",
     "TooManyPixels",
     "UnsupportedFormat",
     "decode_image",
     "load_classifier",
-    "load_manifest",
-    "parse_manifest",
     "preprocess_image",
     "softmax",
 ]

@@ -1,27 +1,20 @@
-"""One error vocabulary for identification, from decoding a photo up to the API's JSON.
+"""The errors of identification, from decoding a photo up to the model's answer.
 
-Each error carries a stable ``code`` for clients, the HTTP ``status`` the web layer answers with
-(a plain int: this package never imports Django) and a ``message`` a person can act on.
-The web layer maps them with ``error.as_json()``; bad input is never a 500.
+Each is a ``core.errors.AppError``: a stable ``code`` for clients, the HTTP ``status`` the web
+layer answers with (a plain int: this package never imports Django) and a ``message`` a person
+can act on. The web layer maps them in one place (``core.http_errors``); bad input is never a 500.
 """
+from core.errors import AppError
 
 # The formats decode_image accepts, as users know them (the multi-picture JPEGs, MPO, that many
 # phones write count as JPEG).
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WebP", "GIF", "BMP", "TIFF")
 
 
-class ClassifierError(Exception):
+class ClassifierError(AppError):
     code = "classifier_error"
     status = 500
     default_message = "The photo could not be identified."
-
-    def __init__(self, message: str | None = None):
-        self.message = message or self.default_message
-        super().__init__(self.message)
-
-    def as_json(self) -> dict:
-        """The API's error body: {"error": {"code": ..., "message": ...}}."""
-        return {"error": {"code": self.code, "message": self.message}}
 
 
 class InvalidImage(ClassifierError):

@@ -16,14 +16,17 @@ from PIL import Image
 
 from .decode import DEFAULT_MAX_PIXELS, decode_image
 from .errors import BadModelPackage, InferenceFailed
-from .package import MODEL_FILE, Manifest, load_manifest, read_verified, verify_file
+from .package import MODEL_FILE, Manifest, verify_and_read_model
 from .preprocess import preprocess_image
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Prediction:
+class LabelScore:
+    """One model label and its probability. (The answer about species that the site gives is
+    ``classifier.services.Prediction``; this is the model's raw view, one label at a time.)"""
+
     label: str
     index: int
     probability: float
@@ -44,7 +47,7 @@ class Classification:
     model_name: str
     model_version: str
     probabilities: np.ndarray  # read-only, float64, one per label, indexed like the labels; sums to 1
-    top: tuple[Prediction, ...]  # the most probable labels, best first
+    top: tuple[LabelScore, ...]  # the most probable labels, best first
     timings: Timings
 
 
@@ -120,7 +123,7 @@ class ImageClassifier:
         return logits
 
     def postprocess(self, logits: np.ndarray, top_k: int = 5
-                    ) -> tuple[np.ndarray, tuple[Prediction, ...]]:
+                    ) -> tuple[np.ndarray, tuple[LabelScore, ...]]:
         if top_k < 1:
             raise ValueError(f"top_k must be at least 1, got {top_k}")
         probabilities = softmax(logits)
@@ -128,7 +131,7 @@ class ImageClassifier:
         # A stable sort keeps equal probabilities in label order, so answers are reproducible.
         best = np.argsort(-probabilities, kind="stable")[:top_k]
         top = tuple(
-            Prediction(label=self.labels[i], index=int(i), probability=float(probabilities[i]))
+            LabelScore(label=self.labels[i], index=int(i), probability=float(probabilities[i]))
             for i in best
         )
         return probabilities, top
@@ -149,11 +152,7 @@ def load_classifier(package_dir, threads: int | None = None,
     ``threads``: ONNX Runtime's intra-op threads (None: one per physical core). Raises
     ModelUnavailable (no package there) or BadModelPackage (it fails a check).
     """
-    package_dir = Path(package_dir)
-    manifest = load_manifest(package_dir, verify_files=False)
-    model_bytes = read_verified(package_dir, manifest, MODEL_FILE)
-    for name in manifest.files.keys() - {MODEL_FILE}:
-        verify_file(package_dir, manifest, name)
+    manifest, model_bytes = verify_and_read_model(Path(package_dir))
     session = _session(model_bytes, threads)
     _check_signature(session, manifest)
     classifier = ImageClassifier(manifest, session, max_pixels=max_pixels)
@@ -172,7 +171,8 @@ def _session(model_bytes: bytes, threads: int | None) -> onnxruntime.InferenceSe
         return onnxruntime.InferenceSession(
             model_bytes, sess_options=options, providers=["CPUExecutionProvider"]
         )
-    except Exception as exc:  # ONNX Runtime's own exception types are not a public API
+    # ONNX Runtime's own exception types are not a public API.
+    except Exception as exc:  # noqa: BLE001
         raise BadModelPackage(MODEL_FILE, f"ONNX Runtime cannot load it: {exc}") from None
 
 

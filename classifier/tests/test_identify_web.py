@@ -2,10 +2,10 @@
 import pytest
 from django.urls import reverse
 
-from classifier.tests import images
 from classifier.tests.web_fixtures import (  # noqa: F401 (fixtures)
     cat_jpeg, coffee_jpeg, installed_model, no_model, upload,
 )
+from testsupport import images
 
 pytestmark = pytest.mark.django_db
 

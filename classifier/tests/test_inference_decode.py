@@ -15,7 +15,7 @@ from classifier.inference import (
     UnsupportedFormat,
     decode_image,
 )
-from classifier.tests import images
+from testsupport import images
 
 
 def pixels(image: Image.Image) -> np.ndarray:

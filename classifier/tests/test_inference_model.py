@@ -16,7 +16,8 @@ from classifier.inference import (
     preprocess_image,
     softmax,
 )
-from classifier.tests import images, tiny_package
+from classifier.tests import tiny_package
+from testsupport import images
 
 # ImageNet: 281 tabby ... 285 Egyptian cat are the domestic cats.
 DOMESTIC_CATS = list(range(281, 286))

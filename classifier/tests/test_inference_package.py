@@ -2,15 +2,21 @@
 message naming the file and the problem."""
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
 
-from classifier.inference import (
-    BadModelPackage,
-    ModelUnavailable,
-    load_classifier,
-    load_manifest,
+from classifier.inference import BadModelPackage, ModelUnavailable, load_classifier
+from classifier.inference.package import (
+    SIGNATURE_FILE,
+    Digest,
+    FileEntry,
+    FileMismatch,
+    digest_file,
+    is_valid_name,
+    parse_manifest,
+    verify,
 )
 from classifier.tests import tiny_package
 
@@ -39,7 +45,7 @@ def refused(package, *, file: str, problem: str) -> BadModelPackage:
 
 
 def test_a_valid_package_loads(package):
-    manifest = load_manifest(package)
+    manifest = verify(package)
     assert (manifest.name, manifest.version) == ("tiny-colours", "0.0.1")
     assert manifest.labels == tuple(tiny_package.LABELS)
     assert (manifest.input.size, manifest.input.resize, manifest.input.name) == (16, 20, "pixels")
@@ -85,8 +91,9 @@ def test_model_file_changed_after_the_manifest_was_written(package):
     model[-1] ^= 0xFF  # same size, other content
     (package / "model.onnx").write_bytes(bytes(model))
     refused(package, file="model.onnx", problem="sha256 is")
-    with pytest.raises(BadModelPackage, match="sha256"):
-        load_manifest(package)  # what fetch_model uses to verify a download
+    with pytest.raises(FileMismatch, match="sha256") as raised:
+        verify(package)  # what the build cache and delivery use
+    assert raised.value.file == "model.onnx" and not raised.value.size_differs
 
 
 def test_model_file_of_the_wrong_size(package):
@@ -160,3 +167,110 @@ def test_every_listed_file_is_verified(package):
     edit_manifest(package, lambda m: m["files"].update(
         {"README.txt": {"sha256": "0" * 64, "bytes": 5}}))
     refused(package, file="README.txt", problem="sha256 is")
+
+
+# --- one rule for names, files and hashes (build, cache, delivery and loader share it) ---------
+
+@pytest.mark.parametrize("name", ["1.0.0", "efficientnet-lite0_v2.onnx", "A", "..."])
+def test_allowed_names(name):
+    assert is_valid_name(name)
+
+
+@pytest.mark.parametrize("name", ["1.0.0\n", "1.0.0\r\n", "", ".", "..", "a/b", "../x", "a b",
+                                  "caf\u00e9", "\n1.0", 7, None])
+def test_refused_names(name):
+    assert not is_valid_name(name)
+
+
+def test_a_version_with_a_trailing_newline_is_refused(package):
+    # re.match(r"...+$") accepts "1.0.0\n": the rule needs fullmatch.
+    edit_manifest(package, lambda m: m.update(version="1.0.0\n"))
+    refused(package, file="manifest.json", problem="version '1.0.0\\n' must match")
+
+
+def test_a_listed_file_name_with_a_trailing_newline_is_refused(package):
+    edit_manifest(package, lambda m: m["files"].update({"notes.txt\n": m["files"]["model.onnx"]}))
+    refused(package, file="manifest.json", problem="invalid file name 'notes.txt\\n'")
+
+
+def test_a_file_the_manifest_does_not_list_is_refused(package):
+    (package / "notes.txt").write_text("not part of the package")
+    error = refused(package, file="notes.txt", problem="not listed in manifest.json")
+    assert "only the files its manifest lists" in error.problem
+    with pytest.raises(BadModelPackage, match="notes.txt"):
+        verify(package)
+
+
+def test_a_directory_inside_the_package_is_refused(package):
+    (package / "extra").mkdir()
+    refused(package, file="extra", problem="not listed in manifest.json")
+
+
+def test_the_signature_file_may_sit_beside_the_listed_files(package):
+    (package / SIGNATURE_FILE).write_bytes(b"a signature, checked by issue 11's verifier")
+    assert verify(package).name == "tiny-colours"
+    assert load_classifier(package, threads=1).ready
+
+
+@pytest.mark.parametrize("reserved", ["manifest.json", SIGNATURE_FILE])
+def test_the_manifest_cannot_list_itself_or_the_signature(package, reserved):
+    edit_manifest(package, lambda m: m["files"].update({reserved: m["files"]["model.onnx"]}))
+    refused(package, file="manifest.json", problem=f"invalid file name {reserved!r}")
+
+
+def test_verify_refuses_a_truncated_file(package):
+    model = package / "model.onnx"
+    model.write_bytes(model.read_bytes()[:-10])
+    with pytest.raises(FileMismatch) as raised:
+        verify(package)
+    assert raised.value.size_differs
+    assert raised.value.expected.bytes == raised.value.found.bytes + 10
+    assert "bytes, manifest.json says" in raised.value.problem
+
+
+def test_verify_refuses_a_tampered_listed_file(package):
+    (package / "README.txt").write_text("notes")
+    edit_manifest(package, lambda m: m["files"].update(
+        {"README.txt": {"sha256": hashlib.sha256(b"notes").hexdigest(), "bytes": 5}}))
+    assert set(verify(package).files) == {"model.onnx", "README.txt"}
+    (package / "README.txt").write_text("NOTES")  # same size, other bytes
+    with pytest.raises(FileMismatch, match="README.txt: sha256 is"):
+        verify(package)
+
+
+def test_verify_of_no_directory_is_model_unavailable(tmp_path):
+    with pytest.raises(ModelUnavailable) as raised:
+        verify(tmp_path / "nothing-here")
+    assert not isinstance(raised.value, BadModelPackage)
+
+
+def test_digest_streams_sha256_and_size(tmp_path):
+    data = bytes(range(256)) * 10_000  # 2.5 MB: more than one chunk
+    path = tmp_path / "blob"
+    path.write_bytes(data)
+    expected = FileEntry(sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
+    assert digest_file(path) == expected
+    streamed = Digest()
+    for start in range(0, len(data), 4096):
+        streamed.update(data[start:start + 4096])
+    assert streamed.entry() == expected
+
+
+def test_parse_manifest_returns_the_typed_manifest_and_round_trips(package):
+    data = (package / "manifest.json").read_bytes()
+    manifest = parse_manifest(data)
+    assert manifest.files["model.onnx"] == digest_file(package / "model.onnx")
+    renamed = manifest.with_version("2.0.0")
+    assert (renamed.name, renamed.version, renamed.files) == ("tiny-colours", "2.0.0",
+                                                               manifest.files)
+    assert parse_manifest(renamed.to_bytes()) == renamed
+    assert manifest.version == "0.0.1"  # the original is unchanged
+    with pytest.raises(BadModelPackage, match="is not allowed"):
+        manifest.with_version("2.0.0\n")
+
+
+def test_parse_manifest_refuses_oversized_and_non_json_documents():
+    with pytest.raises(BadModelPackage, match="larger than"):
+        parse_manifest(b" " * (4 * 1024 * 1024 + 1))
+    with pytest.raises(BadModelPackage, match="not readable JSON"):
+        parse_manifest(b"\xff\xfe not utf-8")

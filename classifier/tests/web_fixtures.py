@@ -5,7 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from classifier import runtime
-from classifier.tests import images
+from testsupport import images
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ import re
 
 from playwright.sync_api import expect
 
-from classifier.tests import images
+from testsupport import images
 
 PASSWORD = "a-long-test-password"
 

@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
-from classifier.tests import images
+from testsupport import images
 
 CAT = {"name": "chelsea.jpg", "mimeType": "image/jpeg", "buffer": images.jpeg(images.chelsea())}
 COFFEE = {"name": "coffee.jpg", "mimeType": "image/jpeg", "buffer": images.jpeg(images.coffee())}

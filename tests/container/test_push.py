@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from tests.container.conftest import CI
-from tests.processes import stop_process_group
+from testsupport.processes import stop_process_group
 
 pytestmark = pytest.mark.container
 

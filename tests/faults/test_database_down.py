@@ -14,8 +14,8 @@ import uuid
 
 import pytest
 
-from bench.harness import GunicornServer, multipart, prepare_site, request
-from classifier.tests import images
+from testsupport import images
+from testsupport.harness import GunicornServer, multipart, prepare_site, request
 
 pytestmark = pytest.mark.slow
 

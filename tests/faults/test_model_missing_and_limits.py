@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from bench.harness import GunicornServer, multipart, prepare_site, request
-from bench.photos import small_jpeg
+from testsupport.harness import GunicornServer, multipart, prepare_site, request
+from testsupport.photos import small_jpeg
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from bench import load, photos
-from bench.harness import GunicornServer, prepare_site
+from testsupport import load, photos
+from testsupport.harness import GunicornServer, prepare_site
 
 pytestmark = pytest.mark.slow
 

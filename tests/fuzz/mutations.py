@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from hypothesis import strategies as st
 
-from classifier.tests import images
+from testsupport import images
 
 
 @lru_cache(maxsize=1)

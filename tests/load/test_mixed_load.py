@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench import load, photos
-from bench.harness import GunicornServer, prepare_site
-from classifier.tests import images
+from testsupport import images, load, photos
+from testsupport.harness import GunicornServer, prepare_site
 
 pytestmark = pytest.mark.slow
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from classifier.modelbuild.errors import ModelBuildError
 from classifier.modelbuild.requirements import REQUIREMENTS_FILE, missing_build_modules
 
 DEFAULT_VERSION = "1.0.0"  # the same default as classifier.modelbuild.build (which needs torch)
@@ -23,13 +24,21 @@ class Command(BaseCommand):
     help = "Build the model package (model.onnx + manifest.json) from the pretrained weights."
     # Building touches neither the database nor the URLs: a data scientist's machine (or a
     # half-configured site) should not have to pass the site's system checks to build a model.
-    requires_system_checks = []
+    requires_system_checks = ()
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         # Our --version is the package version; it replaces Django's --version (which only
         # prints Django's own version, still shown by `manage.py version`).
         kwargs.setdefault("conflict_handler", "resolve")
         return super().create_parser(prog_name, subcommand, **kwargs)
+
+    def execute(self, *args, **options):
+        """A ModelBuildError (a failed parity or sanity check, a target it must not replace)
+        ends the command with its one-line message and exit status 1, not a traceback."""
+        try:
+            return super().execute(*args, **options)
+        except ModelBuildError as exc:
+            raise CommandError(exc.message) from None
 
     def add_arguments(self, parser):
         parser.add_argument("--out", type=Path, help="directory to write the package to")
@@ -51,19 +60,19 @@ class Command(BaseCommand):
         if options["out"] is None:
             raise CommandError("--out DIR is required (or --cached)")
         self._require_build_dependencies()
-        from classifier.modelbuild.build import PackageExistsError, build_package
+        from classifier.modelbuild.build import build_package
 
-        try:
-            result = build_package(options["out"], version=options["package_version"],
-                                   force=options["force"], report=self._reporter(verbosity))
-        except (PackageExistsError, ValueError) as exc:
-            raise CommandError(str(exc)) from exc
+        result = build_package(options["out"], version=options["package_version"],
+                               force=options["force"], report=self._reporter(verbosity))
         if verbosity >= 1:
             self._summary(result)
 
     def _cached(self, verbosity):
-        from classifier.modelbuild.cache import cached_package_dir, ensure_built
-        from classifier.modelbuild.layout import is_complete_package
+        from classifier.modelbuild.cache import (
+            cached_package_dir,
+            ensure_built,
+            is_complete_package,
+        )
 
         if not is_complete_package(cached_package_dir()):
             self._require_build_dependencies()
@@ -90,10 +99,10 @@ class Command(BaseCommand):
 
     def _summary(self, result):
         manifest = result.manifest
-        parity = manifest["checks"]["parity"]
-        chelsea, coffee = manifest["checks"]["sanity"]
+        parity = manifest.raw["checks"]["parity"]
+        chelsea, coffee = manifest.raw["checks"]["sanity"]
         self.stdout.write(self.style.SUCCESS(
-            f"Built {manifest['name']} {manifest['version']} in {result.path} "
+            f"Built {manifest.name} {manifest.version} in {result.path} "
             f"({result.seconds:.1f} s)"
         ))
         self.stdout.write(

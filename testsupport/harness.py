@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.processes import stop_process_group
+from testsupport.processes import stop_process_group
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable

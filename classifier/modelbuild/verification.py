@@ -2,22 +2,22 @@
 
 Parity: ONNX Runtime must give the same logits as PyTorch, on real photos and on random
 images, within a tolerance. Sanity: the tabby cat is mostly a domestic cat and the coffee cup
-is an espresso, not a cat. Any failure raises ``BuildCheckError`` and the build writes nothing.
+is an espresso, not a cat. Any failure raises ``BuildCheckFailed`` (one line) and the build
+writes nothing.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from .errors import BuildCheckFailed
 from .samples import CAT_CLASSES, DOMESTIC_CAT_CLASSES, ESPRESSO, softmax
 
 PARITY_TOLERANCE = 1e-3  # max abs difference of logits (typical logits are in -10..20)
 RANDOM_IMAGES = 4
 MIN_CHELSEA_DOMESTIC_CAT = 0.8  # measured about 0.92
 MAX_COFFEE_CAT = 0.05  # measured below 0.001
-
-
-class BuildCheckError(Exception):
-    """The built model failed a check; the package must not be written."""
+_PARITY_FIX = ("the exported graph does not compute what the network does: check the exporter "
+               "and the ONNX Runtime version (classifier/modelbuild/export.py)")
 
 
 def random_images(count: int, input_spec: dict, seed: int = 0) -> np.ndarray:
@@ -49,12 +49,15 @@ def parity_report(real: dict, random: dict, tolerance: float = PARITY_TOLERANCE)
         "top1_agreement": min(real["top1_agreement"], random["top1_agreement"]),
     }
     if report["max_abs_diff"] > tolerance:
-        raise BuildCheckError(
-            f"ONNX Runtime and PyTorch logits differ by {report['max_abs_diff']:.3g} "
-            f"(tolerance {tolerance:g})"
+        raise BuildCheckFailed(
+            f"parity check failed: ONNX Runtime and PyTorch logits differ by "
+            f"{report['max_abs_diff']:.3g} (tolerance {tolerance:g}); {_PARITY_FIX}"
         )
     if report["top1_agreement"] < 1.0:
-        raise BuildCheckError("ONNX Runtime and PyTorch disagree on a top-1 class")
+        raise BuildCheckFailed(
+            f"parity check failed: ONNX Runtime and PyTorch disagree on a top-1 class; "
+            f"{_PARITY_FIX}"
+        )
     return report
 
 
@@ -86,7 +89,17 @@ def sanity_report(logits_by_photo: dict[str, np.ndarray], labels: list[str]) -> 
             "passed": int(coffee.argmax()) == ESPRESSO and coffee_cat < MAX_COFFEE_CAT,
         },
     ]
-    failed = [r["image"] for r in results if not r["passed"]]
+    failed = [r for r in results if not r["passed"]]
     if failed:
-        raise BuildCheckError(f"sanity predictions failed for {', '.join(failed)}: {results}")
+        raise BuildCheckFailed(
+            "sanity check failed: "
+            + "; ".join(f"{r['image']} expects {r['expect']}, got {_measured(r):.3g} with top-1 "
+                        f"{r['top1']['label']} ({r['top1']['probability']:.1%})" for r in failed)
+            + "; the weights or the preprocessing are not what this build expects: check the "
+              "weights package and INPUT_SPEC in classifier/modelbuild/build.py"
+        )
     return results
+
+
+def _measured(result: dict) -> float:
+    return result.get("domestic_cat_probability", result.get("cat_probability"))

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from bench.harness import multipart
+from testsupport.harness import multipart
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from classifier.tests import images
+from testsupport import images
 
 SMALL_SIZE = (640, 480)      # 0.3 megapixels
 LARGE_SIZE = (4000, 3000)    # 12 megapixels, a phone camera's photo
