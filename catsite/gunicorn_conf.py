@@ -4,7 +4,10 @@ The same environment variables as the image's start script (WEB_CONCURRENCY, GUN
 GUNICORN_TIMEOUT, PORT); bench/run.py measured the choices below on a 2-core machine.
 https://docs.gunicorn.org/en/stable/settings.html
 """
+import glob
 import os
+import shutil
+import tempfile
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -45,3 +48,31 @@ os.environ.setdefault("MODEL_THREADS", str(max(1, _cores // max(1, workers))))
 # The settings need to know whether a local-memory cache would be one of several (the page
 # cache then stays off: an edit could not invalidate the other workers' copies).
 os.environ["SERVER_WORKER_PROCESSES"] = str(workers)
+
+# Prometheus metrics from every worker (core/metrics.py): each worker process writes its values
+# to files in PROMETHEUS_MULTIPROC_DIR and a scrape of /metrics adds them up. Set here, in the
+# master, before any worker imports prometheus_client. A folder of this server's own unless one
+# is given (several servers may run on one machine); emptied at start, removed at exit when it
+# is ours, and a dead worker's live gauges are dropped when it exits (its counts stay).
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.path.join(
+        tempfile.gettempdir(), f"catsite-metrics-{os.getpid()}")
+
+
+def on_starting(server):
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(folder, exist_ok=True)
+    for stale in glob.glob(os.path.join(folder, "*.db")):  # a previous run's counts
+        os.remove(stale)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _own_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -11,6 +11,7 @@ from importlib import metadata
 
 from django.conf import settings
 
+from classifier import metrics
 from classifier.inference import ClassifierError, ModelUnavailable, load_classifier
 
 logger = logging.getLogger(__name__)
@@ -29,20 +30,32 @@ def load(force: bool = False):
         if _state["attempted"] and not force:
             return _state["classifier"]
         _state.update(attempted=True, classifier=None, error=None)
-        path = package_dir()
-        if not (path / "manifest.json").exists():
-            _state["error"] = f"no model package installed at {path}"
-            logger.warning("Identification unavailable: %s (run manage.py fetch_model)", _state["error"])
-            return None
-        try:
-            classifier = load_classifier(path, threads=settings.MODEL_THREADS or None)
-        except ClassifierError as exc:
-            _state["error"] = exc.message
-            logger.error("Identification unavailable: the model at %s failed to load: %s", path, exc.message)
-            return None
-        _state["classifier"] = classifier
-        logger.info("Loaded model %s %s from %s", classifier.name, classifier.version, path)
+        classifier = _load_installed()
+        metrics.set_model(classifier)
         return classifier
+
+
+def loaded():
+    """The classifier loaded so far, or None; never loads one."""
+    return _state["classifier"]
+
+
+def _load_installed():
+    """The installed package, loaded; None (and _state["error"]) when there is none."""
+    path = package_dir()
+    if not (path / "manifest.json").exists():
+        _state["error"] = f"no model package installed at {path}"
+        logger.warning("Identification unavailable: %s (run manage.py fetch_model)", _state["error"])
+        return None
+    try:
+        classifier = load_classifier(path, threads=settings.MODEL_THREADS or None)
+    except ClassifierError as exc:
+        _state["error"] = exc.message
+        logger.error("Identification unavailable: the model at %s failed to load: %s", path, exc.message)
+        return None
+    _state["classifier"] = classifier
+    logger.info("Loaded model %s %s from %s", classifier.name, classifier.version, path)
+    return classifier
 
 
 def get():

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from classifier import runtime
+from classifier import metrics, runtime
 from classifier.inference import FileTooLarge, InvalidImage
+from core.errors import AppError
 from species.models import ModelLabel, Species
 
 
@@ -63,8 +64,18 @@ def identify(upload) -> Identification:
 
     Raises a ClassifierError subclass (with its HTTP status and message) for bad input or a
     missing model; the upload is read in memory or from Django's private temp file and never
-    written anywhere public.
+    written anywhere public. Every outcome is counted (classifier/metrics.py).
     """
+    try:
+        identification = _identify(upload)
+    except AppError as error:
+        metrics.count_failed_identification(error.code, runtime.loaded())
+        raise
+    metrics.count_identification(identification)
+    return identification
+
+
+def _identify(upload) -> Identification:
     if upload is None:
         raise InvalidImage("No photo was sent. Choose a photo of a cat and try again.")
     size = getattr(upload, "size", None)
