@@ -7,7 +7,7 @@ from django.urls import reverse
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from classifier import metrics
+from classifier import metrics, runtime
 from classifier.tests.web_fixtures import (  # noqa: F401 (fixtures)
     cat_jpeg,
     coffee_jpeg,
@@ -29,8 +29,10 @@ def identify(client, data, name="photo.jpg"):
     return client.post(API, {"image": upload(data, name)})
 
 
-def test_a_cat_and_not_a_cat_are_counted_with_the_model_and_species(client, installed_model):
-    model = {"model": installed_model.name, "version": installed_model.version}
+@pytest.mark.usefixtures("installed_model")
+def test_a_cat_and_not_a_cat_are_counted_with_the_model_and_species(client):
+    served = runtime.loaded()
+    model = {"model": served.name, "version": served.version}
     before = {
         "cat": value("catsite_identifications_total", **model, outcome="cat",
                      species="domestic-tabby"),
@@ -49,19 +51,21 @@ def test_a_cat_and_not_a_cat_are_counted_with_the_model_and_species(client, inst
     assert value("catsite_identify_seconds_count", stage="total") == before["total"] + 2
     assert value("catsite_identify_seconds_count", stage="decode") == before["decode"] + 2
     assert value("catsite_prediction_confidence_count") == before["confidence"] + 2
-    assert value("catsite_model_info", name=installed_model.name,
-                 version=installed_model.version) == 1
+    assert value("catsite_model_info", name=served.name, version=served.version) == 1
     assert value("catsite_model_loaded") == 1
 
 
-def test_errors_are_counted_by_their_code(client, installed_model):
-    model = {"model": installed_model.name, "version": installed_model.version, "species": ""}
+@pytest.mark.usefixtures("installed_model")
+def test_errors_are_counted_by_their_code(client):
+    served = runtime.loaded()
+    model = {"model": served.name, "version": served.version, "species": ""}
     before = value("catsite_identifications_total", **model, outcome="invalid_image")
     assert identify(client, images.TEXT, "cat.jpg").status_code == 400
     assert value("catsite_identifications_total", **model, outcome="invalid_image") == before + 1
 
 
-def test_no_model_is_counted_and_shown(client, no_model):
+@pytest.mark.usefixtures("no_model")
+def test_no_model_is_counted_and_shown(client):
     labels = {"model": "", "version": "", "outcome": "model_unavailable", "species": ""}
     before = value("catsite_identifications_total", **labels)
     assert identify(client, cat_jpeg()).status_code == 503
@@ -75,7 +79,8 @@ def test_feedback_is_counted_by_verdict():
     assert value("catsite_feedback_total", verdict="correct") == before + 1
 
 
-def test_the_scrape_shows_the_identification_metrics(client, installed_model):
+@pytest.mark.usefixtures("installed_model")
+def test_the_scrape_shows_the_identification_metrics(client):
     identify(client, cat_jpeg())
     response = client.get("/metrics")
     assert response.status_code == 200

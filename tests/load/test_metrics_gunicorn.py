@@ -41,7 +41,7 @@ def server(tmp_path_factory):
 
 
 def scrape(server) -> dict:
-    status, headers, body = request("GET", server.url + "/metrics")
+    status, _headers, body = request("GET", server.url + "/metrics")
     assert status == 200, body[:300]
     samples = {}
     for family in text_string_to_metric_families(body.decode()):
