@@ -35,6 +35,9 @@ ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# In Kubernetes Prometheus scrapes /metrics by the pod's IP (the chart sets POD_IP).
+if env.str("POD_IP", default=""):
+    ALLOWED_HOSTS.append(env.str("POD_IP"))
 
 APP_VERSION = __version__
 # The image build passes the revision in (an image has no .git); empty: a checkout's own commit,

@@ -8,6 +8,10 @@
 #   checkov --framework kubernetes           on each render: no failed check; skips only through
 #                                            checkov.io/skipN annotations in the chart, each with
 #                                            its reason
+#   check_monitoring.py                      the opt-in monitoring objects (ServiceMonitor,
+#                                            PrometheusRule: schemas in deploy/ci/schemas/;
+#                                            the Grafana dashboard's JSON), rendered on top of
+#                                            the production values; the rest as above
 #   hadolint                                 on the Dockerfile
 # Renders go to $VALIDATE_OUT when set (kept), else to a temp dir kept only on failure.
 # Usage: validate-chart.sh                      validate everything
@@ -20,6 +24,9 @@ read -r -a KUBE_VERSIONS <<<"${KUBE_VERSIONS:-1.30.0 1.34.0}"
 VALUES_FILES=("" values-staging.yaml values-production.yaml)
 # Releases deploy by digest (push-image.sh records it); render the same way.
 RELEASE_DIGEST="sha256:$(printf '%064d' 0)"
+# Every opt-in monitoring object, for the "monitoring" render.
+MONITORING_ARGS=(--set metrics.serviceMonitor.enabled=true --set metrics.prometheusRule.enabled=true
+                 --set metrics.grafanaDashboard.enabled=true)
 
 # Checks on one rendered manifest; prints what failed, returns non-zero on any failure.
 check_manifest() {
@@ -44,7 +51,7 @@ check_manifest() {
 render() {
     local values="$1" kube_version="$2" dest="$3"
     local args=(template catsite "$CHART" --namespace catsite --kube-version "$kube_version"
-                --set "image.digest=$RELEASE_DIGEST")
+                --set "image.digest=$RELEASE_DIGEST" "${@:4}")
     [[ -n "$values" ]] && args+=(-f "$CHART/$values")
     helm "${args[@]}" > "$dest"
 }
@@ -66,6 +73,14 @@ main() {
             log "checking $(basename "$dest") ($(grep -c '^kind:' "$dest") objects)"
             check_manifest "$dest" "$kube_version" || failed=1
         done
+    done
+    for kube_version in "${KUBE_VERSIONS[@]}"; do
+        dest="$out/monitoring-k$kube_version.yaml"
+        render values-production.yaml "$kube_version" "$dest" "${MONITORING_ARGS[@]}" \
+            || { failed=1; continue; }
+        log "checking $(basename "$dest") (monitoring objects on)"
+        python "$CI_DIR/check_monitoring.py" "$dest" "${dest%.yaml}-others.yaml" || failed=1
+        check_manifest "${dest%.yaml}-others.yaml" "$kube_version" || failed=1
     done
     log "checkov skips in the chart (each with its reason):"
     grep -hoE 'checkov\.io/skip[0-9]+: .*' "$out"/*.yaml | sort -u | sed 's/^/    /' >&2
