@@ -29,6 +29,20 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 control_socket_disable = True
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
+if os.environ.get("LOG_FORMAT", "plain").lower() == "json":
+    # Every line JSON (core/logs.py): gunicorn's own messages through the same formatter, and
+    # no access log of its own (the app writes one line per answer, with its request id).
+    accesslog = None
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "core.logs.JsonFormatter"}},
+        "handlers": {"error_console": {"class": "logging.StreamHandler", "formatter": "json",
+                                       "stream": "ext://sys.stderr"}},
+        "loggers": {"gunicorn.error": {"level": "INFO", "handlers": ["error_console"],
+                                       "propagate": False}},
+        "root": {"level": "INFO", "handlers": []},
+    }
 
 # Web-server limits on the request head: gunicorn answers 400/431 before Django sees anything.
 # (gunicorn does not bound the body: UPLOAD_MAX_BYTES is enforced by

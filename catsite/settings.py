@@ -67,7 +67,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: counts and times every answer, whoever gives it (core/metrics.py).
+    # First: the request id and a log line per answer (core/logs.py), then the metrics of
+    # every answer, whoever gives it (core/metrics.py).
+    "core.logs.RequestLogMiddleware",
     "core.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "catsite.security_headers.SecurityHeadersMiddleware",
@@ -309,23 +311,37 @@ for _network in METRICS_ALLOWED_NETWORKS:
             "comma-separated list such as 127.0.0.0/8,10.0.0.0/8.") from None
 
 # --------------------------------------------------------------------------------------------
-# Logging: one line a record on stderr, for the container runtime to collect.
+# Logging: one line a record on stderr, for the container runtime to collect. LOG_FORMAT=json
+# (the chart's default) writes one JSON object a line with the request id, and a line per
+# answer (core/logs.py); plain text relies on gunicorn's or runserver's access log instead.
 # --------------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain").lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT is {LOG_FORMAT!r}: use plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Libraries log request URLs with their query strings; a SAS signature must not reach logs.
-    "filters": {"redact_secrets": {"()": "core.redaction.RedactSecrets"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "core.logs.JsonFormatter"},
+    },
+    "filters": {
+        # Libraries log request URLs with their query strings; a SAS signature must not reach
+        # logs.
+        "redact_secrets": {"()": "core.redaction.RedactSecrets"},
+        "request_id": {"()": "core.logs.RequestIdFilter"},
+    },
     "handlers": {
         "console": {
-            "class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"],
+            "class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+            "filters": ["redact_secrets", "request_id"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "catsite.request": {"level": LOG_LEVEL if LOG_FORMAT == "json" else "WARNING"},
         # The Azure SDK logs every HTTP request and response at INFO: fetch_model's output in
         # CI would drown in it. AZURE_LOG_LEVEL=INFO (or DEBUG) shows it when debugging.
         "azure": {"level": env.str("AZURE_LOG_LEVEL", default="WARNING").upper()},

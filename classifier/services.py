@@ -11,6 +11,7 @@ from django.conf import settings
 
 from classifier import metrics, runtime
 from classifier.inference import FileTooLarge, InvalidImage
+from core import logs
 from core.errors import AppError
 from species.models import ModelLabel, Species
 
@@ -69,9 +70,19 @@ def identify(upload) -> Identification:
     try:
         identification = _identify(upload)
     except AppError as error:
-        metrics.count_failed_identification(error.code, runtime.loaded())
+        loaded = runtime.loaded()
+        metrics.count_failed_identification(error.code, loaded)
+        logs.annotate(model_version=getattr(loaded, "version", None), answer=error.code)
         raise
     metrics.count_identification(identification)
+    best = identification.best_species
+    # The request's log line (core/logs.py): what was answered, never the photo.
+    logs.annotate(
+        model=identification.model_name, model_version=identification.model_version,
+        answer=best.slug if best is not None else "not_a_cat",
+        top_label=identification.best.label,
+        cat_probability=round(identification.cat_probability, 4),
+        timings_ms={stage: round(ms, 2) for stage, ms in identification.timings_ms.items()})
     return identification
 
 

@@ -118,3 +118,11 @@ def test_the_monitoring_render_passes_the_chart_checks(render, tools_env, tmp_pa
     checked = subprocess.run([str(CI / "validate-chart.sh"), "--check", str(others), kube_version],
                              env=tools_env, capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stderr[-3000:]
+
+
+def test_logs_are_json_by_default(render):
+    config = next(c for c in by_kind(render(), "ConfigMap") if "DJANGO_DEBUG" in c["data"])
+    assert config["data"]["LOG_FORMAT"] == "json"
+    plain = render("--set", "config.logFormat=plain")
+    assert next(c for c in by_kind(plain, "ConfigMap")
+                if "DJANGO_DEBUG" in c["data"])["data"]["LOG_FORMAT"] == "plain"

@@ -64,6 +64,7 @@ DJANGO_CSRF_TRUSTED_ORIGINS: {{ join "," .Values.config.csrfTrustedOrigins | quo
 DJANGO_HTTPS: {{ ternary "1" "0" .Values.config.https | quote }}
 DJANGO_DEBUG: "0"
 LOG_LEVEL: {{ .Values.config.logLevel | quote }}
+LOG_FORMAT: {{ .Values.config.logFormat | quote }}
 MODEL_REQUIRED: {{ ternary "1" "0" .Values.model.required | quote }}
 WEB_CONCURRENCY: {{ .Values.gunicorn.workers | quote }}
 GUNICORN_THREADS: {{ .Values.gunicorn.threads | quote }}
