@@ -200,6 +200,15 @@ CLASSIFIER_TOP_K = env.int("CLASSIFIER_TOP_K", default=5)
 MODEL_THREADS = env.int("MODEL_THREADS", default=0)
 # Identifications per client ("30/minute"; "off" switches the limit off), counted in the cache.
 IDENTIFY_RATE_LIMIT = env.str("IDENTIFY_RATE_LIMIT", default="30/minute")
+# A challenger scored in the shadow (classifier/shadow.py): an installed model directory like
+# MODEL_DIR, and the share of identifications (0..1) it also scores, off the response's path.
+MODEL_CHALLENGER_DIR = Path(env.str("MODEL_CHALLENGER_DIR")) if env.str(
+    "MODEL_CHALLENGER_DIR", default="") else None
+MODEL_SHADOW_RATE = env.float("MODEL_SHADOW_RATE", default=0.0)
+if not 0 <= MODEL_SHADOW_RATE <= 1:
+    raise ImproperlyConfigured(
+        f"MODEL_SHADOW_RATE is {MODEL_SHADOW_RATE}: use a share between 0 and 1 (0.1: one "
+        "identification in ten is also scored by the challenger).")
 
 # --------------------------------------------------------------------------------------------
 # Model store: where publish_model uploads packages and fetch_model downloads them from

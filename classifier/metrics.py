@@ -11,7 +11,8 @@
   worker has no model: the lowest across live workers);
 - ``catsite_shadow_predictions_total{challenger_version}`` and
   ``catsite_shadow_agreement_total{challenger_version, agreed}``: the challenger scored in the
-  shadow (classifier/shadow.py).
+  shadow (classifier/shadow.py); ``catsite_shadow_shed_total``: sampled photos a busy server
+  did not score.
 """
 from __future__ import annotations
 
@@ -44,6 +45,8 @@ shadow_predictions = Counter(
 shadow_agreement = Counter(
     "catsite_shadow_agreement", "Challenger answers, by whether they agreed with the champion.",
     ["challenger_version", "agreed"])
+shadow_shed = Counter(
+    "catsite_shadow_shed", "Sampled photos not scored by the challenger: the server was busy.")
 
 STAGES = ("decode", "preprocess", "inference", "total")
 
@@ -78,6 +81,10 @@ def set_model(classifier) -> None:
         return
     model_info.labels(classifier.name, classifier.version).set(1)
     model_loaded.set(1)
+
+
+def count_shadow_shed() -> None:
+    shadow_shed.inc()
 
 
 def count_shadow(challenger_version: str, agreed: bool) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from classifier import metrics, runtime
+from classifier import metrics, runtime, shadow
 from classifier.inference import FileTooLarge, InvalidImage
 from core import logs
 from core.errors import AppError
@@ -50,6 +50,12 @@ class Identification:
         return self.best.species if self.is_cat else None
 
     @property
+    def answer(self) -> str:
+        """The answer in one word: the best cat species' slug, or "not_a_cat"."""
+        best = self.best_species
+        return best.slug if best is not None else "not_a_cat"
+
+    @property
     def looks_like(self) -> Prediction | None:
         """When it is not a cat: the best guess that is not a cat species."""
         return next((p for p in self.predictions if p.species is None), None)
@@ -75,14 +81,14 @@ def identify(upload) -> Identification:
         logs.annotate(model_version=getattr(loaded, "version", None), answer=error.code)
         raise
     metrics.count_identification(identification)
-    best = identification.best_species
     # The request's log line (core/logs.py): what was answered, never the photo.
     logs.annotate(
         model=identification.model_name, model_version=identification.model_version,
-        answer=best.slug if best is not None else "not_a_cat",
+        answer=identification.answer,
         top_label=identification.best.label,
         cat_probability=round(identification.cat_probability, 4),
         timings_ms={stage: round(ms, 2) for stage, ms in identification.timings_ms.items()})
+    shadow.get().submit(upload, identification)  # maybe, for the challenger; never waits
     return identification
 
 

@@ -11,7 +11,8 @@
 #   check_monitoring.py                      the opt-in monitoring objects (ServiceMonitor,
 #                                            PrometheusRule: schemas in deploy/ci/schemas/;
 #                                            the Grafana dashboard's JSON), rendered on top of
-#                                            the production values; the rest as above
+#                                            the production values with the shadow challenger;
+#                                            the rest as above
 #   hadolint                                 on the Dockerfile
 # Renders go to $VALIDATE_OUT when set (kept), else to a temp dir kept only on failure.
 # Usage: validate-chart.sh                      validate everything
@@ -24,9 +25,10 @@ read -r -a KUBE_VERSIONS <<<"${KUBE_VERSIONS:-1.30.0 1.34.0}"
 VALUES_FILES=("" values-staging.yaml values-production.yaml)
 # Releases deploy by digest (push-image.sh records it); render the same way.
 RELEASE_DIGEST="sha256:$(printf '%064d' 0)"
-# Every opt-in monitoring object, for the "monitoring" render.
+# Every opt-in monitoring object, and the shadow challenger's init container, for the
+# "monitoring" render.
 MONITORING_ARGS=(--set metrics.serviceMonitor.enabled=true --set metrics.prometheusRule.enabled=true
-                 --set metrics.grafanaDashboard.enabled=true)
+                 --set metrics.grafanaDashboard.enabled=true --set model.challenger.enabled=true)
 
 # Checks on one rendered manifest; prints what failed, returns non-zero on any failure.
 check_manifest() {

@@ -126,3 +126,24 @@ def test_logs_are_json_by_default(render):
     plain = render("--set", "config.logFormat=plain")
     assert next(c for c in by_kind(plain, "ConfigMap")
                 if "DJANGO_DEBUG" in c["data"])["data"]["LOG_FORMAT"] == "plain"
+
+
+def test_the_challenger_is_fetched_into_its_own_folder(render):
+    objects = render("--set", "model.challenger.enabled=true",
+                     "--set-json", "model.challenger.shadowRate=0.25")
+    spec = one(objects, "Deployment")["spec"]["template"]["spec"]
+    (init,) = spec["initContainers"]  # the champion stays baked into the image
+    assert init["command"] == ["python", "manage.py", "fetch_model", "--version", "challenger",
+                               "--dest", "/models-challenger"]
+    web = spec["containers"][0]
+    assert {"name": "challenger", "mountPath": "/models-challenger",
+            "readOnly": True} in web["volumeMounts"]
+    config = next(c for c in by_kind(objects, "ConfigMap") if "DJANGO_DEBUG" in c["data"])
+    assert config["data"]["MODEL_CHALLENGER_DIR"] == "/models-challenger"
+    assert config["data"]["MODEL_SHADOW_RATE"] == "0.25"
+    both = render("--set", "model.challenger.enabled=true",
+                  "--set", "model.fetchAtStart.enabled=true")
+    names = [c["name"] for c in one(both, "Deployment")["spec"]["template"]["spec"]
+             ["initContainers"]]
+    assert names == ["fetch-model", "fetch-challenger"]
+    assert "initContainers" not in one(render(), "Deployment")["spec"]["template"]["spec"]

@@ -81,6 +81,10 @@ SERVE_MEDIA: "0"
 {{- if .Values.model.fetchAtStart.enabled }}
 MODEL_DIR: {{ include "catsite.modelDir" . | quote }}
 {{- end }}
+{{- if .Values.model.challenger.enabled }}
+MODEL_CHALLENGER_DIR: {{ .Values.model.challenger.mountPath | quote }}
+MODEL_SHADOW_RATE: {{ .Values.model.challenger.shadowRate | quote }}
+{{- end }}
 {{- range $key, $value := .Values.config.extraEnv }}
 {{ $key }}: {{ $value | toString | quote }}
 {{- end }}
