@@ -222,10 +222,16 @@ def start_seconds(env: dict, samples: int) -> dict:
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples (a smoke run)")
-    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "latest.json")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="default bench/results/latest.json (--pages: pages.json)")
     parser.add_argument("--cache-url", default=DEFAULT_CACHE_URL,
                         help="a Redis database the bench may empty (default %(default)s)")
+    parser.add_argument("--pages", action="store_true",
+                        help="only the pages, cache on and off (about a minute)")
     args = parser.parse_args(argv)
+    args.out = args.out or RESULTS_DIR / ("pages.json" if args.pages else "latest.json")
+    if args.pages:
+        return pages_only(args)
     scale = 0.3 if args.quick else 1.0
     begun = time.monotonic()
 
@@ -261,7 +267,6 @@ def main(argv=None) -> dict:
                             IDENTIFY_RATE_LIMIT="", WEB_CONCURRENCY=workers,
                             GUNICORN_THREADS=threads, GUNICORN_ACCESS_LOG="",
                             CACHE_URL=args.cache_url)
-        uncached_env = {**env, "PAGE_CACHE_SECONDS": "0"}  # the same site, page cache off
 
         step("Decode + inference alone, in this process")
         results["in_process"] = in_process(photo_bytes, model_threads, single)
@@ -278,16 +283,12 @@ def main(argv=None) -> dict:
             rss_loaded = server.worker_rss_mb()
             step("Identification over HTTP")
             results["http"] = identify_over_http(server, photo_bytes, single, 6 * scale + 2)
-            step("Pages over HTTP, page cache on (Redis) and off, alternating rounds")
-            with GunicornServer(uncached_env) as uncached:
-                uncached.wait_workers(workers)
-                results["pages"] = pages_over_http(
-                    {"cached": server, "uncached": uncached},
-                    {"cached": list(PAGES),
-                     "uncached": [BASELINE, "species list", "species page", "illustration"]},
-                    rounds=1 if args.quick else 3, seconds=2 * scale + 1)
             results["memory_mb"] = {"per_worker_model_loaded": sorted(rss_loaded.values()),
                                     "per_worker_after_run": sorted(server.worker_rss_mb().values())}
+
+        step("Pages over HTTP, page cache on (Redis) and off, alternating rounds")
+        results["pages"] = page_servers(env, rounds=1 if args.quick else 3,
+                                        seconds=2 * scale + 1)
 
         step("ONNX Runtime threads: one a worker vs its default (one per core, per worker)")
         results["ort_threads"] = compare_model_threads(env, photo_bytes["12 MP"],
@@ -304,6 +305,50 @@ def main(argv=None) -> dict:
     print(report(results))
     print(f"\nSaved {args.out} and {chart}")
     return results
+
+
+def page_servers(env: dict, rounds: int, seconds: float) -> dict:
+    """The pages on two servers side by side: the page cache on (Redis) and off."""
+    with GunicornServer(env) as server, \
+            GunicornServer({**env, "PAGE_CACHE_SECONDS": "0"}) as uncached:
+        server.wait_workers(int(env["WEB_CONCURRENCY"]))
+        uncached.wait_workers(int(env["WEB_CONCURRENCY"]))
+        return pages_over_http(
+            {"cached": server, "uncached": uncached},
+            {"cached": list(PAGES),
+             "uncached": [BASELINE, "species list", "species page", "illustration"]},
+            rounds=rounds, seconds=seconds)
+
+
+def pages_only(args) -> dict:
+    """python -m bench.run --pages: the page figures alone, printed and saved."""
+    results = {"created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+               "machine": {"cores": cores(),
+                           "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
+               "server": {"workers": 2, "threads": 4, "concurrent_clients": CONCURRENT_CLIENTS,
+                          "cache": "redis"}}
+    empty_redis(args.cache_url)
+    with tempfile.TemporaryDirectory(prefix="catsite-bench-") as workdir:
+        site = prepare_site(Path(workdir))
+        env = site.with_env(DJANGO_SETTINGS_MODULE="bench.settings", MODEL_REQUIRED=1,
+                            IDENTIFY_RATE_LIMIT="", WEB_CONCURRENCY=2, GUNICORN_THREADS=4,
+                            GUNICORN_ACCESS_LOG="", CACHE_URL=args.cache_url)
+        results["pages"] = page_servers(env, rounds=1 if args.quick else 3, seconds=3)
+    results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print("\n".join(page_lines(results)))
+    print(f"load average at start {results['machine']['load_average_at_start']}, at end "
+          f"{results['machine']['load_average_at_end']}\nSaved {args.out}")
+    return results
+
+
+def page_lines(r: dict) -> list[str]:
+    return [f"pages, page cache {'on (Redis)' if server == 'cached' else 'off'}, requests/s "
+            f"with {CONCURRENT_CLIENTS} clients (share of /healthz): "
+            + ", ".join(f"{name} {page['per_second']} ({page['share_of_healthz']})"
+                        for name, page in pages.items())
+            for server, pages in r["pages"].items()]
 
 
 def ratios(results: dict) -> dict:
@@ -338,11 +383,7 @@ def report(r: dict) -> str:
         f"{name}: {CONCURRENT_CLIENTS} clients {t['median_per_second']}/s "
         f"({', '.join(str(x) for x in t[f'{CONCURRENT_CLIENTS}_clients_per_second'])}), "
         f"one client p50 {t['one_client_p50_ms']} ms" for name, t in threads.items()))
-    for server, pages in r["pages"].items():
-        lines.append(f"pages, page cache {'on (Redis)' if server == 'cached' else 'off'}, "
-                     f"requests/s with {CONCURRENT_CLIENTS} clients (share of /healthz): "
-                     + ", ".join(f"{name} {page['per_second']} ({page['share_of_healthz']})"
-                                 for name, page in pages.items()))
+    lines += page_lines(r)
     memory = r["memory_mb"]
     lines.append(f"worker RSS with the model loaded: "
                  f"{', '.join(f'{v:.0f}' for v in memory['per_worker_model_loaded'])} MB; after "
