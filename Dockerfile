@@ -73,10 +73,9 @@ ENV PATH=/venv/bin:$PATH \
     MODEL_DIR=/app/var/model \
     MEDIA_ROOT=/app/var/media \
     MODEL_REQUIRED=1 \
-    PORT=8000 \
-    WEB_CONCURRENCY=2 \
-    GUNICORN_THREADS=4 \
-    GUNICORN_TIMEOUT=30
+    PORT=8000
+# gunicorn's other settings (WEB_CONCURRENCY, GUNICORN_THREADS, ...) and their defaults live
+# in catsite/gunicorn_conf.py only; deploy/docker/start.sh runs gunicorn with it.
 
 COPY --from=build /venv /venv
 COPY --from=build /src /app
@@ -91,4 +90,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "/app/deploy/docker/healthcheck.py"]
 
-CMD ["/app/deploy/docker/start.sh"]
+# Roles: `web` (the default), `model` (serve_model), or any command (deploy/docker/start.sh).
+ENTRYPOINT ["/app/deploy/docker/start.sh"]
+CMD ["web"]

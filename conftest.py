@@ -6,6 +6,13 @@ import itertools
 
 import pytest
 
+# Fixtures shared across packages live in plugins, never imported into test modules.
+pytest_plugins = [
+    "testsupport.components",  # missing PostgreSQL/Redis/...: fail, or skip with CATSITE_ALLOW_SKIP=1
+    "classifier.tests.azurite",  # azurite, private_azurite, azurite_oauth
+    "classifier.tests.web_fixtures",  # model_package_dir, installed_model, no_model
+]
+
 
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):

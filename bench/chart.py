@@ -25,8 +25,9 @@ def draw(results: dict, path: Path) -> Path:
         xs = [x + (i - 1) * width for x in range(len(photos))]
         p50 = [s["p50"] for s in stats]
         p95 = [s["p95"] for s in stats]
+        above = [b - a for a, b in zip(p50, p95, strict=True)]
         bars = latency.bar(xs, p50, width, label=label, color=colour,
-                           yerr=[[0] * len(p50), [b - a for a, b in zip(p50, p95)]], capsize=3)
+                           yerr=[[0] * len(p50), above], capsize=3)
         latency.bar_label(bars, labels=[f"{v:.0f}" for v in p50], padding=2, fontsize=8)
     latency.set_xticks(range(len(photos)), [
         f"{p} JPEG\n({results['photos'][p]['bytes'] / 1e6:.1f} MB)" for p in photos])

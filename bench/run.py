@@ -169,7 +169,7 @@ def pages_over_http(servers: dict[str, GunicornServer], pages: dict[str, list[st
             "per_second": round(statistics.median(values), 1),
             "per_second_rounds": values,
             "share_of_healthz": round(statistics.median(
-                [v / b for v, b in zip(values, baseline)]), 3),
+                [v / b for v, b in zip(values, baseline, strict=True)]), 3),
             "errors": errors[server_name][name],
         } for name, values in rates[server_name].items()}
     return results
@@ -182,7 +182,8 @@ def empty_redis(url: str) -> None:
         redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
     except redis.exceptions.ConnectionError as exc:
         raise SystemExit(f"Redis is not reachable at {url} ({exc}): start it, or point "
-                         "--cache-url (BENCH_CACHE_URL) at a Redis database the bench may empty")
+                         "--cache-url (BENCH_CACHE_URL) at a Redis database the bench may empty"
+                         ) from None
 
 
 def compare_model_threads(env: dict, data: bytes, rounds: int, seconds: float = 4.0) -> dict:
@@ -357,7 +358,8 @@ def ratios(results: dict) -> dict:
         http_p50 = results["http"][name]["one_client_ms"]["p50"]
         out[name] = {
             "naive_over_http": round(results["naive"][name]["total_ms"]["p50"] / http_p50, 2),
-            "http_over_in_process": round(http_p50 / results["in_process"][name]["total_ms"]["p50"], 2),
+            "http_over_in_process": round(
+                http_p50 / results["in_process"][name]["total_ms"]["p50"], 2),
         }
     return out
 
@@ -375,7 +377,8 @@ def report(r: dict) -> str:
             f"{name:12} {photo['bytes']:>9} | {http['one_client_ms']['p50']:>8} "
             f"{http['one_client_ms']['p95']:>7} | {api['decode']['p50']:>10} "
             f"{api['inference']['p50']:>6} | {r['in_process'][name]['total_ms']['p50']:>6} | "
-            f"{r['naive'][name]['total_ms']['p50']:>7} | {r['ratios'][name]['naive_over_http']:>9}x "
+            f"{r['naive'][name]['total_ms']['p50']:>7} | "
+            f"{r['ratios'][name]['naive_over_http']:>9}x "
             f"{r['ratios'][name]['http_over_in_process']:>9}x | "
             f"{http[f'{CONCURRENT_CLIENTS}_clients']['per_second']}")
     threads = r["ort_threads"]

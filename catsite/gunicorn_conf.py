@@ -1,7 +1,9 @@
 """gunicorn settings for catsite: `gunicorn -c python:catsite.gunicorn_conf catsite.wsgi`.
 
-The same environment variables as the image's start script (WEB_CONCURRENCY, GUNICORN_THREADS,
-GUNICORN_TIMEOUT, PORT); bench/run.py measured the choices below on a 2-core machine.
+The one place for gunicorn's settings and their defaults: the image's start script
+(deploy/docker/start.sh) runs gunicorn with this file, and the environment variables below
+(PORT, WEB_CONCURRENCY, GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_ACCESS_LOG) override them.
+bench/run.py measured the choices below on a 2-core machine.
 https://docs.gunicorn.org/en/stable/settings.html
 """
 import glob

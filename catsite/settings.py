@@ -198,6 +198,13 @@ CLASSIFIER_TOP_K = env.int("CLASSIFIER_TOP_K", default=5)
 # ONNX Runtime intra-op threads per process (0: let ONNX Runtime choose; under gunicorn,
 # catsite/gunicorn_conf.py divides the cores between the workers unless this is set).
 MODEL_THREADS = env.int("MODEL_THREADS", default=0)
+# The model as its own service (manage.py serve_model, the Open Inference Protocol v2): with
+# INFERENCE_URL (http://host:port) this process loads no model and identifies through it,
+# giving up after INFERENCE_TIMEOUT seconds, and retrying INFERENCE_RETRIES times after a
+# refused connection or a 502-504. The model it asks for is MODEL_NAME.
+INFERENCE_URL = env.str("INFERENCE_URL", default="")
+INFERENCE_TIMEOUT = env.float("INFERENCE_TIMEOUT", default=10.0)
+INFERENCE_RETRIES = env.int("INFERENCE_RETRIES", default=1)
 # Identifications per client ("30/minute"; "off" switches the limit off), counted in the cache.
 IDENTIFY_RATE_LIMIT = env.str("IDENTIFY_RATE_LIMIT", default="30/minute")
 # A challenger scored in the shadow (classifier/shadow.py): an installed model directory like

@@ -88,7 +88,8 @@ class ClassifyView(APIView):
             413: OpenApiResponse(ERROR, description="File or pixel count over the limit."),
             415: OpenApiResponse(ERROR, description="An image format that is not supported."),
             429: OpenApiResponse(ERROR, description="Too many requests; see Retry-After."),
-            503: OpenApiResponse(ERROR, description="No model is loaded."),
+            503: OpenApiResponse(ERROR, description="No model is loaded, or the model service "
+                                                    "does not answer; see Retry-After."),
         },
     )
     def post(self, request):

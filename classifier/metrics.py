@@ -62,11 +62,10 @@ def count_identification(identification) -> None:
     prediction_confidence.observe(identification.best.probability)
 
 
-def count_failed_identification(code: str, classifier=None) -> None:
-    """An identification refused or failed with the error ``code``; ``classifier`` is the
-    model loaded at the time (None without one)."""
-    identifications.labels(getattr(classifier, "name", ""), getattr(classifier, "version", ""),
-                           code, "").inc()
+def count_failed_identification(code: str, model: str, version: str) -> None:
+    """An identification refused or failed with the error ``code``, by the model served at the
+    time ("" without one)."""
+    identifications.labels(model, version, code, "").inc()
 
 
 def count_feedback(verdict: str) -> None:

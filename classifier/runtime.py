@@ -1,4 +1,5 @@
-"""The model the running process serves: loaded once, shared by every thread.
+"""The model the running process serves: loaded once, shared by every thread; or, with
+settings.INFERENCE_URL, the model service it calls instead (no model loaded here).
 
 The web process loads the installed package (settings.MODEL_DIR/current) at start-up, from
 catsite.wsgi, and never downloads anything. Without a package the site keeps serving pages;
@@ -13,6 +14,7 @@ from django.conf import settings
 
 from classifier import metrics
 from classifier.inference import ClassifierError, ModelUnavailable, load_classifier
+from classifier.serving.client import InferenceClient, RemoteClassifier
 
 logger = logging.getLogger(__name__)
 
@@ -30,14 +32,26 @@ def load(force: bool = False):
         if _state["attempted"] and not force:
             return _state["classifier"]
         _state.update(attempted=True, classifier=None, error=None)
+        if settings.INFERENCE_URL:
+            _state["classifier"] = remote_classifier()
+            logger.info("Identifying through the model service at %s (no model loaded here)",
+                        settings.INFERENCE_URL)
+            return _state["classifier"]
         classifier = _load_installed()
         metrics.set_model(classifier)
         return classifier
 
 
-def loaded():
-    """The classifier loaded so far, or None; never loads one."""
-    return _state["classifier"]
+def served_model() -> tuple[str, str]:
+    """Name and version of the model served, without loading or asking anything ("" when
+    unknown): the model service's version is only known by asking it, and a hung service must
+    not hold an answer that already failed."""
+    classifier = _state["classifier"]
+    if classifier is None:
+        return "", ""
+    if settings.INFERENCE_URL:
+        return classifier.name, ""
+    return classifier.name, classifier.version
 
 
 def _load_installed():
@@ -45,17 +59,26 @@ def _load_installed():
     path = package_dir()
     if not (path / "manifest.json").exists():
         _state["error"] = f"no model package installed at {path}"
-        logger.warning("Identification unavailable: %s (run manage.py fetch_model)", _state["error"])
+        logger.warning("Identification unavailable: %s (run manage.py fetch_model)",
+                       _state["error"])
         return None
     try:
         classifier = load_classifier(path, threads=settings.MODEL_THREADS or None)
     except ClassifierError as exc:
         _state["error"] = exc.message
-        logger.error("Identification unavailable: the model at %s failed to load: %s", path, exc.message)
+        logger.error("Identification unavailable: the model at %s failed to load: %s",
+                     path, exc.message)
         return None
     _state["classifier"] = classifier
     logger.info("Loaded model %s %s from %s", classifier.name, classifier.version, path)
     return classifier
+
+
+def remote_classifier() -> RemoteClassifier:
+    return RemoteClassifier(InferenceClient(
+        settings.INFERENCE_URL, settings.MODEL_NAME,
+        timeout=settings.INFERENCE_TIMEOUT, retries=settings.INFERENCE_RETRIES,
+    ))
 
 
 def get():
@@ -70,10 +93,13 @@ def get():
 
 
 def status() -> dict:
-    """What /readyz and /version report. Loads the model if nobody has yet."""
+    """What /readyz and /version report. Loads the model if nobody has yet; with a model
+    service, its name, version and readiness (asked at most every few seconds)."""
     classifier = load()
     if classifier is None:
         return {"loaded": False, "error": _state["error"]}
+    if isinstance(classifier, RemoteClassifier):
+        return {**classifier.status(), "service": True}
     return {"loaded": True, "name": classifier.name, "version": classifier.version}
 
 

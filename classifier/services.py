@@ -76,9 +76,9 @@ def identify(upload) -> Identification:
     try:
         identification = _identify(upload)
     except AppError as error:
-        loaded = runtime.loaded()
-        metrics.count_failed_identification(error.code, loaded)
-        logs.annotate(model_version=getattr(loaded, "version", None), answer=error.code)
+        name, version = runtime.served_model()
+        metrics.count_failed_identification(error.code, name, version)
+        logs.annotate(model=name, model_version=version, answer=error.code)
         raise
     metrics.count_identification(identification)
     # The request's log line (core/logs.py): what was answered, never the photo.
@@ -102,19 +102,25 @@ def _identify(upload) -> Identification:
     classifier = runtime.get()
     upload.seek(0)
     result = classifier.classify(upload)
+    return summarise(result, timings_ms(result))
+
+
+def timings_ms(result) -> dict:
+    """A classification's timings by stage, in milliseconds."""
     timings = result.timings
-    timings_ms = {
+    return {
         "decode": timings.decode_ms,
         "preprocess": timings.preprocess_ms,
         "inference": timings.inference_ms,
         "total": timings.total_ms,
     }
-    return summarise(classifier, result.probabilities, timings_ms)
 
 
-def summarise(classifier, probabilities, timings_ms) -> Identification:
-    """Per-label probabilities (indexed like classifier.labels) -> the answer about species."""
-    labels = classifier.labels
+def summarise(result, timings_ms) -> Identification:
+    """A classification (per-label probabilities, indexed like its labels) -> the answer about
+    species. The labels and the model come from the classification itself: with a model
+    service (INFERENCE_URL) each answer names the model version that computed it."""
+    labels, probabilities = result.labels, result.probabilities
     # Every ModelLabel row is owned by a species, so the table is small (the cat labels): read
     # it whole. Filtering on the model's 1000 labels instead (label IN (...)) cost about 13 ms a
     # request on SQLite, more than the inference itself (bench/run.py).
@@ -126,7 +132,7 @@ def summarise(classifier, probabilities, timings_ms) -> Identification:
     }
     by_species: dict[int, Prediction] = {}
     others: list[Prediction] = []
-    for label, probability in zip(labels, probabilities.tolist()):
+    for label, probability in zip(labels, probabilities.tolist(), strict=True):
         species = owners.get(label)
         if species is None:
             others.append(Prediction(probability=probability, label=label, labels=[label]))
@@ -142,7 +148,7 @@ def summarise(classifier, probabilities, timings_ms) -> Identification:
         is_cat=cat_probability >= settings.CAT_THRESHOLD,
         cat_probability=cat_probability,
         predictions=ranked[: settings.CLASSIFIER_TOP_K],
-        model_name=classifier.name,
-        model_version=classifier.version,
+        model_name=result.model_name,
+        model_version=result.model_version,
         timings_ms=timings_ms,
     )

@@ -96,7 +96,7 @@ class Shadow:
         return self._challenger
 
     def _score(self, data: bytes, champion_answer: str) -> None:
-        from classifier.services import summarise  # services submits to this module
+        from classifier.services import summarise, timings_ms  # services submits here
 
         challenger = self._challenger_model()
         if challenger is None:
@@ -105,10 +105,7 @@ class Shadow:
             result = challenger.classify(data)
         except ClassifierError:
             return  # a photo the challenger cannot read says nothing about agreement
-        timings = result.timings
-        identification = summarise(challenger, result.probabilities, {
-            "decode": timings.decode_ms, "preprocess": timings.preprocess_ms,
-            "inference": timings.inference_ms, "total": timings.total_ms})
+        identification = summarise(result, timings_ms(result))
         metrics.count_shadow(challenger.version, identification.answer == champion_answer)
 
 

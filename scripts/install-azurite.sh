@@ -3,23 +3,21 @@
 # the repository, one folder per version, and points a stable link at it:
 #   ${CATSITE_CACHE_DIR:-~/.cache/catsite}/node/azurite-<version>/   the npm install
 #   ${CATSITE_CACHE_DIR:-~/.cache/catsite}/node/bin/azurite-blob      the link the tests run
-# Idempotent: a second run with the same version installs nothing. Needs node and npm
-# (Debian: apt-get install -y nodejs npm). Prints the path of azurite-blob on its last line.
+# Idempotent: a second run with the same version installs nothing. Installs Debian's node and
+# npm when they are missing. Prints the path of azurite-blob on its last line.
 set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 AZURITE_VERSION="${AZURITE_VERSION:-3.37.0}"
-cache_dir="${CATSITE_CACHE_DIR:-$HOME/.cache/catsite}/node"
+cache_dir="$CATSITE_CACHE_DIR/node"
 install_dir="$cache_dir/azurite-$AZURITE_VERSION"
 binary="$install_dir/node_modules/.bin/azurite-blob"
 link="$cache_dir/bin/azurite-blob"
 
-if ! command -v npm >/dev/null 2>&1; then
-    echo "install-azurite: npm is not installed; install Node.js 18+ and npm first" >&2
-    exit 1
-fi
-
 if [ ! -x "$binary" ]; then
-    echo "install-azurite: installing azurite@$AZURITE_VERSION into $install_dir" >&2
+    command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+    log "Installing azurite@$AZURITE_VERSION into $install_dir"
     # Install into a temporary folder and rename it, so an interrupted install never looks done.
     mkdir -p "$cache_dir"
     staging="$(mktemp -d "$cache_dir/.azurite-$AZURITE_VERSION.XXXXXX")"

@@ -7,6 +7,7 @@
 #     and a stable link ${CATSITE_CACHE_DIR:-~/.cache/catsite}/node/axe.min.js that the tests read.
 # Idempotent and non-interactive (CI runs it as root). Prints the path of axe.min.js last.
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 AXE_CORE_VERSION="${AXE_CORE_VERSION:-4.14.1}"

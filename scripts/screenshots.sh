@@ -5,6 +5,7 @@
 #
 #   ./scripts/screenshots.sh
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 ensure_venv

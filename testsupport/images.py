@@ -97,7 +97,8 @@ def la_bands() -> bytes:
 
 def grey16_png(values: list[int], height: int = 8, width_each: int = 8) -> bytes:
     """A 16-bit greyscale PNG with one vertical band per value (0-65535)."""
-    pixels = np.repeat(np.asarray(values, dtype=np.uint16), width_each)[np.newaxis].repeat(height, 0)
+    band = np.repeat(np.asarray(values, dtype=np.uint16), width_each)
+    pixels = band[np.newaxis].repeat(height, 0)
     image = Image.fromarray(pixels)  # mode I;16
     assert image.mode == "I;16"
     return encode(image, "PNG")

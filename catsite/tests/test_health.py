@@ -27,8 +27,9 @@ def model_dir(settings, tmp_path):
 
 
 @pytest.fixture
-def installed_model(model_dir):
-    """A tiny but real ONNX model package in MODEL_DIR/current (see classifier/tests)."""
+def installed_tiny_package(model_dir):
+    """A tiny but real ONNX model package in MODEL_DIR/current (classifier/tests/tiny_package);
+    not the real model that the ``installed_model`` fixture installs."""
     from classifier.tests.tiny_package import write_package
 
     return write_package(model_dir / "current")
@@ -43,7 +44,7 @@ def test_healthz_answers_without_touching_the_database(client, django_assert_num
 
 
 def test_healthz_does_not_load_the_model(client, model_dir):
-    client.get("/healthz")
+    assert client.get("/healthz").status_code == 200
     assert runtime._state["attempted"] is False
 
 
@@ -74,6 +75,22 @@ def test_readyz_is_not_ready_when_the_database_fails(client, settings, model_dir
     assert "connection refused" not in response.content.decode()  # no internals leak out
 
 
+def test_readyz_is_not_ready_while_migrations_are_unapplied(client, settings, model_dir):
+    from django.db.migrations.recorder import MigrationRecorder
+
+    settings.MODEL_REQUIRED = False
+    assert client.get("/readyz").json()["checks"]["migrations"] == {"ok": True}
+    # As if the species data migration had not run yet (the test's transaction undoes it).
+    MigrationRecorder.Migration.objects.filter(app="species").exclude(name="0001_initial").delete()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["ready"] is False
+    assert body["checks"]["database"] == {"ok": True}
+    assert body["checks"]["migrations"]["ok"] is False
+    assert body["checks"]["migrations"]["unapplied"] >= 1
+
+
 def test_readyz_is_not_ready_when_a_required_model_is_missing(client, settings, model_dir):
     settings.MODEL_REQUIRED = True
     response = client.get("/readyz")
@@ -95,7 +112,8 @@ def test_readyz_is_not_ready_when_the_required_model_is_broken(client, settings,
     assert response.json()["checks"]["model"]["error"]
 
 
-def test_readyz_is_ready_when_the_required_model_is_installed(client, settings, installed_model):
+def test_readyz_is_ready_when_the_required_model_is_installed(client, settings,
+                                                              installed_tiny_package):
     settings.MODEL_REQUIRED = True
     response = client.get("/readyz")
     assert response.status_code == 200
@@ -111,7 +129,7 @@ def test_version_reports_the_app_the_runtime_and_no_model(client, settings, mode
         "django": django.get_version(),
         "onnxruntime": metadata.version("onnxruntime"),
     }
-    assert body["model"] == {"name": None, "version": None, "loaded": False}
+    assert body["model"] == {"name": None, "version": None, "loaded": False, "service": False}
 
 
 def test_version_without_a_known_revision(client, settings, model_dir, tmp_path):
@@ -120,9 +138,10 @@ def test_version_without_a_known_revision(client, settings, model_dir, tmp_path)
     assert client.get("/version").json()["app"]["revision"] is None
 
 
-def test_version_names_the_installed_model(client, installed_model):
+def test_version_names_the_installed_model(client, installed_tiny_package):
     body = client.get("/version").json()
-    assert body["model"] == {"name": "tiny-colours", "version": "0.0.1", "loaded": True}
+    assert body["model"] == {"name": "tiny-colours", "version": "0.0.1", "loaded": True,
+                             "service": False}
 
 
 def test_version_reports_the_checkouts_git_revision(client, settings):

@@ -41,7 +41,9 @@ def test_about(client):
 
 @pytest.mark.parametrize("url", ["/", "/about/", "/species/", "/species/lion/"])
 def test_pages_are_accessible_html(client, url):
-    html = client.get(url).content.decode()
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
     assert html.lstrip().lower().startswith("<!doctype html>")
     assert '<html lang="en">' in html
     assert 'name="viewport"' in html

@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from catsite import admin_lockout
+from testsupport.components import missing_component
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_PAGES = ["/", "/about/", "/species/", "/species/domestic-tabby/", "/identify/",
@@ -77,7 +78,9 @@ def test_every_response_carries_the_security_headers(client, path):
 def test_pages_have_no_inline_script_or_style(client, path):
     """Everything the policy would block: inline <script>, on* handlers, javascript: URLs,
     <style> blocks and style attributes (Django's admin is checked in the browser below)."""
-    html = client.get(path).content.decode()
+    response = client.get(path)
+    assert response.status_code == 200
+    html = response.content.decode()
     tags = Tags.of(html)
     scripts = [attrs for tag, attrs in tags if tag == "script"]
     assert all(attrs.get("src") or attrs.get("type") == "application/json" for attrs in scripts)
@@ -99,7 +102,9 @@ def test_pages_have_no_inline_script_or_style(client, path):
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
 def test_every_post_form_carries_a_csrf_token(client, path):
-    html = client.get(path).content.decode()
+    response = client.get(path)
+    assert response.status_code == 200
+    html = response.content.decode()
     for form in re.findall(r"<form\b.*?</form>", html, re.S | re.I):
         method = re.search(r'method="(\w+)"', form, re.I)
         if method and method.group(1).lower() == "post":
@@ -109,11 +114,13 @@ def test_every_post_form_carries_a_csrf_token(client, path):
 @pytest.mark.django_db
 def test_admin_post_forms_carry_a_csrf_token(staff_client):
     for path in ["/admin/", "/admin/species/species/add/", "/admin/password_change/"]:
-        html = staff_client.get(path).content.decode()
-        forms = re.findall(r"<form\b.*?</form>", html, re.S | re.I)
-        for form in forms:
-            if re.search(r'method="post"', form, re.I):
-                assert 'name="csrfmiddlewaretoken"' in form, (path, form[:200])
+        response = staff_client.get(path)
+        assert response.status_code == 200, path  # the editor's page, not a login redirect
+        forms = re.findall(r"<form\b.*?</form>", response.content.decode(), re.S | re.I)
+        posts = [form for form in forms if re.search(r'method="post"', form, re.I)]
+        assert posts, path  # each of these pages has a form that writes
+        for form in posts:
+            assert 'name="csrfmiddlewaretoken"' in form, (path, form[:200])
 
 
 @pytest.mark.django_db
@@ -144,7 +151,8 @@ def test_admin_login_locks_after_repeated_failures(client, staff_user, settings,
     settings.ADMIN_LOGIN_LOCKOUT_SECONDS = 600
     for _ in range(3):
         response = login(client, "wrong")
-        assert response.status_code == 200 and "Please enter the correct" in response.content.decode()
+        assert response.status_code == 200
+        assert "Please enter the correct" in response.content.decode()
     # Locked: even the right password is refused, with a message that says so.
     response = login(client, "a-long-test-password")
     assert response.status_code == 200
@@ -216,7 +224,7 @@ def test_check_deploy_is_clean_in_production_settings(tmp_path):
 def test_no_csp_violation_in_the_browser(live_server, staff_user, tmp_path):
     chromium = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
     if not chromium.exists():
-        pytest.fail(f"{chromium} is missing: run scripts/install-browser.sh")
+        missing_component(f"{chromium} is missing", "run scripts/install-browser.sh")
     from playwright.sync_api import sync_playwright
 
     from species.models import Species

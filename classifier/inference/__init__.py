@@ -17,7 +17,15 @@ from .errors import (
     TooManyPixels,
     UnsupportedFormat,
 )
-from .model import Classification, ImageClassifier, LabelScore, Timings, load_classifier, softmax
+from .model import (
+    Classification,
+    ImageClassifier,
+    LabelScore,
+    Timings,
+    load_classifier,
+    softmax,
+    top_labels,
+)
 from .package import InputSpec, Manifest
 from .preprocess import preprocess_image
 
@@ -43,4 +51,5 @@ __all__ = [
     "load_classifier",
     "preprocess_image",
     "softmax",
+    "top_labels",
 ]

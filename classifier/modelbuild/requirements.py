@@ -19,3 +19,15 @@ def missing_build_modules() -> list[str]:
         except ImportError:
             missing.append(name)
     return missing
+
+
+def require_build_modules(command: str) -> None:
+    """CommandError naming what is missing, for commands that need requirements-ml.txt."""
+    from django.core.management.base import CommandError
+
+    missing = missing_build_modules()
+    if missing:
+        raise CommandError(
+            f"{command} needs the model-building requirements; missing: {', '.join(missing)}. "
+            f"Install them with: pip install -r {REQUIREMENTS_FILE}"
+        )

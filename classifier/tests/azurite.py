@@ -1,13 +1,13 @@
 """The Azurite blob emulator for tests: a real Azure Blob Storage API on a free local port.
 
-Fixtures (import them into a test module):
+Fixtures (a pytest plugin, listed in the root conftest.py):
     azurite            one emulator for the whole session (tests use their own containers)
     private_azurite    an emulator of one test's own, for tests that stop it
     azurite_oauth      HTTPS with a self-signed certificate and --oauth basic, for token
                        credentials (Azurite accepts bearer tokens only over HTTPS)
 
 The npm package is installed by scripts/install-azurite.sh (scripts/test runs it); without it
-these tests are skipped with that instruction.
+these tests fail with that instruction (testsupport.components.missing_component).
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from testsupport.components import missing_component
 from testsupport.processes import stop_process_group
 
 ACCOUNT = "devstoreaccount1"
@@ -57,8 +58,9 @@ class Azurite:
                  oauth: bool = False):
         binary = azurite_binary()
         if binary is None:
-            pytest.skip("Azurite is not installed: run scripts/install-azurite.sh "
-                        "(scripts/test does) or set AZURITE_BLOB")
+            missing_component(
+                "Azurite is not installed (no azurite-blob under $CATSITE_CACHE_DIR/node/bin)",
+                "run scripts/install-azurite.sh (scripts/test does) or set AZURITE_BLOB")
         self.workdir = Path(workdir)
         self.cert = cert
         command = [
@@ -115,7 +117,7 @@ class Azurite:
             resource_types=ResourceTypes(service=True, container=True, object=True),
             permission=AccountSasPermissions(read=read, list=read, write=write, create=write,
                                              add=write),
-            expiry=datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=hours),
+            expiry=datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=hours),
         )
 
     def stop(self) -> None:
@@ -133,7 +135,7 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name).issuer_name(name).public_key(key.public_key())

@@ -85,7 +85,7 @@ def test_network_computes_what_timm_tf_efficientnet_lite0_computes():
     assert len(ours_state) == len(reference_state)
     # Both networks register their tensors in the same order; only the names differ.
     mapped = {}
-    for reference_name, (our_name, tensor) in zip(reference_state, ours_state.items()):
+    for reference_name, (our_name, tensor) in zip(reference_state, ours_state.items(), strict=True):
         assert reference_state[reference_name].shape == tensor.shape, (reference_name, our_name)
         mapped[reference_name] = tensor
     reference.load_state_dict(mapped, strict=True)
@@ -168,7 +168,7 @@ def test_onnx_graph_is_standard_with_a_dynamic_batch(model_package_dir, manifest
 
 def test_onnx_model_sees_a_domestic_cat_in_chelsea_and_no_cat_in_coffee(session, manifest):
     names, batch = photo_batch(manifest)
-    probabilities = dict(zip(names, softmax(run_onnx(session, batch))))
+    probabilities = dict(zip(names, softmax(run_onnx(session, batch)), strict=True))
     chelsea = probabilities["skimage.data.chelsea"]
     coffee = probabilities["skimage.data.coffee"]
     assert chelsea[281:286].sum() >= 0.85

@@ -18,17 +18,11 @@ from azure.storage.blob import BlobServiceClient
 from django.core.management import CommandError
 
 from classifier import runtime
-from classifier.delivery.fetch import fetch_model
-from classifier.delivery.stores import store_from_settings
 from classifier.delivery.errors import StoreNotConfigured, StoreUnreachable
+from classifier.delivery.fetch import fetch_model
 from classifier.delivery.progress import NoProgress
-from classifier.tests.azurite import (  # noqa: F401 - fixtures
-    ACCOUNT_KEY,
-    azurite,
-    azurite_oauth,
-    connection_string_for,
-    private_azurite,
-)
+from classifier.delivery.stores import store_from_settings
+from classifier.tests.azurite import ACCOUNT_KEY, connection_string_for
 from classifier.tests.delivery_support import (
     NAME,
     assert_serves,

@@ -8,7 +8,6 @@ from classifier.delivery.errors import AlreadyExists, Conflict, NotFound
 from classifier.delivery.progress import NoProgress
 from classifier.delivery.publish import publish_package, read_latest
 from classifier.delivery.stores import store_from_settings
-from classifier.tests.azurite import azurite  # noqa: F401 - fixture
 from classifier.tests.delivery_support import NAME, make_package, use_azure_store
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from classifier.inference import decode_image
-from classifier.tests.web_fixtures import installed_model, upload  # noqa: F401 (fixture)
+from classifier.tests.web_fixtures import upload
 from testsupport import images
 
 NOT_RGB = {

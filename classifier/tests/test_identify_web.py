@@ -2,9 +2,7 @@
 import pytest
 from django.urls import reverse
 
-from classifier.tests.web_fixtures import (  # noqa: F401 (fixtures)
-    cat_jpeg, coffee_jpeg, installed_model, no_model, upload,
-)
+from classifier.tests.web_fixtures import cat_jpeg, coffee_jpeg, upload
 from testsupport import images
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +45,9 @@ def test_page_identifies_a_cat_and_shows_its_species_card(client, installed_mode
 
 
 def test_page_says_not_a_cat_and_what_it_looks_like(client, installed_model):
-    html = client.post(PAGE, {"image": upload(coffee_jpeg())}).content.decode()
+    response = client.post(PAGE, {"image": upload(coffee_jpeg())})
+    assert response.status_code == 200
+    html = response.content.decode()
     assert "This does not look like a cat" in html
     assert "espresso" in html
 
@@ -132,8 +132,9 @@ def test_a_body_declared_larger_than_the_limit_is_refused_before_it_is_read(
 def test_uploads_are_never_written_to_media(client, installed_model, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10  # force Django's temp-file path
-    client.post(API, {"image": upload(cat_jpeg(size=(1600, 1200)))})
-    client.post(PAGE, {"image": upload(cat_jpeg())})
+    # Both identified (not refused before reading the upload), and nothing kept.
+    assert client.post(API, {"image": upload(cat_jpeg(size=(1600, 1200)))}).status_code == 200
+    assert client.post(PAGE, {"image": upload(cat_jpeg())}).status_code == 200
     assert not (tmp_path / "media").exists() or not any((tmp_path / "media").rglob("*"))
 
 
@@ -157,7 +158,7 @@ def test_version_and_readiness_name_the_model(client, installed_model, settings)
     assert client.get("/readyz").status_code == 200
     model = client.get("/version").json()["model"]
     assert model == {"name": installed_model.name, "version": installed_model.version,
-                     "loaded": True}
+                     "loaded": True, "service": False}
 
 
 def test_classify_is_in_the_openapi_schema(client):

@@ -191,6 +191,6 @@ def test_one_classifier_serves_many_threads_with_sequential_results(model_packag
     sequential = {name: classifier.classify(photos[name]).probabilities for name in photos}
     with ThreadPoolExecutor(max_workers=6) as pool:
         concurrent = list(pool.map(lambda name: classifier.classify(photos[name]), names))
-    for name, result in zip(names, concurrent):
+    for name, result in zip(names, concurrent, strict=True):
         assert np.allclose(result.probabilities, sequential[name], rtol=0, atol=1e-6), name
         assert result.top[0].index == int(np.argmax(sequential[name]))

@@ -31,7 +31,7 @@ def identify(client, data, name="photo.jpg"):
 
 @pytest.mark.usefixtures("installed_model")
 def test_a_cat_and_not_a_cat_are_counted_with_the_model_and_species(client):
-    served = runtime.loaded()
+    served = runtime.load()
     model = {"model": served.name, "version": served.version}
     before = {
         "cat": value("catsite_identifications_total", **model, outcome="cat",
@@ -57,7 +57,7 @@ def test_a_cat_and_not_a_cat_are_counted_with_the_model_and_species(client):
 
 @pytest.mark.usefixtures("installed_model")
 def test_errors_are_counted_by_their_code(client):
-    served = runtime.loaded()
+    served = runtime.load()
     model = {"model": served.name, "version": served.version, "species": ""}
     before = value("catsite_identifications_total", **model, outcome="invalid_image")
     assert identify(client, images.TEXT, "cat.jpg").status_code == 400

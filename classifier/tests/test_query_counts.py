@@ -3,9 +3,7 @@ showed a query filtering on all 1000 labels costing more than the inference)."""
 import pytest
 from django.urls import reverse
 
-from classifier.tests.web_fixtures import (  # noqa: F401 (fixtures)
-    cat_jpeg, coffee_jpeg, installed_model, upload,
-)
+from classifier.tests.web_fixtures import cat_jpeg, coffee_jpeg, upload
 
 pytestmark = pytest.mark.django_db
 

@@ -3,9 +3,7 @@ import pytest
 
 from classifier import services
 from classifier.inference import FileTooLarge, InvalidImage, ModelUnavailable
-from classifier.tests.web_fixtures import (  # noqa: F401 (fixtures)
-    cat_jpeg, coffee_jpeg, installed_model, no_model, upload,
-)
+from classifier.tests.web_fixtures import cat_jpeg, coffee_jpeg, upload
 from species.models import ModelLabel, Species
 
 pytestmark = pytest.mark.django_db
@@ -23,15 +21,15 @@ def test_a_real_cat_photo_is_a_domestic_tabby(installed_model):
 def test_probabilities_of_labels_owned_by_one_species_add_up(installed_model):
     raw = installed_model.classify(cat_jpeg())
     labels = list(installed_model.labels)
-    expected = raw.probabilities[labels.index("tabby")] + raw.probabilities[labels.index("tiger cat")]
+    expected = sum(raw.probabilities[labels.index(label)] for label in ("tabby", "tiger cat"))
     result = services.identify(upload(cat_jpeg()))
     tabby = result.best
     assert sorted(tabby.labels) == ["tabby", "tiger cat"]
     assert tabby.probability == pytest.approx(expected, rel=1e-6)
     cat_labels = set(ModelLabel.objects.values_list("label", flat=True))
-    assert result.cat_probability == pytest.approx(
-        sum(p for label, p in zip(labels, raw.probabilities) if label in cat_labels), rel=1e-6
-    )
+    cat_probabilities = [p for label, p in zip(labels, raw.probabilities, strict=True)
+                         if label in cat_labels]
+    assert result.cat_probability == pytest.approx(sum(cat_probabilities), rel=1e-6)
 
 
 def test_predictions_are_ranked_top_k_and_non_cats_keep_their_label(installed_model, settings):

@@ -24,13 +24,14 @@ INPUT = {
 }
 
 
-def tiny_onnx(input_name="pixels", output_name="logits", size=16, labels=len(LABELS),
+def tiny_onnx(input_name="pixels", output_name="logits", size=16, labels: int | None = None,
               unary_ops=()) -> bytes:
     """``unary_ops`` (e.g. ``["Log"]``) are applied to the channel means before the linear
     layer: a Log makes a network that returns NaN on dark images, to test failures."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
+    labels = len(LABELS) if labels is None else labels
     weights = np.resize(WEIGHTS, (labels, 3)).astype(np.float32)
     names = ["channels"] + [f"{op.lower()}_{i}" for i, op in enumerate(unary_ops)]
     graph = helper.make_graph(
@@ -67,7 +68,8 @@ def manifest_for(model: bytes, **changes) -> dict:
         "files": {
             "model.onnx": {"sha256": hashlib.sha256(model).hexdigest(), "bytes": len(model)}
         },
-        "source": {"package": "tests", "version": "0", "file": "tiny_package.py", "sha256": "0" * 64},
+        "source": {"package": "tests", "version": "0", "file": "tiny_package.py",
+                   "sha256": "0" * 64},
         "checks": {},
     }
     manifest.update(changes)

@@ -1,4 +1,9 @@
-"""Fixtures for tests of the Django side of identification: an installed model, or none."""
+"""The real model package, installed for the Django side of identification, or none.
+
+A pytest plugin (listed in the root conftest.py): its fixtures serve every test folder, and no
+test module imports them. The helpers below (upload, cat_jpeg, coffee_jpeg) are plain functions
+to import.
+"""
 from __future__ import annotations
 
 import pytest
@@ -6,6 +11,19 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from classifier import runtime
 from testsupport import images
+
+
+@pytest.fixture(scope="session")
+def model_package_dir():
+    """The real model package (model.onnx + manifest.json), from the build cache.
+
+    Built once (a few seconds) into ``${CATSITE_CACHE_DIR:-~/.cache/catsite}/models/<key>/``
+    and reused by later runs while the build code and library versions stay the same. Shared
+    by every test: copy it before changing anything in it.
+    """
+    from classifier.modelbuild.cache import ensure_built
+
+    return ensure_built()
 
 
 @pytest.fixture

@@ -4,15 +4,16 @@
 # mirror apt already uses, then `podman import` it. The rootfs tarball is cached, so later runs
 # only re-import it when the engine's storage lost the image.
 # Env: BASE_IMAGE_TAG (default localhost/debian-python:bookworm), DEBIAN_MIRROR (default: apt's).
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
+set -euo pipefail
+# shellcheck source=../../scripts/lib.sh
+source "$(dirname "$0")/../../scripts/lib.sh"
 
 TAG="${BASE_IMAGE_TAG:-localhost/debian-python:bookworm}"
 SUITE=bookworm
 PACKAGES=python3,python3-venv,ca-certificates
 # Bump when the rootfs recipe changes, so the cached tarball is rebuilt.
 RECIPE=2
-ROOTFS_TAR="$CACHE_DIR/base-image/debian-$SUITE-python3-$(echo "$PACKAGES $RECIPE" | sha256sum | cut -c1-8).tar"
+ROOTFS_TAR="$CATSITE_CACHE_DIR/base-image/debian-$SUITE-python3-$(content_hash <(echo "$PACKAGES $RECIPE")).tar"
 
 # The mirror apt is configured with (deb822 or one-line sources), so no other host is needed.
 debian_mirror() {
@@ -25,13 +26,13 @@ debian_mirror() {
 
 build_rootfs() {
     [[ $(id -u) == 0 ]] || die "debootstrap needs root"
-    rootfs="$(mktemp -d "$CACHE_DIR/base-image/rootfs.XXXXXX")"
+    rootfs="$(mktemp -d "$CATSITE_CACHE_DIR/base-image/rootfs.XXXXXX")"
     # shellcheck disable=SC2064 # expand now: the path is fixed
     trap "rm -rf '$rootfs'" EXIT
     log "debootstrap $SUITE ($PACKAGES) from $(debian_mirror)"
     debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$rootfs" "$(debian_mirror)" \
-        > "$CACHE_DIR/base-image/debootstrap.log" 2>&1 \
-        || { tail -20 "$CACHE_DIR/base-image/debootstrap.log"; die "debootstrap failed"; }
+        > "$CATSITE_CACHE_DIR/base-image/debootstrap.log" 2>&1 \
+        || { tail -20 "$CATSITE_CACHE_DIR/base-image/debootstrap.log"; die "debootstrap failed"; }
     # Smaller image: package lists, caches and documentation are not needed at run time.
     rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin \
         "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* \
@@ -40,7 +41,7 @@ build_rootfs() {
 }
 
 main() {
-    mkdir -p "$CACHE_DIR/base-image"
+    mkdir -p "$CATSITE_CACHE_DIR/base-image"
     if engine image inspect "$TAG" >/dev/null 2>&1; then log "$TAG present"; return; fi
     [[ -f "$ROOTFS_TAR" ]] || build_rootfs
     log "importing $TAG"

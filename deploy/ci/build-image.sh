@@ -9,12 +9,13 @@
 #                  localhost/debian-python:bookworm with podman, since no registry is reachable)
 #   APP_REVISION   source revision label (default: git rev-parse HEAD)
 # Writes the image ID to var/build/image-id.
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
+set -euo pipefail
+# shellcheck source=../../scripts/lib.sh
+source "$(dirname "$0")/../../scripts/lib.sh"
 
 IMAGE="${IMAGE:-catsite:ci}"
 MODEL_SRC="${MODEL_SRC:-var/build/model}"
-BUILD_DIR="$REPO_ROOT/var/build"
+BUILD_DIR="$CATSITE_ROOT/var/build"
 
 # The wheelhouse for the base image's Python, inside the build context.
 stage_wheelhouse() {
@@ -27,7 +28,7 @@ stage_wheelhouse() {
 }
 
 main() {
-    cd "$REPO_ROOT"
+    cd "$CATSITE_ROOT"
     [[ -f "$MODEL_SRC/current/manifest.json" ]] \
         || die "no model in $MODEL_SRC (expected $MODEL_SRC/current/manifest.json): run pipeline.sh or manage.py fetch_model --dest $MODEL_SRC"
     local engine_name base revision

@@ -7,18 +7,19 @@
 # Cached under CATSITE_CACHE_DIR/wheelhouse/<hash of requirements.txt and the base image's
 # Python>; prints the wheelhouse path on stdout.
 # Usage: build-wheelhouse.sh BASE_IMAGE
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
+set -euo pipefail
+# shellcheck source=../../scripts/lib.sh
+source "$(dirname "$0")/../../scripts/lib.sh"
 
-REQUIREMENTS="$REPO_ROOT/requirements.txt"
+REQUIREMENTS="$CATSITE_ROOT/requirements.txt"
 CA_BUNDLE="${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}"
 
 main() {
     local base="${1:?usage: build-wheelhouse.sh BASE_IMAGE}" python key dir
     python="$(engine run --rm --network host "$base" python3 -c \
         'import platform, sysconfig; print(platform.python_version(), sysconfig.get_platform())')"
-    key="$(hash_files "$REQUIREMENTS" <(echo "$python"))"
-    dir="$CACHE_DIR/wheelhouse/$key"
+    key="$(content_hash "$REQUIREMENTS" <(echo "$python"))"
+    dir="$CATSITE_CACHE_DIR/wheelhouse/$key"
     if [[ -f "$dir/.complete" ]]; then log "wheelhouse present: $dir"; echo "$dir"; return; fi
 
     log "building wheels for Python $python in $base into $dir"

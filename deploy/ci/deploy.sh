@@ -11,16 +11,20 @@
 #   RELEASE            default catsite
 #   MODEL_VERSION      pin the model fetched at pod start (staging's fetchAtStart); default latest
 #   HELM_TIMEOUT       default 10m
-#   HELM_EXTRA_ARGS    more helm arguments (e.g. --set-string secret.data.X=...)
+#   HELM_EXTRA_ARGS    more helm arguments, split on whitespace into an array (no globbing),
+#                      e.g. "--set config.LOG_LEVEL=DEBUG". Never secrets: a command line is
+#                      seen by every process on the machine and kept in CI logs; secrets live
+#                      in the cluster's Secret (secret.existingSecret, e.g. from Key Vault)
 #   DRY_RUN=1          `helm install --dry-run=client` instead: renders and checks the release
 #                      offline, with no cluster (used by the tests)
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
+set -euo pipefail
+# shellcheck source=../../scripts/lib.sh
+source "$(dirname "$0")/../../scripts/lib.sh"
 
 main() {
     local environment="${1:?usage: deploy.sh staging|production IMAGE_REF}"
     local image_ref="${2:?usage: deploy.sh staging|production IMAGE_REF}"
-    local chart="$REPO_ROOT/deploy/helm/catsite"
+    local chart="$CATSITE_ROOT/deploy/helm/catsite"
     local values="$chart/values-$environment.yaml"
     [[ -f "$values" ]] || die "no values file for '$environment' ($values)"
     [[ "$image_ref" =~ ^([^@]+)@(sha256:[0-9a-f]{64})$ ]] \
@@ -34,9 +38,9 @@ main() {
         --set-string "image.repository=$repository" --set-string "image.digest=$digest"
         --set-string "model.fetchAtStart.version=${MODEL_VERSION:-latest}")
     [[ -n "${KUBE_CONTEXT:-}" ]] && args+=(--kube-context "$KUBE_CONTEXT")
-    # Word splitting intended: extra arguments given as one string.
-    # shellcheck disable=SC2206
-    [[ -n "${HELM_EXTRA_ARGS:-}" ]] && args+=($HELM_EXTRA_ARGS)
+    local extra=()
+    read -r -a extra <<<"${HELM_EXTRA_ARGS:-}"
+    args+=("${extra[@]}")
 
     if [[ "${DRY_RUN:-0}" == 1 ]]; then
         log "dry run: $release to $namespace with $image_ref"

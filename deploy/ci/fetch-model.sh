@@ -7,23 +7,24 @@
 #     while its inputs are unchanged), publish it to a local store in the cache, and fetch it
 #     from there, so the same fetch/verify path runs either way.
 # Prints the installed version on stdout.
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
+set -euo pipefail
+# shellcheck source=../../scripts/lib.sh
+source "$(dirname "$0")/../../scripts/lib.sh"
 
 MODEL_SRC="${MODEL_SRC:-var/build/model}"
 
 # Host-side management commands need settings, not the site's secrets.
 manage() {
     DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-ci-pipeline-not-a-secret}" \
-        "$(app_python)" "$REPO_ROOT/manage.py" "$@"
+        "$(app_python)" "$CATSITE_ROOT/manage.py" "$@"
 }
 
 publish_local_model() {
     local package name version published
     package="$(manage build_model --cached)"
-    name="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["name"])' "$package/manifest.json")"
-    version="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$package/manifest.json")"
-    export MODEL_STORE="$CACHE_DIR/model-store"
+    name="$(manifest_field "$package" name)"
+    version="$(manifest_field "$package" version)"
+    export MODEL_STORE="$CATSITE_CACHE_DIR/model-store"
     published="$MODEL_STORE/${MODEL_STORE_PREFIX:+$MODEL_STORE_PREFIX/}$name/$version/manifest.json"
     if cmp -s "$package/manifest.json" "$published"; then
         log "model $name $version already published to the local store $MODEL_STORE"
@@ -37,10 +38,10 @@ publish_local_model() {
 }
 
 main() {
-    cd "$REPO_ROOT"
+    cd "$CATSITE_ROOT"
     if [[ -z "${CATSITE_PYTHON:-}" && ! -x .venv/bin/python ]]; then
-        log "no .venv: creating the project's Python environment (scripts/lib.sh ensure_venv)"
-        bash -c 'source scripts/lib.sh && ensure_venv' >&2
+        log "no .venv: creating the project's Python environment (ensure_venv)"
+        ensure_venv >&2
     fi
     if [[ -z "${MODEL_STORE:-}" ]]; then
         log "MODEL_STORE is not set: building the model and using a local store"

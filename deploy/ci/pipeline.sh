@@ -3,11 +3,13 @@
 #   1. fetch the model (fetch-model.sh: from MODEL_STORE, or built and published locally)
 #   2. build the image  (build-image.sh: docker, or podman with a local base image)
 #   3-5. start it, wait for /readyz, smoke and integration tests (smoke-test.sh)
-#   6. push it and record its digest (push-image.sh: a no-op without REGISTRY)
+#   6. play the Helm chart's pods with that image (play-chart.sh: podman kube play; podman only)
+#   7. push it and record its digest (push-image.sh: a no-op without REGISTRY)
 # Prints how long each step took. Env is passed through to the steps (see each script).
 # Usage: pipeline.sh [--no-push]
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
+set -euo pipefail
+# shellcheck source=../../scripts/lib.sh
+source "$(dirname "$0")/../../scripts/lib.sh"
 
 timings=()
 step() {
@@ -19,7 +21,7 @@ step() {
 }
 
 main() {
-    cd "$REPO_ROOT"
+    cd "$CATSITE_ROOT"
     export MODEL_SRC="${MODEL_SRC:-var/build/model}" IMAGE="${IMAGE:-catsite:ci}"
     # With a Docker daemon nothing needs installing; otherwise rootful podman, debootstrap
     # and the rest come from Debian (install-tools.sh, idempotent).
@@ -29,6 +31,11 @@ main() {
     step "fetch model" "$CI_DIR/fetch-model.sh" >/dev/null
     step "build image" "$CI_DIR/build-image.sh"
     step "smoke + integration" "$CI_DIR/smoke-test.sh"
+    if [[ "$(container_engine)" == podman ]]; then
+        step "play chart" "$CI_DIR/play-chart.sh"
+    else
+        log "==> play chart: not run, \`kube play\` needs podman (the engine here is docker)"
+    fi
     if [[ "${1:-}" != --no-push ]]; then
         step "push" "$CI_DIR/push-image.sh"
     fi

@@ -10,11 +10,12 @@
 #                      existing login is used, e.g. after `az acr login`)
 #   REGISTRY_TLS_VERIFY  false for a plain-HTTP test registry (podman only)
 #   IMAGE_REF_FILE     where to write REGISTRY/REPOSITORY@sha256:... (default var/build/image-ref)
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
+set -euo pipefail
+# shellcheck source=../../scripts/lib.sh
+source "$(dirname "$0")/../../scripts/lib.sh"
 
 IMAGE="${IMAGE:-catsite:ci}"
-IMAGE_REF_FILE="${IMAGE_REF_FILE:-$REPO_ROOT/var/build/image-ref}"
+IMAGE_REF_FILE="${IMAGE_REF_FILE:-$CATSITE_ROOT/var/build/image-ref}"
 
 main() {
     if [[ -z "${REGISTRY:-}" ]]; then

@@ -9,8 +9,9 @@
 #   MODEL_SRC           the model directory the image was built from (default var/build/model),
 #                       for the expected version; or EXPECTED_MODEL_VERSION
 #   READY_TIMEOUT       seconds to wait for /readyz (default 120)
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
+set -euo pipefail
+# shellcheck source=../../scripts/lib.sh
+source "$(dirname "$0")/../../scripts/lib.sh"
 
 IMAGE="${IMAGE:-catsite:ci}"
 MODEL_SRC="${MODEL_SRC:-var/build/model}"
@@ -45,7 +46,7 @@ wait_ready() {
 }
 
 main() {
-    cd "$REPO_ROOT"
+    cd "$CATSITE_ROOT"
     local expected_version revision port url
     expected_version="${EXPECTED_MODEL_VERSION:-$(model_version "$MODEL_SRC")}"
     # /version must report the revision the image was labelled with at build time.

@@ -8,27 +8,28 @@
 #   checkov --framework kubernetes           on each render: no failed check; skips only through
 #                                            checkov.io/skipN annotations in the chart, each with
 #                                            its reason
-#   check_monitoring.py                      the opt-in monitoring objects (ServiceMonitor,
-#                                            PrometheusRule: schemas in deploy/ci/schemas/;
-#                                            the Grafana dashboard's JSON), rendered on top of
-#                                            the production values with the shadow challenger;
-#                                            the rest as above
+#   check_monitoring.py                      first, on each render: the Prometheus Operator's
+#                                            objects (ServiceMonitor, PrometheusRule), which
+#                                            kubernetes-validate has no schema for, against
+#                                            deploy/ci/schemas/, and Grafana dashboards' JSON;
+#                                            the other objects go on to the checks above
 #   hadolint                                 on the Dockerfile
 # Renders go to $VALIDATE_OUT when set (kept), else to a temp dir kept only on failure.
 # Usage: validate-chart.sh                      validate everything
 #        validate-chart.sh --check FILE KUBEVER check one rendered manifest (used by the tests)
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
+set -euo pipefail
+# shellcheck source=../../scripts/lib.sh
+source "$(dirname "$0")/../../scripts/lib.sh"
 
-CHART="$REPO_ROOT/deploy/helm/catsite"
+CHART="$CATSITE_ROOT/deploy/helm/catsite"
 read -r -a KUBE_VERSIONS <<<"${KUBE_VERSIONS:-1.30.0 1.34.0}"
-VALUES_FILES=("" values-staging.yaml values-production.yaml)
+# Each render: "NAME VALUES-FILE [--set OPTIONS]" ("-" for the chart's defaults). The last one
+# is the model service (inference.mode: service) with the model fetched at pod start.
+RENDERS=("values -" "values-staging values-staging.yaml" "values-production values-production.yaml"
+         "service-mode values-production.yaml inference.mode=service,model.fetchAtStart.enabled=true"
+         "monitoring values-production.yaml metrics.serviceMonitor.enabled=true,metrics.prometheusRule.enabled=true,metrics.grafanaDashboard.enabled=true,model.challenger.enabled=true")
 # Releases deploy by digest (push-image.sh records it); render the same way.
 RELEASE_DIGEST="sha256:$(printf '%064d' 0)"
-# Every opt-in monitoring object, and the shadow challenger's init container, for the
-# "monitoring" render.
-MONITORING_ARGS=(--set metrics.serviceMonitor.enabled=true --set metrics.prometheusRule.enabled=true
-                 --set metrics.grafanaDashboard.enabled=true --set model.challenger.enabled=true)
 
 # Checks on one rendered manifest; prints what failed, returns non-zero on any failure.
 check_manifest() {
@@ -50,12 +51,20 @@ check_manifest() {
     return "$failed"
 }
 
+# helm options for one entry of RENDERS, one a line: -f FILE and --set OPTIONS.
+render_options() {
+    local name values sets
+    read -r name values sets <<<"$1"
+    [[ "$values" != - ]] && printf '%s\n' -f "$CHART/$values"
+    [[ -n "$sets" ]] && printf '%s\n' --set "$sets"
+    return 0
+}
+
 render() {
-    local values="$1" kube_version="$2" dest="$3"
-    local args=(template catsite "$CHART" --namespace catsite --kube-version "$kube_version"
-                --set "image.digest=$RELEASE_DIGEST" "${@:4}")
-    [[ -n "$values" ]] && args+=(-f "$CHART/$values")
-    helm "${args[@]}" > "$dest"
+    local options=() kube_version="$2" dest="$3"
+    mapfile -t options < <(render_options "$1")
+    helm template catsite "$CHART" --namespace catsite --kube-version "$kube_version" \
+        --set "image.digest=$RELEASE_DIGEST" "${options[@]}" > "$dest"
 }
 
 main() {
@@ -63,33 +72,28 @@ main() {
     use_tools
     if [[ "${1:-}" == --check ]]; then check_manifest "$2" "$3"; return; fi
 
-    local out="${VALIDATE_OUT:-$(mktemp -d)}" failed=0 values kube_version dest
+    local out="${VALIDATE_OUT:-$(mktemp -d)}" failed=0 entry options=() name kube_version dest
     mkdir -p "$out"
-    for values in "${VALUES_FILES[@]}"; do
-        log "helm lint --strict ${values:-values.yaml}"
-        helm lint --strict "$CHART" ${values:+-f "$CHART/$values"} >/dev/null \
-            || { helm lint --strict "$CHART" ${values:+-f "$CHART/$values"} >&2; failed=1; }
+    for entry in "${RENDERS[@]}"; do
+        mapfile -t options < <(render_options "$entry")
+        name="${entry%% *}"
+        log "helm lint --strict $name (${options[*]:-defaults})"
+        helm lint --strict "$CHART" "${options[@]}" >/dev/null \
+            || { helm lint --strict "$CHART" "${options[@]}" >&2; failed=1; }
         for kube_version in "${KUBE_VERSIONS[@]}"; do
-            dest="$out/$(basename "${values:-values.yaml}" .yaml)-k$kube_version.yaml"
-            render "$values" "$kube_version" "$dest" || { failed=1; continue; }
+            dest="$out/$name-k$kube_version.yaml"
+            render "$entry" "$kube_version" "$dest" || { failed=1; continue; }
             log "checking $(basename "$dest") ($(grep -c '^kind:' "$dest") objects)"
-            check_manifest "$dest" "$kube_version" || failed=1
+            python "$CI_DIR/check_monitoring.py" "$dest" "${dest%.yaml}.others" || failed=1
+            check_manifest "${dest%.yaml}.others" "$kube_version" || failed=1
         done
-    done
-    for kube_version in "${KUBE_VERSIONS[@]}"; do
-        dest="$out/monitoring-k$kube_version.yaml"
-        render values-production.yaml "$kube_version" "$dest" "${MONITORING_ARGS[@]}" \
-            || { failed=1; continue; }
-        log "checking $(basename "$dest") (monitoring objects on)"
-        python "$CI_DIR/check_monitoring.py" "$dest" "${dest%.yaml}-others.yaml" || failed=1
-        check_manifest "${dest%.yaml}-others.yaml" "$kube_version" || failed=1
     done
     log "checkov skips in the chart (each with its reason):"
     grep -hoE 'checkov\.io/skip[0-9]+: .*' "$out"/*.yaml | sort -u | sed 's/^/    /' >&2
 
-    if [[ -f "$REPO_ROOT/Dockerfile" ]]; then
+    if [[ -f "$CATSITE_ROOT/Dockerfile" ]]; then
         log "hadolint Dockerfile"
-        hadolint --config "$CI_DIR/hadolint.yaml" "$REPO_ROOT/Dockerfile" || failed=1
+        hadolint --config "$CI_DIR/hadolint.yaml" "$CATSITE_ROOT/Dockerfile" || failed=1
     else
         log "ERROR: no Dockerfile"; failed=1
     fi

@@ -7,12 +7,13 @@
 #     production stage behind an environment, a nightly schedule on main);
 #   - every deploy/ci or scripts/ command the pipelines call exists and is executable (the
 #     pipelines stay thin: all logic is in those scripts);
-#   - ShellCheck on deploy/ci/*.sh and the image's start script.
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
+#   - ShellCheck (warning level) on every shell script of the project (shell_scripts).
+set -euo pipefail
+# shellcheck source=../../scripts/lib.sh
+source "$(dirname "$0")/../../scripts/lib.sh"
 
-WORKFLOWS=("$REPO_ROOT"/.github/workflows/*.yml)
-AZURE="$REPO_ROOT/azure-pipelines.yml"
+WORKFLOWS=("$CATSITE_ROOT"/.github/workflows/*.yml)
+AZURE="$CATSITE_ROOT/azure-pipelines.yml"
 failed=0
 fail() { log "FAIL: $*"; failed=1; }
 
@@ -44,8 +45,8 @@ PY
 check_called_scripts() {
     local file="$1" script ok=0
     while read -r script; do
-        if [[ ! -f "$REPO_ROOT/$script" ]] \
-                || [[ "$(basename "$script")" != lib.sh && ! -x "$REPO_ROOT/$script" ]]; then
+        if [[ ! -f "$CATSITE_ROOT/$script" ]] \
+                || [[ "$(basename "$script")" != lib.sh && ! -x "$CATSITE_ROOT/$script" ]]; then
             fail "$(basename "$file") calls $script, which is missing or not executable"; ok=1
         fi
     done < <(grep -oE '(\./)?(deploy/ci|scripts)/[A-Za-z0-9_.-]+' "$file" \
@@ -64,11 +65,14 @@ main() {
         check_called_scripts "$file" || true
     done
     log "actionlint .github/workflows"
-    (cd "$REPO_ROOT" && actionlint -color=false) >&2 || fail "actionlint"
+    (cd "$CATSITE_ROOT" && actionlint -color=false) >&2 || fail "actionlint"
     log "azure-pipelines.yml shape"
     check_azure_shape || fail "azure-pipelines.yml shape"
-    log "shellcheck deploy/ci/*.sh deploy/docker/start.sh"
-    (cd "$REPO_ROOT" && shellcheck -x deploy/ci/*.sh deploy/docker/start.sh) >&2 || fail "shellcheck"
+    local scripts=()
+    mapfile -t scripts < <(shell_scripts)
+    log "shellcheck -S warning on ${#scripts[@]} shell scripts"
+    (cd "$CATSITE_ROOT" && shellcheck --external-sources --severity=warning "${scripts[@]}") >&2 \
+        || fail "shellcheck"
     (( failed == 0 )) || die "pipeline validation failed"
     log "pipelines and CI scripts valid"
 }

@@ -8,9 +8,15 @@ from species.models import ModelLabel, Species
 pytestmark = pytest.mark.django_db
 
 
-def test_a_valid_entry_passes_clean(make_species):
-    species = make_species()
-    species.full_clean()  # raises if anything is wrong
+@pytest.mark.parametrize("kind, status", [(Species.Kind.WILD, "LC"), (Species.Kind.BREED, "")])
+def test_a_valid_entry_of_either_kind_is_stored_as_given(make_species, kind, status):
+    # make_species has already passed full_clean: check what the database kept, and that the
+    # stored entry is still valid (its unique fields do not clash with itself).
+    species = make_species(kind=kind, scientific_name="Felis catus", weight_min_kg="2.5")
+    stored = Species.objects.get(pk=species.pk)
+    assert (stored.kind, stored.conservation_status) == (kind, status)
+    assert str(stored.weight_min_kg) == "2.5"
+    stored.full_clean()
 
 
 def test_a_wild_species_needs_an_iucn_status(make_species):

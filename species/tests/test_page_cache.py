@@ -12,6 +12,7 @@ from core.page_cache import tag_versions
 from species.caching import HOME, LIST, illustration_tag, page_tag, snapshot, tags_for_change
 from species.models import ModelLabel, Species
 from species.tests.test_admin import change_url, form_data
+from testsupport.components import REDIS_START, missing_component
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def page_cache(request, settings):
         try:
             redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
         except redis.exceptions.ConnectionError as exc:
-            pytest.fail(f"Redis is not reachable at {REDIS_URL}: {exc}")
+            missing_component(f"Redis is not reachable at {REDIS_URL}: {exc}", REDIS_START)
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                        "LOCATION": REDIS_URL}}
     settings.PAGE_CACHE_SECONDS = 600

@@ -208,7 +208,10 @@ def test_the_illustration_is_valid_deterministic_svg(client):
 def test_every_species_has_a_parseable_illustration(client):
     for slug in Species.objects.values_list("slug", flat=True):
         response = client.get(f"/species/{slug}/illustration.svg")
-        ElementTree.fromstring(response.content)  # raises on malformed XML
+        assert response.status_code == 200, slug
+        assert response["Content-Type"].startswith("image/svg+xml"), slug
+        root = ElementTree.fromstring(response.content)
+        assert root.tag == "{http://www.w3.org/2000/svg}svg", slug  # raises on malformed XML
 
 
 def test_an_unknown_species_has_no_illustration(client):

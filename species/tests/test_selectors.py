@@ -4,7 +4,11 @@ from django.db import connection
 
 from species.models import Species
 from species.selectors import (
-    MAX_QUERY_LENGTH, clean_query, featured_species, genus_choices, related_species,
+    MAX_QUERY_LENGTH,
+    clean_query,
+    featured_species,
+    genus_choices,
+    related_species,
     species_search,
 )
 

@@ -23,8 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from classifier.tests.conftest import model_package_dir  # noqa: F401 - fixture used below
-from classifier.tests.web_fixtures import installed_model  # noqa: F401 - fixture for journeys
+from testsupport.components import missing_component
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 AXE_SCRIPT = Path(
@@ -56,10 +55,9 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-browser.sh")
-    if not AXE_SCRIPT.exists():
-        pytest.fail(f"{AXE_SCRIPT} is missing: run scripts/install-browser.sh")
+    for needed in (CHROMIUM, AXE_SCRIPT):
+        if not needed.exists():
+            missing_component(f"{needed} is missing", "run scripts/install-browser.sh")
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an asyncio loop running in this thread for as long as it
@@ -155,7 +153,8 @@ class Site:
 
     def _response(self, response) -> None:
         if response.status >= 400 and not self._expected(response.status, response.url):
-            self.problems.append(f"HTTP {response.status}: {response.request.method} {response.url}")
+            self.problems.append(
+                f"HTTP {response.status}: {response.request.method} {response.url}")
 
     def assert_no_problems(self) -> None:
         problems, self.problems = self.problems, []
@@ -194,7 +193,8 @@ class Site:
         page.evaluate(
             "() => Promise.all([...document.images].map(img => {"
             " img.loading = 'eager';"
-            " return img.complete ? null : new Promise(done => { img.onload = img.onerror = done; });"
+            " return img.complete ? null"
+            " : new Promise(done => { img.onload = img.onerror = done; });"
             "}))"
         )
         width = page.viewport_size["width"]

@@ -57,7 +57,8 @@ def test_identify_a_cat_with_javascript(site):
     # Another photo from the result page: coffee is not a cat.
     page.get_by_label("Photo of a cat").set_input_files(COFFEE)
     page.get_by_role("button", name="Identify").click()
-    expect(page.get_by_role("heading", level=2, name="This does not look like a cat")).to_be_visible()
+    not_a_cat = page.get_by_role("heading", level=2, name="This does not look like a cat")
+    expect(not_a_cat).to_be_visible()
     expect(page.locator(".result")).to_contain_text("It looks more like")
     expect(page.locator(".result .species-card-wide")).to_have_count(0)
     expect(page.locator("meter.bar")).to_have_count(5)

@@ -81,7 +81,8 @@ def test_a_phone_identifies_a_cat(site):
 
     page.get_by_label("Photo of a cat").set_input_files(COFFEE)
     page.get_by_role("button", name="Identify").tap()
-    expect(page.get_by_role("heading", level=2, name="This does not look like a cat")).to_be_visible()
+    not_a_cat = page.get_by_role("heading", level=2, name="This does not look like a cat")
+    expect(not_a_cat).to_be_visible()
     assert_fits_the_screen(page)
     site.check(page)
     site.screenshot(page, "not-a-cat")

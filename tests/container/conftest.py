@@ -5,15 +5,12 @@ so these tests run on a fresh machine too instead of skipping.
 """
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-CI = ROOT / "deploy" / "ci"
-CHART = ROOT / "deploy" / "helm" / "catsite"
-DIGEST = "sha256:" + "ab" * 32
+from testsupport.components import missing_component
+from tests.container.chart_support import CHART, CI, ROOT
 
 
 @pytest.fixture(scope="session")
@@ -22,9 +19,9 @@ def tools_env():
     installed = subprocess.run([str(CI / "install-tools.sh"), "--no-container"],
                                capture_output=True, text=True)
     if installed.returncode != 0:
-        pytest.fail("deploy/ci/install-tools.sh failed:\n" + installed.stdout[-2000:]
-                    + installed.stderr[-3000:], pytrace=False)
-    script = f'source "{CI}/lib.sh"; use_tools; printf %s "$PATH"'
+        missing_component("deploy/ci/install-tools.sh failed:\n" + installed.stdout[-2000:]
+                          + installed.stderr[-3000:], "install helm and the validators with it")
+    script = f'source "{ROOT}/scripts/lib.sh"; use_tools; printf %s "$PATH"'
     path = subprocess.run(["bash", "-c", script], check=True, capture_output=True,
                           text=True).stdout
     return {**os.environ, "PATH": path}
@@ -45,18 +42,3 @@ def render(tools_env):
         return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
     return _render
-
-
-def is_hook(obj):
-    return "helm.sh/hook" in (obj["metadata"].get("annotations") or {})
-
-
-def by_kind(objects, kind, hooks=False):
-    """The objects of one kind: the release's own, or with hooks=True its hooks."""
-    return [obj for obj in objects if obj["kind"] == kind and is_hook(obj) == hooks]
-
-
-def one(objects, kind, hooks=False):
-    found = by_kind(objects, kind, hooks)
-    assert len(found) == 1, f"expected one {kind}, found {len(found)}"
-    return found[0]

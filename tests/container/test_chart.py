@@ -3,7 +3,7 @@ import subprocess
 
 import pytest
 
-from tests.container.conftest import CHART, DIGEST, by_kind, one
+from tests.container.chart_support import CHART, DIGEST, by_kind, one
 
 
 def pod_spec(objects):
@@ -133,3 +133,106 @@ def test_helm_lint_strict_passes(tools_env):
     result = subprocess.run(["helm", "lint", "--strict", str(CHART)], env=tools_env,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def named(objects, kind, name):
+    found = [obj for obj in by_kind(objects, kind) if obj["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one {kind} {name}, found {len(found)}"
+    return found[0]
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    """Whether a selector (a Service's map, or a matchLabels one) matches these labels."""
+    match = selector.get("matchLabels", selector)
+    return all(labels.get(key) == value for key, value in match.items())
+
+
+def test_embedded_mode_has_no_model_service(render):
+    objects = render()
+    assert all("model" not in obj["metadata"]["name"] for obj in objects)
+    assert "INFERENCE_URL" not in env_names(objects)
+    assert one(objects, "ConfigMap")["data"]["MODEL_REQUIRED"] == "1"
+
+
+def test_service_mode_runs_the_model_in_its_own_deployment_behind_a_service(render):
+    objects = render("--set", "inference.mode=service", "--set", f"image.digest={DIGEST}")
+    web = named(objects, "Deployment", "catsite")
+    model = named(objects, "Deployment", "catsite-model")
+    model_pod = model["spec"]["template"]
+    container = model_pod["spec"]["containers"][0]
+    assert container["args"] == ["model", "--port", "8080"]
+    assert container["image"] == f"catsite@{DIGEST}"
+    assert container["ports"][0]["containerPort"] == 8080
+    assert container["livenessProbe"]["httpGet"]["path"] == "/v2/health/live"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/v2/health/ready"
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    # The web Deployment never adopts model pods, and the other way round.
+    model_labels = model_pod["metadata"]["labels"]
+    web_labels = web["spec"]["template"]["metadata"]["labels"]
+    assert not selects(web["spec"]["selector"], model_labels)
+    assert not selects(model["spec"]["selector"], web_labels)
+    assert selects(model["spec"]["selector"], model_labels)
+    # The web pods call the model's Service, load no model and stay ready without it.
+    service = named(objects, "Service", "catsite-model")
+    assert service["spec"]["ports"][0]["port"] == 8080
+    assert service["spec"]["selector"] == model["spec"]["selector"]["matchLabels"]
+    config = one(objects, "ConfigMap")["data"]
+    assert config["INFERENCE_URL"] == "http://catsite-model:8080"
+    assert config["INFERENCE_TIMEOUT"] == "10" and config["INFERENCE_RETRIES"] == "1"
+    assert config["MODEL_REQUIRED"] == "0"
+    # Scaled and protected on its own.
+    hpa = named(objects, "HorizontalPodAutoscaler", "catsite-model")
+    assert hpa["spec"]["scaleTargetRef"]["name"] == "catsite-model"
+    assert "replicas" not in model["spec"]
+    budget = named(objects, "PodDisruptionBudget", "catsite-model")
+    assert selects(budget["spec"]["selector"], model_labels)
+    assert not selects(budget["spec"]["selector"], web_labels)
+
+
+def test_service_mode_admits_only_the_web_pods_to_the_model(render):
+    objects = render("--set", "inference.mode=service")
+    policy = named(objects, "NetworkPolicy", "catsite-model")["spec"]
+    model_labels = pod_labels_of(objects, "catsite-model")
+    web_labels = pod_labels_of(objects, "catsite")
+    migration_labels = one(objects, "Job", hooks=True)["spec"]["template"]["metadata"]["labels"]
+    assert selects(policy["podSelector"], model_labels)
+    assert policy["policyTypes"] == ["Ingress"]
+    (rule,) = policy["ingress"]
+    (source,) = rule["from"]
+    assert set(source) == {"podSelector"}  # pods of this namespace only
+    assert selects(source["podSelector"], web_labels)
+    assert not selects(source["podSelector"], migration_labels)
+    assert not selects(source["podSelector"], model_labels)
+    assert rule["ports"] == [{"port": "http", "protocol": "TCP"}]
+
+
+def test_service_mode_fetches_the_model_in_the_model_pods_only(render):
+    objects = render("--set", "inference.mode=service", "--set", "model.fetchAtStart.enabled=true")
+    assert "initContainers" not in pod_spec_of(objects, "catsite")
+    model_spec = pod_spec_of(objects, "catsite-model")
+    assert model_spec["initContainers"][0]["name"] == "fetch-model"
+    assert any(v["name"] == "model" for v in model_spec["volumes"])
+    assert not any(v["name"] == "model" for v in pod_spec_of(objects, "catsite")["volumes"])
+
+
+def test_service_mode_without_autoscaling_sets_the_replicas(render):
+    objects = render("--set", "inference.mode=service",
+                     "--set", "inference.service.autoscaling.enabled=false",
+                     "--set", "inference.service.replicaCount=3")
+    assert named(objects, "Deployment", "catsite-model")["spec"]["replicas"] == 3
+    assert not [h for h in by_kind(objects, "HorizontalPodAutoscaler")
+                if h["metadata"]["name"] == "catsite-model"]
+
+
+def test_an_unknown_inference_mode_is_refused_by_the_schema(render):
+    with pytest.raises(AssertionError, match="mode"):
+        render("--set", "inference.mode=remote")
+
+
+def pod_spec_of(objects, name):
+    return named(objects, "Deployment", name)["spec"]["template"]["spec"]
+
+
+def pod_labels_of(objects, name):
+    return named(objects, "Deployment", name)["spec"]["template"]["metadata"]["labels"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.container.conftest import CHART, CI, DIGEST, ROOT, by_kind, one
+from tests.container.chart_support import CHART, CI, DIGEST, ROOT, by_kind, one
 
 ON = ("--set", "metrics.serviceMonitor.enabled=true", "--set",
       "metrics.prometheusRule.enabled=true", "--set", "metrics.grafanaDashboard.enabled=true")
@@ -37,7 +37,8 @@ def test_the_service_monitor_scrapes_metrics_on_the_service(render):
     monitor = one(objects, "ServiceMonitor")
     service = one(objects, "Service")
     assert monitor["metadata"]["labels"]["release"] == "prom"
-    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    selected = monitor["spec"]["selector"]["matchLabels"]
+    assert selected.items() <= service["metadata"]["labels"].items()
     assert monitor["spec"]["endpoints"] == [
         {"port": "http", "path": "/metrics", "interval": "30s", "scrapeTimeout": "10s"}]
     assert service["spec"]["ports"][0]["name"] == "http"
@@ -49,7 +50,8 @@ def test_the_pods_accept_the_scrape(render):
                      "--set", "networkPolicy.prometheusNamespaceSelector.name=monitoring")
     web = one(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
     # Prometheus scrapes by pod IP: the app adds POD_IP to its allowed hosts.
-    assert {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}} in web["env"]
+    pod_ip = {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}
+    assert pod_ip in web["env"]
     config = next(c for c in by_kind(objects, "ConfigMap") if "DJANGO_DEBUG" in c["data"])
     assert config["data"]["METRICS_ALLOWED_NETWORKS"] == "10.0.0.0/8"
     sources = one(objects, "NetworkPolicy")["spec"]["ingress"][0]["from"]

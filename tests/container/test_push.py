@@ -9,7 +9,8 @@ import urllib.request
 
 import pytest
 
-from tests.container.conftest import CI
+from tests.container.chart_support import CI, ROOT
+from testsupport.components import missing_component
 from testsupport.processes import stop_process_group
 
 pytestmark = pytest.mark.container
@@ -22,14 +23,20 @@ def free_port() -> int:
 
 
 def engine(*args, **kwargs):
-    """The container engine as the CI scripts configure it (deploy/ci/lib.sh)."""
-    return subprocess.run(["bash", "-c", f'source "{CI}/lib.sh"; engine "$@"', "engine", *args],
+    """The container engine as the CI scripts configure it (scripts/lib.sh)."""
+    script = f'source "{ROOT}/scripts/lib.sh"; engine "$@"'
+    return subprocess.run(["bash", "-c", script, "engine", *args],
                           capture_output=True, text=True, **kwargs)
 
 
 @pytest.fixture(scope="module")
 def container_tools():
-    subprocess.run([str(CI / "install-tools.sh")], check=True, capture_output=True)
+    """podman and Debian's docker-registry, from deploy/ci/install-tools.sh."""
+    installed = subprocess.run([str(CI / "install-tools.sh")], capture_output=True, text=True)
+    if installed.returncode != 0:
+        missing_component("podman or docker-registry is missing and deploy/ci/install-tools.sh "
+                          "failed:\n" + installed.stderr[-3000:],
+                          "run deploy/ci/install-tools.sh as root")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from tests.container.conftest import CI, DIGEST, ROOT
+from tests.container.chart_support import CI, DIGEST, ROOT
 
 GOOD_POD_SPEC = """
       automountServiceAccountToken: false
@@ -123,6 +123,20 @@ def test_deploy_dry_run_pins_the_image_digest(tools_env):
     assert result.returncode == 0, result.stderr
     assert f"image: {ref}" in result.stdout
     assert "NAMESPACE: catsite-production" in result.stdout
+
+
+def test_deploy_passes_each_word_of_helm_extra_args_to_helm_unglobbed(tools_env, tmp_path):
+    ref = f"registry.example.com/catsite@{DIGEST}"
+    (tmp_path / "CAT_A").touch()  # a glob would expand CAT_* to this file name
+    result = subprocess.run(
+        [str(CI / "deploy.sh"), "staging", ref], cwd=tmp_path, capture_output=True, text=True,
+        env={**tools_env, "DRY_RUN": "1",
+             "HELM_EXTRA_ARGS": "--set-string config.extraEnv.CAT_PATTERN=CAT_*  "
+                                "--set config.logLevel=DEBUG"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert 'CAT_PATTERN: "CAT_*"' in result.stdout
+    assert 'LOG_LEVEL: "DEBUG"' in result.stdout
 
 
 @pytest.mark.parametrize("ref", ["registry.example.com/catsite:latest",

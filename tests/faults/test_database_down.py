@@ -15,6 +15,7 @@ import uuid
 import pytest
 
 from testsupport import images
+from testsupport.components import POSTGRES_START, missing_component
 from testsupport.harness import GunicornServer, multipart, prepare_site, request
 
 pytestmark = pytest.mark.slow
@@ -29,7 +30,8 @@ def admin_connection():
     try:
         return psycopg.connect(SERVER_URL, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is not reachable at {SERVER_URL}: {exc}")
+        missing_component(f"PostgreSQL is not reachable at TEST_POSTGRES_URL={SERVER_URL} ({exc})",
+                          f"start it with {POSTGRES_START}")
 
 
 @pytest.fixture(scope="module")

@@ -142,7 +142,7 @@ def test_counts_add_up_across_workers_and_survive_a_dead_worker(server):
     os.kill(victim, signal.SIGKILL)
     server.wait_workers(2, exclude={victim})
     after = scrape(server)
-    for name, outcome in OUTCOME.items():  # the dead worker's counts are kept
+    for outcome in OUTCOME.values():  # the dead worker's counts are kept
         assert total(after, "catsite_identifications_total", outcome=outcome) == (
             total(samples, "catsite_identifications_total", outcome=outcome))
     # ... and its live gauges dropped (gunicorn_conf.child_exit).

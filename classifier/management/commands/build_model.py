@@ -15,7 +15,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from classifier.modelbuild.errors import ModelBuildError
-from classifier.modelbuild.requirements import REQUIREMENTS_FILE, missing_build_modules
+from classifier.modelbuild.requirements import require_build_modules
 
 DEFAULT_VERSION = "1.0.0"  # the same default as classifier.modelbuild.build (which needs torch)
 
@@ -81,12 +81,7 @@ class Command(BaseCommand):
         self.stdout.write(str(ensure_built(report=report)))
 
     def _require_build_dependencies(self):
-        missing = missing_build_modules()
-        if missing:
-            raise CommandError(
-                f"build_model needs the model-building requirements; missing: "
-                f"{', '.join(missing)}. Install them with: pip install -r {REQUIREMENTS_FILE}"
-            )
+        require_build_modules("build_model")
 
     def _reporter(self, verbosity, stream=None):
         stream = stream or self.stdout

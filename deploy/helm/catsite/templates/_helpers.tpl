@@ -23,11 +23,60 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{- define "catsite.labels" -}}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "catsite.commonLabels" . }}
 {{ include "catsite.selectorLabels" . }}
+{{- end }}
+
+{{- define "catsite.commonLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: catsite
+{{- end }}
+
+{{/* The model service (inference.mode: service): its own name label, so the web Deployment's
+     selector (name + instance) never matches its pods. */}}
+{{- define "catsite.model.fullname" -}}
+{{- printf "%s-model" (include "catsite.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "catsite.model.selectorLabels" -}}
+app.kubernetes.io/name: {{ printf "%s-model" (include "catsite.name" .) | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "catsite.model.labels" -}}
+{{ include "catsite.commonLabels" . }}
+{{ include "catsite.model.selectorLabels" . }}
+app.kubernetes.io/component: model
+{{- end }}
+
+{{- define "catsite.serviceMode" -}}
+{{- if eq .Values.inference.mode "service" }}true{{ end }}
+{{- end }}
+
+{{/* The web pods pull the model themselves: fetched at start, and no model service. */}}
+{{- define "catsite.webFetchesModel" -}}
+{{- if and .Values.model.fetchAtStart.enabled (not (include "catsite.serviceMode" .)) }}true{{ end }}
+{{- end }}
+
+{{/* The init container that pulls the model at pod start (model.fetchAtStart): verified
+     (sha256) and switched into the shared volume before the app starts. In service mode the
+     model pods run it, the web pods need no model. */}}
+{{- define "catsite.fetchModelInitContainer" -}}
+- name: fetch-model
+  image: {{ include "catsite.image" . }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  command: [python, manage.py, fetch_model, --version, {{ .Values.model.fetchAtStart.version | quote }}]
+  envFrom:
+    {{- include "catsite.envFrom" (dict "configMap" (include "catsite.fullname" .) "secret" (include "catsite.secretName" .)) | nindent 4 }}
+  securityContext:
+    {{- toYaml .Values.securityContext | nindent 4 }}
+  resources:
+    {{- toYaml .Values.model.fetchAtStart.resources | nindent 4 }}
+  volumeMounts:
+    - {name: model, mountPath: {{ include "catsite.modelDir" . }}}
+    - {name: tmp, mountPath: /tmp}
 {{- end }}
 
 {{- define "catsite.serviceAccountName" -}}
@@ -65,7 +114,9 @@ DJANGO_HTTPS: {{ ternary "1" "0" .Values.config.https | quote }}
 DJANGO_DEBUG: "0"
 LOG_LEVEL: {{ .Values.config.logLevel | quote }}
 LOG_FORMAT: {{ .Values.config.logFormat | quote }}
-MODEL_REQUIRED: {{ ternary "1" "0" .Values.model.required | quote }}
+{{- /* In service mode the web pods stay ready while the model service is down: pages keep
+       working and identification answers 503 (/readyz still shows the service's state). */}}
+MODEL_REQUIRED: {{ ternary "1" "0" (and .Values.model.required (not (include "catsite.serviceMode" .))) | quote }}
 WEB_CONCURRENCY: {{ .Values.gunicorn.workers | quote }}
 GUNICORN_THREADS: {{ .Values.gunicorn.threads | quote }}
 GUNICORN_TIMEOUT: {{ .Values.gunicorn.timeout | quote }}
@@ -84,6 +135,11 @@ MODEL_DIR: {{ include "catsite.modelDir" . | quote }}
 {{- if .Values.model.challenger.enabled }}
 MODEL_CHALLENGER_DIR: {{ .Values.model.challenger.mountPath | quote }}
 MODEL_SHADOW_RATE: {{ .Values.model.challenger.shadowRate | quote }}
+{{- end }}
+{{- if include "catsite.serviceMode" . }}
+INFERENCE_URL: {{ printf "http://%s:%v" (include "catsite.model.fullname" .) .Values.inference.service.port | quote }}
+INFERENCE_TIMEOUT: {{ .Values.inference.service.timeoutSeconds | quote }}
+INFERENCE_RETRIES: {{ .Values.inference.service.retries | quote }}
 {{- end }}
 {{- range $key, $value := .Values.config.extraEnv }}
 {{ $key }}: {{ $value | toString | quote }}
@@ -137,6 +193,7 @@ tolerations:
 {{/* Pod labels: selector labels, plus the label Azure workload identity's webhook looks for. */}}
 {{- define "catsite.podLabels" -}}
 {{ include "catsite.labels" . }}
+app.kubernetes.io/component: web
 {{- if .Values.serviceAccount.workloadIdentity.enabled }}
 azure.workload.identity/use: "true"
 {{- end }}

@@ -1,0 +1,40 @@
+"""Evaluation with the encyclopedia's view of the model's labels: which entry each label names
+(ModelLabel rows, and ``species:<slug>`` labels of existing entries) and the site's cat
+threshold. What ``manage.py evaluate_model``, ``train_model`` and the promotion gate call.
+
+    evaluation = evaluate_package(package_dir, data_dir, split="test")
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+
+from classifier.evaluation import Evaluation, evaluate, species_label_owners
+from species.models import ModelLabel, Species
+
+
+def encyclopedia_owners(model_labels: Iterable[str]) -> dict[str, str | None]:
+    """Model label -> the slug of the entry it names, or None when it names a group only (a
+    ModelLabel row owned by a taxon); labels the encyclopedia does not know are absent (not a
+    cat, as on the site)."""
+    labels = set(model_labels)
+    owners: dict[str, str | None] = {}
+    for row in ModelLabel.objects.select_related("species").order_by():
+        if row.label in labels:
+            owners[row.label] = row.species.slug if row.species_id else None
+    by_label = {label: slug for label, slug in species_label_owners(labels).items()
+                if label not in owners}
+    existing = set(Species.objects.filter(slug__in=by_label.values())
+                   .values_list("slug", flat=True))
+    owners.update({label: slug for label, slug in by_label.items() if slug in existing})
+    return owners
+
+
+def evaluate_package(package_dir, data_dir, split: str = "test") -> Evaluation:
+    """``classifier.evaluation.evaluate`` with the encyclopedia's owners and CAT_THRESHOLD."""
+    from classifier.inference.package import read_manifest
+
+    labels = read_manifest(package_dir).labels
+    return evaluate(package_dir, data_dir, split, owners=encyclopedia_owners(labels),
+                    cat_threshold=settings.CAT_THRESHOLD)

@@ -1,0 +1,70 @@
+"""deploy/ci/kube_play.py: a rendered release adapted to what `podman kube play` runs here
+(deploy/ci/play-chart.sh plays it for real in the container pipeline)."""
+import importlib.util
+
+import pytest
+
+from tests.container.conftest import CI
+
+# A script beside the CI shell scripts, not a package: loaded from its file.
+_spec = importlib.util.spec_from_file_location("kube_play", CI / "kube_play.py")
+kube_play = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(kube_play)
+
+
+@pytest.fixture(scope="module")
+def played(render):
+    objects = render("--set", "inference.mode=service", "--set", "model.fetchAtStart.enabled=true",
+                     "--set", "inference.service.port=18080",
+                     "--set-string", "secret.data.DJANGO_SECRET_KEY=s3cret")
+    return kube_play.adapt(objects)
+
+
+def by_name(documents, kind, name):
+    (found,) = [d for d in documents if d["kind"] == kind and d["metadata"]["name"] == name]
+    return found
+
+
+def test_only_config_maps_and_deployments_are_played_config_maps_first(played):
+    release, migrate, secrets, dropped = played
+    assert [d["kind"] for d in release] == ["ConfigMap", "Deployment", "Deployment"]
+    assert [d["kind"] for d in migrate] == ["ConfigMap", "Pod"]
+    assert set(dropped) == {"Service", "NetworkPolicy", "PodDisruptionBudget",
+                            "HorizontalPodAutoscaler", "ServiceAccount"}
+    # Secrets become podman secrets: each one's data map, still base64 as kube play reads it.
+    assert set(secrets) == {"catsite", "catsite-migrate"}
+    assert secrets["catsite"]["DJANGO_SECRET_KEY"] == "czNjcmV0"
+
+
+def test_the_migration_job_runs_as_a_pod_that_runs_once(played):
+    _, migrate, _, _ = played
+    pod = by_name(migrate, "Pod", "catsite-migrate")
+    assert pod["spec"]["restartPolicy"] == "Never"
+    assert pod["spec"]["containers"][0]["command"] == ["python", "manage.py", "migrate",
+                                                       "--noinput"]
+    assert pod["spec"]["hostNetwork"] is True
+
+
+def test_pods_share_the_host_network_and_reach_the_model_on_loopback(played):
+    release, _, _, _ = played
+    assert by_name(release, "ConfigMap", "catsite")["data"]["INFERENCE_URL"] == \
+        "http://127.0.0.1:18080"
+    model = by_name(release, "Deployment", "catsite-model")["spec"]["template"]["spec"]
+    container = model["containers"][0]
+    assert model["hostNetwork"] is True and "ports" not in container
+    # Probes keep working without the named port.
+    assert container["readinessProbe"]["httpGet"]["port"] == 18080
+    # The chart's security context is untouched.
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+def test_init_containers_run_once_and_volumes_are_the_pods_own(played):
+    release, _, _, _ = played
+    model = by_name(release, "Deployment", "catsite-model")["spec"]["template"]["spec"]
+    web = by_name(release, "Deployment", "catsite")["spec"]["template"]["spec"]
+    assert model["restartPolicy"] == "OnFailure" and "restartPolicy" not in web
+    assert {v["name"] for v in model["volumes"]} == {"catsite-model-tmp", "catsite-model-model"}
+    mounts = {m["name"] for c in model["initContainers"] + model["containers"]
+              for m in c["volumeMounts"]}
+    assert mounts == {"catsite-model-tmp", "catsite-model-model"}
+    assert all(v["name"].startswith("catsite-") for v in web["volumes"])
