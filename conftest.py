@@ -8,10 +8,20 @@ import pytest
 
 # Fixtures shared across packages live in plugins, never imported into test modules.
 pytest_plugins = [
-    "testsupport.components",  # missing PostgreSQL/Redis/...: fail, or skip with CATSITE_ALLOW_SKIP=1
+    "testsupport.components",  # a missing PostgreSQL, Redis...: fail (CATSITE_ALLOW_SKIP=1: skip)
     "classifier.tests.azurite",  # azurite, private_azurite, azurite_oauth
     "classifier.tests.web_fixtures",  # model_package_dir, installed_model, no_model
 ]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database as a deployment has it: migrated, then `load_species` run (migration
+    0002 loads only its frozen snapshot of the first content)."""
+    from species import content
+
+    with django_db_blocker.unblock():
+        content.load()
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ from django.views.static import serve
 
 from catsite import health, views
 from catsite.admin_lockout import LockoutAdminAuthenticationForm
+from classifier.model_card_views import model_card_page
 from core.metrics import metrics_view
 
 # Brute-force lockout on the admin login (catsite/admin_lockout.py).
@@ -16,6 +17,7 @@ urlpatterns = [
     path("about/", views.about, name="about"),
     path("species/", include("species.urls")),
     path("identify/", include("classifier.urls")),
+    path("model/", model_card_page, name="model_card"),
     path("api/", include("catsite.api_urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),

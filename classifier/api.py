@@ -16,10 +16,20 @@ class SpeciesRefSerializer(serializers.Serializer):
     url = serializers.URLField()
 
 
+class TaxonSerializer(serializers.Serializer):
+    rank = serializers.ChoiceField(["species", "genus", "subfamily", "family"])
+    name = serializers.CharField(help_text="lynx, domestic cat, Lion...")
+    scientific_name = serializers.CharField(help_text="Lynx, Felis catus, Panthera leo...")
+
+
 class PredictionSerializer(serializers.Serializer):
-    label = serializers.CharField(help_text="The species' name, or the model's label.")
+    label = serializers.CharField(
+        help_text="The name of what the labels mean (a species, breed or group), or the model's "
+                  "label when it means no cat.")
     probability = serializers.FloatField()
-    species = SpeciesRefSerializer(allow_null=True, help_text="Null for labels that are not cats.")
+    species = SpeciesRefSerializer(
+        allow_null=True, help_text="The entry the labels mean; null for a group or no cat.")
+    taxon = TaxonSerializer(allow_null=True, help_text="The group the labels mean, if one.")
     labels = serializers.ListField(
         child=serializers.CharField(), help_text="The model labels added up into this answer."
     )
@@ -30,7 +40,15 @@ class IdentificationSerializer(serializers.Serializer):
     cat_probability = serializers.FloatField(
         help_text="All cat species together; is_cat when at or above the site's threshold."
     )
-    species = SpeciesRefSerializer(allow_null=True, help_text="The best cat species, if a cat.")
+    taxon = TaxonSerializer(
+        allow_null=True,
+        help_text="The answer: the most specific level whose probability reaches the threshold "
+                  "(a breed answers with its species, the domestic cat); null when not a cat.")
+    candidates = SpeciesRefSerializer(
+        many=True, help_text="The encyclopedia entries the answer can be: the species or breed "
+                             "itself, or every entry under the group (the four lynxes).")
+    species = SpeciesRefSerializer(
+        allow_null=True, help_text="Set only when the answer is one species or breed.")
     predictions = PredictionSerializer(many=True)
     model = inline_serializer("ModelRef", {"name": serializers.CharField(),
                                            "version": serializers.CharField()})
@@ -56,16 +74,25 @@ def species_ref(request, species):
     }
 
 
+def taxon_ref(rank: str, name: str, scientific_name: str) -> dict:
+    return {"rank": rank, "name": name, "scientific_name": scientific_name}
+
+
 def identification_json(request, result: services.Identification) -> dict:
+    answer = result.answer
     return {
         "is_cat": result.is_cat,
         "cat_probability": round(result.cat_probability, 6),
+        "taxon": taxon_ref(answer.rank, answer.name, answer.scientific_name) if answer else None,
+        "candidates": [species_ref(request, c) for c in answer.candidates] if answer else [],
         "species": species_ref(request, result.best_species),
         "predictions": [
             {
                 "label": p.label,
                 "probability": round(p.probability, 6),
                 "species": species_ref(request, p.species),
+                "taxon": taxon_ref(p.taxon.rank, p.taxon.common_name, p.taxon.scientific_name)
+                if p.taxon else None,
                 "labels": p.labels,
             }
             for p in result.predictions

@@ -10,25 +10,17 @@ from collections.abc import Iterable
 
 from django.conf import settings
 
-from classifier.evaluation import Evaluation, evaluate, species_label_owners
-from species.models import ModelLabel, Species
+from classifier.evaluation import Evaluation, evaluate
+from species.answer_levels import label_owners
+from species.models import Species
 
 
 def encyclopedia_owners(model_labels: Iterable[str]) -> dict[str, str | None]:
     """Model label -> the slug of the entry it names, or None when it names a group only (a
     ModelLabel row owned by a taxon); labels the encyclopedia does not know are absent (not a
-    cat, as on the site)."""
-    labels = set(model_labels)
-    owners: dict[str, str | None] = {}
-    for row in ModelLabel.objects.select_related("species").order_by():
-        if row.label in labels:
-            owners[row.label] = row.species.slug if row.species_id else None
-    by_label = {label: slug for label, slug in species_label_owners(labels).items()
-                if label not in owners}
-    existing = set(Species.objects.filter(slug__in=by_label.values())
-                   .values_list("slug", flat=True))
-    owners.update({label: slug for label, slug in by_label.items() if slug in existing})
-    return owners
+    cat, as on the site). The site's own lookup (species.answer_levels.label_owners)."""
+    return {label: owner.slug if isinstance(owner, Species) else None
+            for label, owner in label_owners(model_labels).items()}
 
 
 def evaluate_package(package_dir, data_dir, split: str = "test") -> Evaluation:

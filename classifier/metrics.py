@@ -2,7 +2,7 @@
 
 - ``catsite_identifications_total{model, version, outcome, species}``: every identification,
   outcome ``cat``, ``not_a_cat`` or the error code (``invalid_image``, ``model_unavailable``...);
-  species is the best cat species' slug for a cat, else empty;
+  species is the answer for a cat (the entry's slug, or a group such as "Lynx"), else empty;
 - ``catsite_identify_seconds{stage}``: decode, preprocess, inference and total;
 - ``catsite_prediction_confidence``: the top answer's probability. With the not-a-cat share
   (``outcome="not_a_cat"`` over all answers) the drift signals that need no labels;
@@ -53,10 +53,9 @@ STAGES = ("decode", "preprocess", "inference", "total")
 
 def count_identification(identification) -> None:
     """An answer given (a services.Identification)."""
-    best = identification.best_species
     outcome = "cat" if identification.is_cat else "not_a_cat"
     identifications.labels(identification.model_name, identification.model_version, outcome,
-                           best.slug if best is not None else "").inc()
+                           identification.answer_key if identification.is_cat else "").inc()
     for stage in STAGES:
         identify_seconds.labels(stage).observe(identification.timings_ms[stage] / 1000)
     prediction_confidence.observe(identification.best.probability)

@@ -1,9 +1,12 @@
-"""Identification at the Django boundary: the upload in, an answer about species out.
+"""Identification at the Django boundary: the upload in, an answer about cats out.
 
-The inference package knows labels and probabilities; this module knows species. It adds up
-the probabilities of the labels each species owns (admin-editable ModelLabel rows), counts
-labels owned by no species as "not a cat", and decides "cat or not" with settings.CAT_THRESHOLD.
-A new model works without code changes: only its labels and their links change.
+The inference package knows labels and probabilities; this module knows the encyclopedia. Each
+label belongs to one owner (a species, a breed, or a group such as the genus Lynx or the
+domestic cat: admin-editable ModelLabel rows); labels without one are "not a cat". The
+probabilities add up the cat family tree (species.taxonomy) and the answer is the most specific
+level that reaches settings.CAT_THRESHOLD: a species or breed when the model is sure of it, else
+a genus, "domestic cat" or a subfamily with its candidates. A new model works without code
+changes: only its labels and their links change.
 """
 from dataclasses import dataclass, field
 
@@ -13,19 +16,29 @@ from classifier import metrics, runtime, shadow
 from classifier.inference import FileTooLarge, InvalidImage
 from core import logs
 from core.errors import AppError
-from species.models import ModelLabel, Species
+from species.answer_levels import Level, label_owners, lineage_of, resolve
+from species.models import Species, Taxon
+from species.taxonomy import FAMILY, Node, most_specific, sum_up
+
+# Labels below this probability say nothing about which breeds or species a photo resembles.
+EVIDENCE_MIN = 0.05
 
 
 @dataclass
 class Prediction:
     probability: float
-    label: str                      # the species' name, or the model label when no species owns it
-    species: Species | None = None
+    label: str                      # the owner's name, or the model label when nobody owns it
+    species: Species | None = None  # when the owner is an encyclopedia entry
+    taxon: Taxon | None = None      # when the owner is a group (a genus, the domestic cat)
     labels: list[str] = field(default_factory=list)   # model labels that were added up
 
     @property
     def percent(self) -> float:
         return round(self.probability * 100, 1)
+
+    @property
+    def is_cat(self) -> bool:
+        return self.species is not None or self.taxon is not None
 
 
 @dataclass
@@ -36,10 +49,17 @@ class Identification:
     model_name: str
     model_version: str
     timings_ms: dict
+    # The most specific level whose probability reaches the threshold; None when not a cat.
+    answer: Level | None = None
+    answer_probability: float = 0.0
 
     @property
     def cat_percent(self) -> float:
         return round(self.cat_probability * 100, 1)
+
+    @property
+    def answer_percent(self) -> float:
+        return round(self.answer_probability * 100, 1)
 
     @property
     def best(self) -> Prediction:
@@ -47,18 +67,22 @@ class Identification:
 
     @property
     def best_species(self) -> Species | None:
-        return self.best.species if self.is_cat else None
+        """The encyclopedia entry, only when the answer is one species or breed."""
+        return self.answer.entry if self.answer is not None else None
 
     @property
-    def answer(self) -> str:
-        """The answer in one word: the best cat species' slug, or "not_a_cat"."""
-        best = self.best_species
-        return best.slug if best is not None else "not_a_cat"
+    def answer_key(self) -> str:
+        """The answer in one word, for metrics, logs and the shadow's agreement: the entry's
+        slug, else the level's scientific name ("Lynx", "Felis catus"), or "not_a_cat"."""
+        if self.answer is None:
+            return "not_a_cat"
+        return self.answer.entry.slug if self.answer.entry is not None else (
+            self.answer.scientific_name)
 
     @property
     def looks_like(self) -> Prediction | None:
-        """When it is not a cat: the best guess that is not a cat species."""
-        return next((p for p in self.predictions if p.species is None), None)
+        """When it is not a cat: the best guess that is not a cat."""
+        return next((p for p in self.predictions if not p.is_cat), None)
 
 
 def check_upload_size(size: int | None) -> None:
@@ -71,7 +95,8 @@ def identify(upload) -> Identification:
 
     Raises a ClassifierError subclass (with its HTTP status and message) for bad input or a
     missing model; the upload is read in memory or from Django's private temp file and never
-    written anywhere public. Every outcome is counted (classifier/metrics.py).
+    written anywhere public. Every outcome is counted (classifier/metrics.py) and logged with
+    the request (core/logs.py); a sampled share goes to the challenger (classifier/shadow.py).
     """
     try:
         identification = _identify(upload)
@@ -81,11 +106,10 @@ def identify(upload) -> Identification:
         logs.annotate(model=name, model_version=version, answer=error.code)
         raise
     metrics.count_identification(identification)
-    # The request's log line (core/logs.py): what was answered, never the photo.
+    # The request's log line: what was answered, never the photo.
     logs.annotate(
         model=identification.model_name, model_version=identification.model_version,
-        answer=identification.answer,
-        top_label=identification.best.label,
+        answer=identification.answer_key, top_label=identification.best.label,
         cat_probability=round(identification.cat_probability, 4),
         timings_ms={stage: round(ms, 2) for stage, ms in identification.timings_ms.items()})
     shadow.get().submit(upload, identification)  # maybe, for the challenger; never waits
@@ -118,37 +142,38 @@ def timings_ms(result) -> dict:
 
 def summarise(result, timings_ms) -> Identification:
     """A classification (per-label probabilities, indexed like its labels) -> the answer about
-    species. The labels and the model come from the classification itself: with a model
-    service (INFERENCE_URL) each answer names the model version that computed it."""
+    cats. The labels and the model come from the classification itself: with a model service
+    (INFERENCE_URL) each answer names the model version that computed it."""
     labels, probabilities = result.labels, result.probabilities
-    # Every ModelLabel row is owned by a species, so the table is small (the cat labels): read
-    # it whole. Filtering on the model's 1000 labels instead (label IN (...)) cost about 13 ms a
-    # request on SQLite, more than the inference itself (bench/run.py).
-    known = set(labels)
-    owners = {
-        row.label: row.species
-        for row in ModelLabel.objects.select_related("species").order_by()
-        if row.label in known
-    }
-    by_species: dict[int, Prediction] = {}
-    others: list[Prediction] = []
-    for label, probability in zip(labels, probabilities.tolist(), strict=True):
-        species = owners.get(label)
-        if species is None:
-            others.append(Prediction(probability=probability, label=label, labels=[label]))
-            continue
-        entry = by_species.setdefault(
-            species.pk, Prediction(probability=0.0, label=species.common_name, species=species)
-        )
-        entry.probability += probability
+    owners = label_owners(labels)  # one query, whatever the model's label count
+    by_label = dict(zip(labels, probabilities.tolist(), strict=True))
+    lineages = {label: lineage_of(owner) for label, owner in owners.items()}
+    totals = sum_up(by_label, lineages)
+    node = most_specific(totals, settings.CAT_THRESHOLD)
+
+    # The top-k list: each owner with its labels added up, and the labels nobody owns.
+    by_owner: dict[Node, Prediction] = {}
+    for label, owner in owners.items():
+        entry = by_owner.setdefault(lineages[label][0], Prediction(
+            probability=0.0, label=owner.common_name,
+            species=owner if isinstance(owner, Species) else None,
+            taxon=owner if isinstance(owner, Taxon) else None,
+        ))
+        entry.probability += by_label[label]
         entry.labels.append(label)
-    cat_probability = sum(p.probability for p in by_species.values())
-    ranked = sorted([*by_species.values(), *others], key=lambda p: p.probability, reverse=True)
+    others = [Prediction(probability=p, label=label, labels=[label])
+              for label, p in by_label.items() if label not in owners]
+    ranked = sorted([*by_owner.values(), *others], key=lambda p: p.probability, reverse=True)
     return Identification(
-        is_cat=cat_probability >= settings.CAT_THRESHOLD,
-        cat_probability=cat_probability,
+        is_cat=node is not None,
+        cat_probability=totals.get(Node("family", FAMILY), 0.0),
         predictions=ranked[: settings.CLASSIFIER_TOP_K],
         model_name=result.model_name,
         model_version=result.model_version,
         timings_ms=timings_ms,
+        answer=None if node is None else resolve(node, owners, evidence=[
+            label for label, path in lineages.items()
+            if node in path and by_label[label] >= EVIDENCE_MIN
+        ]),
+        answer_probability=totals[node] if node is not None else 0.0,
     )

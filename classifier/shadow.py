@@ -51,7 +51,7 @@ class Shadow:
         if not self.enabled or random.random() >= self.rate:
             return False
         upload.seek(0)
-        job = (upload.read(), identification.answer)
+        job = (upload.read(), identification.answer_key)
         self._ensure_thread()
         try:
             self._queue.put_nowait(job)
@@ -106,7 +106,7 @@ class Shadow:
         except ClassifierError:
             return  # a photo the challenger cannot read says nothing about agreement
         identification = summarise(result, timings_ms(result))
-        metrics.count_shadow(challenger.version, identification.answer == champion_answer)
+        metrics.count_shadow(challenger.version, identification.answer_key == champion_answer)
 
 
 _shadow: Shadow | None = None

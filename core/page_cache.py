@@ -92,9 +92,10 @@ def invalidate(tags: Iterable[str]) -> None:
         transaction.on_commit(lambda: _bump(tags))
 
 
-def _page_key(request) -> str:
+def _page_key(request, variant: str) -> str:
     # A deployment with other templates or code must not serve the previous one's pages.
-    described = f"{settings.APP_VERSION}|{settings.APP_REVISION}|{request.get_full_path()}"
+    described = (f"{settings.APP_VERSION}|{settings.APP_REVISION}|{variant}|"
+                 f"{request.get_full_path()}")
     return _PAGE_PREFIX + hashlib.sha256(described.encode()).hexdigest()
 
 
@@ -136,11 +137,12 @@ def _entry(response, versions: dict[str, int]) -> dict | None:
     }
 
 
-def cached_page(tags: Callable[..., Iterable[str]]):
+def cached_page(tags: Callable[..., Iterable[str]], variant: Callable[[], str] | None = None):
     """Serve a GET view from the cache while the versions of ``tags(request, *args, **kwargs)``
-    are those it was rendered with. Only 200 answers are stored; anything else (404, a
-    redirect) runs the view every time. Responses get an ETag, a Last-Modified and, unless the
-    view chose its own, ``PAGE_CACHE_CONTROL``."""
+    are those it was rendered with. ``variant()`` names what else the page depends on in this
+    process (the model it serves): each variant is its own page. Only 200 answers are stored;
+    anything else (404, a redirect) runs the view every time. Responses get an ETag, a
+    Last-Modified and, unless the view chose its own, ``PAGE_CACHE_CONTROL``."""
     def decorator(view):
         @functools.wraps(view)
         def wrapped(request, *args, **kwargs):
@@ -148,7 +150,7 @@ def cached_page(tags: Callable[..., Iterable[str]]):
             if request.method not in ("GET", "HEAD") or timeout <= 0:
                 return view(request, *args, **kwargs)
             tag_keys = {_tag_key(tag): tag for tag in tags(request, *args, **kwargs)}
-            page_key = _page_key(request)
+            page_key = _page_key(request, variant() if variant else "")
             found = cache.get_many([page_key, *tag_keys])  # one round trip
             missing = [key for key in tag_keys if key not in found]
             if missing:

@@ -1,12 +1,15 @@
-"""Django admin for the encyclopedia: staff edit species, breeds and the model labels they own."""
+"""Django admin for the encyclopedia: staff edit species, breeds, the groups above them (a genus,
+the domestic cat) and the model labels each of them owns; each label has exactly one owner."""
 from django.contrib import admin
 from django.utils.html import format_html
 
-from species.models import ModelLabel, Species
+from species.models import ModelLabel, Species, Taxon
 
 
 class ModelLabelInline(admin.TabularInline):
     model = ModelLabel
+    fk_name = "species"
+    fields = ("label",)  # the owner is the page's entry: never a second owner here
     extra = 1
     verbose_name = "classifier label"
     verbose_name_plural = "Classifier labels (the photo model's labels that mean this entry)"
@@ -18,6 +21,47 @@ class ModelLabelInline(admin.TabularInline):
         if db_field.name == "label":
             field.widget.attrs["aria-label"] = "Classifier label"
         return field
+
+
+class TaxonLabelInline(ModelLabelInline):
+    fk_name = "taxon"
+    verbose_name_plural = "Classifier labels (the photo model's labels that mean this group)"
+
+
+@admin.register(Taxon)
+class TaxonAdmin(admin.ModelAdmin):
+    list_display = ("common_name", "scientific_name", "rank", "member_count", "label_list")
+    list_filter = ("rank",)
+    search_fields = ("common_name", "scientific_name", "labels__label")
+    prepopulated_fields = {"slug": ("common_name",)}
+    readonly_fields = ("member_list",)
+    inlines = [TaxonLabelInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("labels")
+
+    @admin.display(description="Entries")
+    def member_count(self, obj):
+        return obj.members().count()
+
+    @admin.display(description="Labels")
+    def label_list(self, obj):
+        return ", ".join(label.label for label in obj.labels.all()) or "-"
+
+    @admin.display(description="Entries under this group")
+    def member_list(self, obj):
+        return ", ".join(s.common_name for s in obj.members()) or "-"
+
+
+@admin.register(ModelLabel)
+class ModelLabelAdmin(admin.ModelAdmin):
+    """Every label and its owner in one list; the model refuses a second owner or none."""
+
+    list_display = ("label", "species", "taxon")
+    list_select_related = ("species", "taxon")
+    list_filter = ("taxon",)
+    search_fields = ("label", "species__common_name", "taxon__common_name")
+    autocomplete_fields = ("species",)
 
 
 @admin.register(Species)
@@ -52,8 +96,14 @@ class SpeciesAdmin(admin.ModelAdmin):
             ),
             "description": "Weights in kilograms; head-and-body length in centimetres; years.",
         }),
-        ("Wild species", {"fields": ("conservation_status",)}),
+        ("Wild species", {"fields": ("conservation_status", "conservation_note")}),
         ("Breeds", {"fields": ("temperament", "care_notes")}),
+        ("Photo identifier", {
+            "fields": (("ears", "tail"), "resembles"),
+            "description": "Ears and tail: the comparison shown when the identifier can only "
+                           "name the genus. Resembles: model labels a photo of this breed is "
+                           "often given; the result page offers it as a look-alike.",
+        }),
         ("Picture", {
             "fields": ("image", "image_preview", "image_alt", "image_credit",
                        ("coat_pattern", "coat_colour", "marking_colour")),

@@ -23,12 +23,20 @@ class SpeciesSerializer(serializers.HyperlinkedModelSerializer):
 
     class Meta:
         model = Species
+        # null sizes and lifespans are facts too: a lifespan is null when not known, a breed's
+        # head-and-body length is null because no registry states one.
+        extra_kwargs = {
+            "length_min_cm": {"help_text": "Head and body, cm; null when not stated (breeds)."},
+            "lifespan_min_years": {"help_text": "Years; null when not known."},
+            "lifespan_max_years": {"help_text": "Years; null when not known."},
+        }
         fields = [
             "slug", "common_name", "scientific_name", "kind", "kind_display", "subfamily",
             "genus", "summary", "description", "native_range",
             "weight_min_kg", "weight_max_kg", "length_min_cm", "length_max_cm",
             "lifespan_min_years", "lifespan_max_years",
-            "conservation_status", "conservation_status_display", "temperament", "care_notes",
+            "conservation_status", "conservation_status_display", "conservation_note",
+            "temperament", "care_notes",
             "url", "api_url", "picture_url", "image_alt", "image_credit", "labels",
             "created_at", "updated_at",
         ]

@@ -3,7 +3,8 @@ the pages an edit changes, whoever makes it (the admin, a shell, a command).
 
 Tags: the list (every search and filter: any edit may change what matches), the home page
 (featured cards and the counts), each species page (its own fields, its labels and the cards of
-its genus mates) and each illustration (its drawing inputs only).
+its genus mates), the taxonomy (groups and their labels: every species page says how the model
+names its entry) and each illustration (its drawing inputs only).
 """
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from core.page_cache import invalidate
-from species.models import ModelLabel, Species
+from species.models import ModelLabel, Species, Taxon
 from species.pictures import DRAWING_FIELDS
 
 LIST = "species-list"
 HOME = "home"
+# The groups (genus, domestic cat...) and their labels: how the model names every entry.
+TAXONOMY = "taxonomy"
 
 # What a compact card shows (the genus mates on a species page); which mates are shown
 # depends on the genus, the kind and the name.
@@ -93,24 +96,35 @@ def _remember_label_owner(sender, instance, raw=False, **kwargs):
     if raw:
         return
     instance._page_cache_owner = (
-        ModelLabel.objects.filter(pk=instance.pk).values_list("species_id", flat=True).first()
+        ModelLabel.objects.filter(pk=instance.pk).values_list("species_id", "taxon_id").first()
         if instance.pk else None
-    )
+    ) or (None, None)
 
 
-def _labels_changed(*species_ids) -> None:
-    # A species page lists its labels, and the list finds a species by its labels.
+def _labels_changed(species_ids, group_changed: bool) -> None:
+    # A species page says how the model names it (its labels, or its group's), and the list
+    # finds a species by its labels.
     slugs = Species.objects.filter(pk__in=[pk for pk in species_ids if pk]).values_list(
         "slug", flat=True)
-    invalidate({LIST} | {page_tag(slug) for slug in slugs})
+    tags = {LIST} | {page_tag(slug) for slug in slugs}
+    invalidate(tags | {TAXONOMY} if group_changed else tags)
 
 
 @receiver(post_save, sender=ModelLabel, dispatch_uid="page-cache-label-saved")
 def _label_saved(sender, instance, raw=False, **kwargs):
     if not raw:
-        _labels_changed(instance.__dict__.pop("_page_cache_owner", None), instance.species_id)
+        old_species, old_taxon = instance.__dict__.pop("_page_cache_owner", (None, None))
+        _labels_changed([old_species, instance.species_id],
+                        bool(old_taxon or instance.taxon_id))
 
 
 @receiver(post_delete, sender=ModelLabel, dispatch_uid="page-cache-label-deleted")
 def _label_deleted(sender, instance, **kwargs):
-    _labels_changed(instance.species_id)
+    _labels_changed([instance.species_id], bool(instance.taxon_id))
+
+
+@receiver(post_save, sender=Taxon, dispatch_uid="page-cache-taxon-saved")
+@receiver(post_delete, sender=Taxon, dispatch_uid="page-cache-taxon-deleted")
+def _taxon_changed(sender, instance, raw=False, **kwargs):
+    if not raw:
+        invalidate({TAXONOMY, LIST})

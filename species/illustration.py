@@ -1,10 +1,10 @@
 """A generated portrait for every species, so pages look finished before anyone uploads a photo.
 
 The drawing is a cat's head and shoulders in the species' coat colours with its coat pattern
-(spots, rosettes, stripes, tabby "M", colour points). It is deterministic: the same species
-always gets the same picture, so browsers and CDNs can cache it. Only presentation attributes
-and gradients are used (no style attributes): the site's Content-Security-Policy applies to
-the SVG too.
+(spots, rosettes, stripes, tabby "M", colour points, the Van pattern's coloured cap and tail).
+It is deterministic: the same species always gets the same picture, so browsers and CDNs can
+cache it. Only presentation attributes and gradients are used (no style attributes): the site's
+Content-Security-Policy applies to the SVG too.
 """
 import hashlib
 import math
@@ -29,6 +29,10 @@ EYES = ((77, 104), (123, 104))
 # Where markings must not go: the eyes and the muzzle stay readable.
 CLEAR_ZONES = ((77, 104, 20), (123, 104, 20), (100, 138, 24))
 EYE_COLOURS = ("#7a9a3a", "#c99a2e", "#b8862b", "#8fa347", "#d4a23a", "#9c7a2a")
+BLUE_EYES = "#4f8fd0"
+AMBER_EYES = "#d4a23a"
+# A Van's eyes are amber, blue or one of each ("odd-eyed"); colour points always have blue eyes.
+VAN_EYE_PAIRS = ((AMBER_EYES, AMBER_EYES), (BLUE_EYES, BLUE_EYES), (BLUE_EYES, AMBER_EYES))
 INK = "#1f1a17"
 
 
@@ -40,7 +44,7 @@ def _mix(colour: str, other: str, amount: float) -> str:
     """Blend two #rrggbb colours: amount 0 gives colour, 1 gives other."""
     a = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
     b = [int(other[i : i + 2], 16) for i in (1, 3, 5)]
-    return "#" + "".join(f"{round(x + (y - x) * amount):02x}" for x, y in zip(a, b))
+    return "#" + "".join(f"{round(x + (y - x) * amount):02x}" for x, y in zip(a, b, strict=True))
 
 
 def _lightness(colour: str) -> float:
@@ -138,6 +142,29 @@ def _points(colour):
     return ['<ellipse cx="100" cy="124" rx="46" ry="50" fill="url(#mask)"/>']
 
 
+def _van_cap(colour):
+    """The Van pattern on the head: two patches on the crown parted by a white blaze, with the
+    rest of the face, the muzzle and the chest white (no mask, unlike colour points)."""
+    return [
+        f'<path d="M42 96 C40 66 60 48 94 46 L96 54 C88 66 86 78 84 90 C70 84 54 86 42 96 Z" '
+        f'fill="{colour}"/>',
+        f'<path d="M158 96 C160 66 140 48 106 46 L104 54 C112 66 114 78 116 90 '
+        f'C130 84 146 86 158 96 Z" fill="{colour}"/>',
+    ]
+
+
+def _van_tail(colour):
+    """The Van's coloured tail, curled up beside the shoulders, with faint darker rings."""
+    ring = _mix(colour, "#000000", 0.25)
+    path = "M150 200 C186 190 194 160 182 128"
+    return [
+        f'<path d="{path}" stroke="{colour}" stroke-width="15" fill="none" '
+        f'stroke-linecap="round"/>',
+        f'<path d="{path}" stroke="{ring}" stroke-width="15" fill="none" '
+        f'stroke-dasharray="5 11" opacity="0.5"/>',
+    ]
+
+
 def _hairless(colour):
     return [
         f'<path d="M78 70 Q100 60 122 70 M82 80 Q100 71 118 80 M88 89 Q100 83 112 89" '
@@ -152,11 +179,14 @@ def species_svg(*, slug: str, coat_pattern: str, coat_colour: str, marking_colou
     backdrop = _mix(coat_colour, "#ffffff", 0.62)
     shadow = _mix(coat_colour, "#000000", 0.16)
     light = _mix(coat_colour, "#ffffff", 0.45)
-    ear = marking_colour if coat_pattern == "pointed" else coat_colour
+    ear = marking_colour if coat_pattern in ("pointed", "van") else coat_colour
     inner_ear = _mix(ear, "#e79a94", 0.6)
     nose = _mix(coat_colour, "#c4736b", 0.65) if _lightness(coat_colour) > 0.35 else "#3a2a26"
     whisker = "#fbf7f0" if _lightness(coat_colour) < 0.3 else INK
-    eye = "#4f8fd0" if coat_pattern == "pointed" else rng.choice(EYE_COLOURS)
+    if coat_pattern == "van":
+        eyes = rng.choice(VAN_EYE_PAIRS)
+    else:
+        eyes = (BLUE_EYES,) * 2 if coat_pattern == "pointed" else (rng.choice(EYE_COLOURS),) * 2
 
     markings = {
         "spotted": lambda: _spots(rng, marking_colour),
@@ -164,6 +194,7 @@ def species_svg(*, slug: str, coat_pattern: str, coat_colour: str, marking_colou
         "striped": lambda: _stripes(rng, marking_colour, bold=True),
         "tabby": lambda: _stripes(rng, marking_colour, bold=False),
         "pointed": lambda: _points(marking_colour),
+        "van": lambda: _van_cap(marking_colour),
         "hairless": lambda: _hairless(marking_colour),
     }.get(coat_pattern, list)()
 
@@ -178,9 +209,12 @@ def species_svg(*, slug: str, coat_pattern: str, coat_colour: str, marking_colou
         '<stop offset="0" stop-color="#ffffff" stop-opacity="0.22"/>'
         '<stop offset="0.6" stop-color="#ffffff" stop-opacity="0"/>'
         '<stop offset="1" stop-color="#000000" stop-opacity="0.16"/></radialGradient>',
-        f'<radialGradient id="iris" cx="0.5" cy="0.45" r="0.6">'
-        f'<stop offset="0" stop-color="{_mix(eye, "#ffffff", 0.35)}"/>'
-        f'<stop offset="1" stop-color="{_mix(eye, "#000000", 0.2)}"/></radialGradient>',
+        *(
+            f'<radialGradient id="iris{i}" cx="0.5" cy="0.45" r="0.6">'
+            f'<stop offset="0" stop-color="{_mix(eye, "#ffffff", 0.35)}"/>'
+            f'<stop offset="1" stop-color="{_mix(eye, "#000000", 0.2)}"/></radialGradient>'
+            for i, eye in enumerate(eyes)
+        ),
         f'<radialGradient id="mask" cx="0.5" cy="0.55" r="0.5">'
         f'<stop offset="0.35" stop-color="{marking_colour}" stop-opacity="0.95"/>'
         f'<stop offset="1" stop-color="{marking_colour}" stop-opacity="0"/></radialGradient>',
@@ -188,6 +222,7 @@ def species_svg(*, slug: str, coat_pattern: str, coat_colour: str, marking_colou
         f'<rect width="{VIEWBOX}" height="{VIEWBOX}" fill="{background}"/>',
         f'<circle cx="100" cy="104" r="84" fill="{backdrop}"/>',
         # Shoulders and a pale chest, then the ears behind the head.
+        *(_van_tail(marking_colour) if coat_pattern == "van" else ()),
         f'<path d="{BODY}" fill="{shadow}"/>',
         f'<ellipse cx="100" cy="200" rx="34" ry="44" fill="{light}"/>',
         f'<path d="{EARS[0]}" fill="{ear}"/><path d="{EARS[1]}" fill="{ear}"/>',
@@ -198,14 +233,15 @@ def species_svg(*, slug: str, coat_pattern: str, coat_colour: str, marking_colou
         '<g clip-path="url(#fur)">' + "".join(markings) + "</g>",
         # Muzzle: two whisker pads and a chin, paler than the coat.
         f'<g fill="{light}"><ellipse cx="89" cy="140" rx="15" ry="12"/>'
-        f'<ellipse cx="111" cy="140" rx="15" ry="12"/><ellipse cx="100" cy="154" rx="10" ry="7"/></g>',
+        f'<ellipse cx="111" cy="140" rx="15" ry="12"/>'
+        f'<ellipse cx="100" cy="154" rx="10" ry="7"/></g>',
     ]
-    for x, y in EYES:
+    for i, (x, y) in enumerate(EYES):
         outer = 1 if x > 100 else -1
         parts.append(
             # An almond eye, its outer corner a little higher, with a slit pupil and a glint.
             f'<path d="M{x - 16} {y + outer * 2} Q{x} {y - 21} {x + 16} {y - outer * 2} '
-            f'Q{x} {y + 18} {x - 16} {y + outer * 2} Z" fill="url(#iris)" stroke="{INK}" '
+            f'Q{x} {y + 18} {x - 16} {y + outer * 2} Z" fill="url(#iris{i})" stroke="{INK}" '
             f'stroke-width="2.4" stroke-linejoin="round"/>'
             f'<ellipse cx="{x}" cy="{y - 0.5}" rx="3.4" ry="8" fill="{INK}"/>'
             f'<circle cx="{x + 4.5}" cy="{y - 4}" r="2.4" fill="#ffffff" opacity="0.9"/>'
@@ -218,7 +254,8 @@ def species_svg(*, slug: str, coat_pattern: str, coat_colour: str, marking_colou
         f'<circle cx="90" cy="143" r="1.2"/><circle cx="116" cy="138" r="1.2"/>'
         f'<circle cx="110" cy="143" r="1.2"/></g>',
         f'<g stroke="{whisker}" stroke-width="1.2" opacity="0.7" stroke-linecap="round" '
-        f'fill="none"><path d="M80 138 Q56 130 28 128 M80 143 Q54 142 26 146 M82 147 Q58 152 34 162 '
+        f'fill="none"><path d="M80 138 Q56 130 28 128 M80 143 Q54 142 26 146 '
+        f'M82 147 Q58 152 34 162 '
         f'M120 138 Q144 130 172 128 M120 143 Q146 142 174 146 M118 147 Q142 152 166 162"/></g>',
         "</svg>",
     ]

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from species.pictures import illustration_version
 
@@ -25,6 +26,8 @@ class Species(models.Model):
         CRITICALLY_ENDANGERED = "CR", "Critically Endangered"
         EXTINCT_IN_THE_WILD = "EW", "Extinct in the Wild"
         DATA_DEFICIENT = "DD", "Data Deficient"
+        # A species recognised after its last assessment (conservation_note says which one).
+        NOT_EVALUATED = "NE", "Not Evaluated"
 
     class CoatPattern(models.TextChoices):
         # Drives the generated illustration shown when no photo has been uploaded.
@@ -34,6 +37,7 @@ class Species(models.Model):
         STRIPED = "striped", "Striped"
         TABBY = "tabby", "Tabby"
         POINTED = "pointed", "Colour-pointed"
+        VAN = "van", "Van (white, colour on head and tail)"
         HAIRLESS = "hairless", "Hairless"
 
     common_name = models.CharField(max_length=100, unique=True)
@@ -53,16 +57,28 @@ class Species(models.Model):
 
     weight_min_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     weight_max_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    # Empty means "not stated": breed registries publish no head-and-body lengths.
     length_min_cm = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Head and body, without the tail."
+        null=True, blank=True, help_text="Head and body, without the tail; empty when not stated."
     )
     length_max_cm = models.PositiveSmallIntegerField(null=True, blank=True)
-    lifespan_min_years = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Empty means "not known" (a few wild cats have never been studied long enough).
+    lifespan_min_years = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Empty when not known."
+    )
     lifespan_max_years = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    # A short comparison the result page shows between close relatives (e.g. the four lynxes).
+    ears = models.CharField(max_length=120, blank=True, help_text="What tells its ears apart.")
+    tail = models.CharField(max_length=120, blank=True, help_text="What tells its tail apart.")
 
     conservation_status = models.CharField(
         max_length=2, choices=Conservation.choices, blank=True, db_index=True,
         help_text="IUCN category; wild species only.",
+    )
+    conservation_note = models.CharField(
+        max_length=300, blank=True,
+        help_text="What the category covers when it is not a plain assessment of this species.",
     )
     temperament = models.TextField(blank=True, help_text="Breeds: character and behaviour.")
     care_notes = models.TextField(blank=True, help_text="Breeds: grooming, health, needs.")
@@ -76,6 +92,14 @@ class Species(models.Model):
     image = models.ImageField(upload_to="species/", blank=True)
     image_alt = models.CharField(max_length=200, blank=True, help_text="Describe the photo.")
     image_credit = models.CharField(max_length=200, blank=True)
+
+    # Breeds a photo model cannot name look like a breed or a house-cat class it has: the result
+    # page offers them as look-alikes when the model answers with those labels.
+    resembles = models.ManyToManyField(
+        "ModelLabel", blank=True, related_name="resembled_by",
+        help_text="Model labels a photo of this breed is often given (look-alikes on the "
+                  "result page).",
+    )
 
     featured = models.BooleanField(default=False, help_text="Shown on the home page.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -101,7 +125,7 @@ class Species(models.Model):
         errors = {}
         if self.kind == self.Kind.WILD and not self.conservation_status:
             errors["conservation_status"] = "A wild species needs its IUCN category."
-        if self.kind == self.Kind.BREED and self.conservation_status:
+        if self.kind == self.Kind.BREED and (self.conservation_status or self.conservation_note):
             errors["conservation_status"] = "Breeds have no IUCN category."
         for low, high in (
             ("weight_min_kg", "weight_max_kg"),
@@ -142,18 +166,121 @@ class Species(models.Model):
         return [p.strip() for p in self.description.split("\n\n") if p.strip()]
 
 
-class ModelLabel(models.Model):
-    """A label of the photo classifier's model, owned by at most one species.
+class Taxon(models.Model):
+    """A group above the encyclopedia's entries that an answer (and a model label) can name:
+    a genus such as Lynx, the domestic cat without a breed, a subfamily or the family.
 
-    The classifier adds up the probabilities of all labels a species owns; labels owned by no
-    species count as "not a cat". A new model only needs new rows here, not new code.
+    The entries under it follow from their own taxonomy fields (genus, subfamily, and Felis
+    catus for breeds), so adding an entry needs no change here.
+    """
+
+    class Rank(models.TextChoices):
+        SPECIES = "species", "Species"
+        GENUS = "genus", "Genus"
+        SUBFAMILY = "subfamily", "Subfamily"
+        FAMILY = "family", "Family"
+
+    scientific_name = models.CharField(
+        max_length=100, unique=True, help_text="Felis catus, Lynx, Felinae or Felidae."
+    )
+    common_name = models.CharField(max_length=100, help_text="lynx, domestic cat, small cats...")
+    slug = models.SlugField(max_length=100, unique=True)
+    rank = models.CharField(max_length=10, choices=Rank.choices)
+    # Its place in the tree, so the classifier adds a label's probability up to the family
+    # without reading the entries (one query per identification).
+    subfamily = models.CharField(
+        max_length=50, blank=True, help_text="Felinae or Pantherinae; empty for a subfamily or "
+        "the family.",
+    )
+
+    class Meta:
+        ordering = ["scientific_name"]
+        verbose_name = "group (genus, domestic cat...)"
+        verbose_name_plural = "groups (genera, domestic cat...)"
+
+    def __str__(self):
+        return f"{self.common_name} ({self.get_rank_display().lower()} {self.scientific_name})"
+
+    def get_absolute_url(self):
+        """The species list narrowed to this group, as far as its filters go."""
+        url = reverse("species:list")
+        if self.rank == self.Rank.GENUS:
+            return f"{url}?{urlencode({'genus': self.scientific_name})}"
+        if self.rank == self.Rank.SPECIES and self.scientific_name == "Felis catus":
+            return f"{url}?kind={Species.Kind.BREED}"
+        return url
+
+    def members(self):
+        """The encyclopedia entries under this taxon."""
+        return entries_under(self.rank, self.scientific_name)
+
+
+def entries_under(rank: str, scientific_name: str):
+    """The encyclopedia entries under a taxon of this rank and name (the species: one wild
+    species, or every breed of Felis catus), by name."""
+    by_rank = {
+        Taxon.Rank.SPECIES: {"scientific_name": scientific_name},
+        Taxon.Rank.GENUS: {"genus": scientific_name},
+        Taxon.Rank.SUBFAMILY: {"subfamily": scientific_name},
+        Taxon.Rank.FAMILY: {},
+    }
+    return Species.objects.filter(**by_rank[rank]).order_by("common_name")
+
+
+class ModelLabel(models.Model):
+    """A label of the photo classifier's model and the one owner it stands for: an encyclopedia
+    entry (a species or a breed) or a higher group (a genus, or the domestic cat without a
+    breed). Labels without a row here count as "not a cat".
+
+    The classifier adds the label probabilities up the taxonomy; a new model only needs new
+    rows here (or labels named species:<slug>), not new code.
     """
 
     label = models.CharField(max_length=100, unique=True)
-    species = models.ForeignKey(Species, on_delete=models.CASCADE, related_name="labels")
+    species = models.ForeignKey(
+        Species, on_delete=models.CASCADE, related_name="labels", null=True, blank=True,
+        help_text="The species or breed this label means, or empty when it means a group.",
+    )
+    taxon = models.ForeignKey(
+        Taxon, on_delete=models.CASCADE, related_name="labels", null=True, blank=True,
+        verbose_name="group", help_text="The group this label means, when no single entry.",
+    )
 
     class Meta:
         ordering = ["label"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(species__isnull=False, taxon__isnull=True)
+                    | models.Q(species__isnull=True, taxon__isnull=False)
+                ),
+                name="model_label_has_exactly_one_owner",
+            ),
+        ]
 
     def __str__(self):
         return self.label
+
+    @property
+    def owner(self) -> "Species | Taxon | None":
+        return self.species or self.taxon
+
+    def clean(self):
+        # The related objects, not only the ids: an inline on a new entry sets an unsaved owner.
+        if (self.species is None) == (self.taxon is None):
+            raise ValidationError(
+                "A label belongs to exactly one owner: choose a species or breed, or a group, "
+                "not both and not neither."
+            )
+
+    def unique_error_message(self, model_class, unique_check):
+        # Name the current owner, so the editor knows where to remove the label first.
+        if unique_check == ("label",):
+            current = ModelLabel.objects.filter(label=self.label).first()
+            if current is not None and current.owner is not None:
+                return ValidationError(
+                    f"The label “{self.label}” already belongs to {current.owner}; "
+                    "remove it there first (each label has exactly one owner).",
+                    code="unique",
+                )
+        return super().unique_error_message(model_class, unique_check)

@@ -1,6 +1,8 @@
 """Datasets and evaluation: reading an ``export_dataset`` folder and scoring a model package on
 it. Pure Python (numpy, ONNX Runtime through classifier.inference): no Django, no torch."""
-from .answers import OTHER_CAT, species_label_owners
+from species.taxonomy import species_label_owners
+
+from .answers import OTHER_CAT
 from .dataset import NOT_A_CAT, Dataset, DatasetError, Example, read_dataset
 from .evaluate import Evaluation, evaluate, evaluate_classifier
 

@@ -22,14 +22,7 @@ import numpy as np
 from .dataset import NOT_A_CAT
 
 OTHER_CAT = "(another cat)"
-SPECIES_LABEL_PREFIX = "species:"
 DEFAULT_CAT_THRESHOLD = 0.5  # settings.CAT_THRESHOLD's default; Django callers pass theirs
-
-
-def species_label_owners(model_labels: Iterable[str]) -> dict[str, str]:
-    """The owners that need no encyclopedia: ``species:<slug>`` names the entry ``<slug>``."""
-    return {label: label[len(SPECIES_LABEL_PREFIX):] for label in model_labels
-            if label.startswith(SPECIES_LABEL_PREFIX)}
 
 
 class AnswerSpace:

@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from classifier.inference import ImageClassifier, load_classifier, softmax
+from species.taxonomy import species_label_owners
 
 from . import metrics
-from .answers import DEFAULT_CAT_THRESHOLD, AnswerSpace, species_label_owners
+from .answers import DEFAULT_CAT_THRESHOLD, AnswerSpace
 from .dataset import NOT_A_CAT, Dataset, DatasetError, read_dataset
 
 BATCH = 16  # photos per ONNX Runtime run: bounds memory on large splits

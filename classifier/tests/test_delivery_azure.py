@@ -387,7 +387,7 @@ def test_the_real_model_is_served_after_fetching_it(store, client, model_package
         assert runtime.load(force=True) is not None, runtime.status()
         body = client.get("/version").json()
         assert body["model"] == {"name": manifest["name"], "version": manifest["version"],
-                                 "loaded": True}
+                                 "loaded": True, "service": False}
     finally:
         store.MODEL_DIR = tmp_path / "no-model"
         runtime.load(force=True)

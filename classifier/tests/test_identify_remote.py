@@ -57,14 +57,14 @@ def test_the_site_loads_no_model_and_identifies_through_the_service(client, thro
     response = client.post(API, {"image": upload(cat_jpeg())})
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["is_cat"] is True and body["species"]["slug"] == "domestic-tabby"
+    assert body["is_cat"] is True and body["taxon"]["name"] == "domestic cat"
     assert body["model"] == {"name": "efficientnet-lite0-imagenet", "version": "1.0.0"}
     assert set(body["timings_ms"]) == {"decode", "preprocess", "inference", "total"}
     assert body["timings_ms"]["inference"] > 0
     coffee = client.post(API, {"image": upload(coffee_jpeg())}).json()
     assert coffee["is_cat"] is False and coffee["predictions"][0]["label"] == "espresso"
     html = client.post(PAGE, {"image": upload(cat_jpeg())}).content.decode()
-    assert "This looks like a Domestic tabby cat" in html
+    assert "This is a domestic cat" in html
 
 
 def test_version_and_readyz_name_the_services_model(client, through_service):

@@ -2,7 +2,7 @@
 import pytest
 from django.urls import reverse
 
-from classifier.tests.web_fixtures import cat_jpeg, coffee_jpeg, upload
+from classifier.tests.web_fixtures import answer_for, cat_jpeg, coffee_jpeg, upload
 from testsupport import images
 
 pytestmark = pytest.mark.django_db
@@ -37,8 +37,12 @@ def test_page_identifies_a_cat_and_shows_its_species_card(client, installed_mode
     response = client.post(PAGE, {"image": upload(cat_jpeg())})
     assert response.status_code == 200
     html = response.content.decode()
-    assert "This looks like a Domestic tabby cat" in html
+    assert "This is a domestic cat" in html
+    assert "breeds cannot be told apart by this identifier" in html
     assert reverse("species:detail", kwargs={"slug": "domestic-tabby"}) in html
+    assert reverse("species:detail", kwargs={"slug": "maine-coon"}) in html
+    assert "Egyptian Mau" not in html and "egyptian-mau" not in html
+    assert 'href="/model/"' in html
     assert html.count('<meter class="bar') == 5
     assert 'src="data:image/jpeg;base64,' in html  # the photo, shown without being stored
     assert 'class="upload"' in html  # and the form again, for the next photo
@@ -57,20 +61,27 @@ def test_api_identifies_a_cat(client, installed_model):
     assert response.status_code == 200
     body = response.json()
     assert body["is_cat"] is True
-    assert body["species"]["slug"] == "domestic-tabby"
-    assert body["species"]["url"].endswith("/species/domestic-tabby/")
+    assert body["taxon"] == {"rank": "species", "name": "domestic cat",
+                             "scientific_name": "Felis catus"}
+    assert body["species"] is None  # no breed: the model cannot tell breeds apart
+    candidates = {c["slug"]: c for c in body["candidates"]}
+    assert "domestic-tabby" in candidates and "egyptian-mau" not in candidates
+    assert candidates["maine-coon"]["url"] == "http://testserver/species/maine-coon/"
+    assert "Egyptian Mau" not in response.content.decode()
     assert body["model"] == {"name": installed_model.name, "version": installed_model.version}
     assert len(body["predictions"]) == 5
-    assert body["predictions"][0]["species"]["slug"] == "domestic-tabby"
+    assert body["predictions"][0]["taxon"]["name"] == "domestic cat"
+    assert sorted(body["predictions"][0]["labels"]) == ["Egyptian cat", "tabby", "tiger cat"]
     assert set(body["timings_ms"]) == {"decode", "preprocess", "inference", "total"}
 
 
 def test_api_non_cat_has_labels_without_species(client, installed_model):
     body = client.post(API, {"image": upload(coffee_jpeg())}).json()
     assert body["is_cat"] is False and body["species"] is None
+    assert body["taxon"] is None and body["candidates"] == []
     assert body["predictions"][0] == {
         "label": "espresso", "probability": body["predictions"][0]["probability"],
-        "species": None, "labels": ["espresso"],
+        "species": None, "taxon": None, "labels": ["espresso"],
     }
 
 
@@ -166,3 +177,81 @@ def test_classify_is_in_the_openapi_schema(client):
     operation = schema["paths"]["/api/classify/"]["post"]
     assert "multipart/form-data" in operation["requestBody"]["content"]
     assert {"200", "400", "413", "415", "503"} <= set(operation["responses"])
+
+
+def render_answer(rf, result):
+    """The identify page and the API's JSON for a result (the view's own template and
+    serialisation), for model outputs we have no photo for."""
+    from django.template.loader import render_to_string
+
+    from classifier.api import identification_json
+
+    request = rf.post(PAGE)
+    html = render_to_string("classifier/identify.html", {
+        "result": result, "model": {"loaded": True}, "form": None}, request=request)
+    return html, identification_json(request, result)
+
+
+def test_a_photo_read_as_lynx_is_a_lynx_one_of_four_with_a_comparison(rf, installed_model):
+    html, body = render_answer(rf, answer_for(installed_model, lynx=0.97))
+    assert body["taxon"] == {"rank": "genus", "name": "lynx", "scientific_name": "Lynx"}
+    assert body["species"] is None
+    assert [c["name"] for c in body["candidates"]] == [
+        "Bobcat", "Canada lynx", "Eurasian lynx", "Iberian lynx"]
+    assert body["candidates"][0]["url"] == "http://testserver/species/bobcat/"
+    assert "This is a lynx (genus <i>Lynx</i>): one of these four" in html
+    table = html.split('id="comparison"')[1].split("</table>")[0]
+    for row in ("Bobcat", "Canada lynx", "Eurasian lynx", "Iberian lynx"):
+        assert row in table
+    assert "8–30 kg" in table and "85–110 cm" in table  # the encyclopedia's corrected facts
+    assert "Short, black only on top of the tip" in table  # the bobcat's tail
+    assert "Eurasian lynx, 9" not in html and "100 %" not in html
+
+
+def test_a_sure_breed_is_named_with_its_look_alikes(rf, installed_model):
+    html, body = render_answer(rf, answer_for(installed_model, Siamese_cat=0.9))
+    assert body["species"]["slug"] == "siamese"
+    assert body["taxon"]["name"] == "domestic cat"
+    assert [c["slug"] for c in body["candidates"]] == ["siamese"]
+    assert "This looks like a Siamese cat" in html
+    note = html.split('id="breed-note"')[1].split("</p>")[0]
+    assert "knows only a few breeds" in note
+    assert 'href="/species/birman/"' in note and 'href="/species/ragdoll/"' in note
+
+
+def test_a_wild_species_the_model_is_sure_of_is_named(rf, installed_model):
+    html, body = render_answer(rf, answer_for(installed_model, lion=0.9))
+    assert body["taxon"] == {"rank": "species", "name": "Lion", "scientific_name": "Panthera leo"}
+    assert body["species"]["slug"] == "lion"
+    assert "This looks like a Lion" in html and 'id="breed-note"' not in html
+
+
+def test_two_unsure_big_cats_are_their_genus_with_both_compared(rf, installed_model):
+    html, body = render_answer(rf, answer_for(installed_model, leopard=0.35, jaguar=0.35))
+    assert body["taxon"] == {"rank": "genus", "name": "Panthera", "scientific_name": "Panthera"}
+    assert [c["slug"] for c in body["candidates"]] == ["jaguar", "leopard"]
+    assert body["species"] is None
+    assert "This is a member of the genus <i>Panthera</i>: one of these two" in html
+    table = html.split('id="comparison"')[1].split("</table>")[0]
+    assert "Short for its size, spotted, ringed near the tip" in table  # the jaguar's tail
+
+
+def test_a_subfamily_answer_compares_what_the_labels_point_to(rf, installed_model):
+    html, body = render_answer(rf, answer_for(installed_model, cougar=0.3, lynx=0.3))
+    assert body["taxon"] == {"rank": "subfamily", "name": "small cats",
+                             "scientific_name": "Felinae"}
+    assert [c["slug"] for c in body["candidates"]] == [
+        "bobcat", "canada-lynx", "eurasian-lynx", "iberian-lynx", "puma"]
+    assert "This is one of the small cats (subfamily <i>Felinae</i>): one of these five" in html
+    assert 'href="/species/puma/"' in html.split('id="comparison"')[1]
+
+
+def test_a_family_answer_without_pointed_evidence_lists_links(rf, installed_model):
+    result = answer_for(installed_model, cougar=0.04, lion=0.04, cheetah=0.04, tiger=0.04,
+                        lynx=0.04, leopard=0.04, jaguar=0.04, snow_leopard=0.04,
+                        tabby=0.04, tiger_cat=0.04, Persian_cat=0.04, Siamese_cat=0.04,
+                        Egyptian_cat=0.04)
+    html, body = render_answer(rf, result)
+    assert body["taxon"]["rank"] == "family"
+    assert len(body["candidates"]) >= 60  # no label reached 5 %: every entry
+    assert 'id="comparison"' not in html and "It could be any of" in html

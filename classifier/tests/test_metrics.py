@@ -33,19 +33,18 @@ def identify(client, data, name="photo.jpg"):
 def test_a_cat_and_not_a_cat_are_counted_with_the_model_and_species(client):
     served = runtime.load()
     model = {"model": served.name, "version": served.version}
+    # The tabby photo's answer: "domestic cat" (Felis catus), the level the model supports.
+    cat_labels = {**model, "outcome": "cat", "species": "Felis catus"}
     before = {
-        "cat": value("catsite_identifications_total", **model, outcome="cat",
-                     species="domestic-tabby"),
+        "cat": value("catsite_identifications_total", **cat_labels),
         "not": value("catsite_identifications_total", **model, outcome="not_a_cat", species=""),
         "total": value("catsite_identify_seconds_count", stage="total"),
         "decode": value("catsite_identify_seconds_count", stage="decode"),
         "confidence": value("catsite_prediction_confidence_count"),
     }
-    cat = identify(client, cat_jpeg()).json()
-    assert cat["is_cat"] and cat["species"]["slug"] == "domestic-tabby"
+    assert identify(client, cat_jpeg()).json()["is_cat"]
     assert not identify(client, coffee_jpeg()).json()["is_cat"]
-    assert value("catsite_identifications_total", **model, outcome="cat",
-                 species="domestic-tabby") == before["cat"] + 1
+    assert value("catsite_identifications_total", **cat_labels) == before["cat"] + 1
     assert value("catsite_identifications_total", **model, outcome="not_a_cat",
                  species="") == before["not"] + 1
     assert value("catsite_identify_seconds_count", stage="total") == before["total"] + 2

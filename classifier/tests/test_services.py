@@ -3,33 +3,75 @@ import pytest
 
 from classifier import services
 from classifier.inference import FileTooLarge, InvalidImage, ModelUnavailable
-from classifier.tests.web_fixtures import cat_jpeg, coffee_jpeg, upload
+from classifier.tests.web_fixtures import answer_for, cat_jpeg, coffee_jpeg, upload
 from species.models import ModelLabel, Species
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_real_cat_photo_is_a_domestic_tabby(installed_model):
+def test_a_real_cat_photo_is_a_domestic_cat_of_no_breed_it_can_tell(installed_model):
+    """The tabby photo (skimage.data.chelsea): ImageNet's house-cat classes add up to the
+    domestic cat; no breed is claimed, and the Egyptian Mau is not among the look-alikes."""
     result = services.identify(upload(cat_jpeg()))
-    assert result.is_cat
-    assert result.best_species.slug == "domestic-tabby"
-    assert result.cat_probability > 0.8
+    assert result.is_cat and result.cat_probability > 0.8
+    answer = result.answer
+    assert (answer.rank, answer.name, answer.scientific_name) == (
+        "species", "domestic cat", "Felis catus")
+    assert answer.is_domestic_cat and result.best_species is None
+    slugs = {c.slug for c in answer.candidates}
+    assert {"domestic-tabby", "maine-coon", "american-shorthair"} <= slugs
+    assert "egyptian-mau" not in slugs and "siamese" not in slugs
     assert result.model_name == installed_model.name
     assert set(result.timings_ms) == {"decode", "preprocess", "inference", "total"}
 
 
-def test_probabilities_of_labels_owned_by_one_species_add_up(installed_model):
+def test_probabilities_of_labels_owned_by_one_owner_add_up(installed_model):
     raw = installed_model.classify(cat_jpeg())
     labels = list(installed_model.labels)
-    expected = sum(raw.probabilities[labels.index(label)] for label in ("tabby", "tiger cat"))
+    house_cat = ["tabby", "tiger cat", "Egyptian cat"]
+    expected = sum(raw.probabilities[labels.index(label)] for label in house_cat)
     result = services.identify(upload(cat_jpeg()))
-    tabby = result.best
-    assert sorted(tabby.labels) == ["tabby", "tiger cat"]
-    assert tabby.probability == pytest.approx(expected, rel=1e-6)
+    best = result.best
+    assert best.label == "domestic cat" and best.taxon.slug == "domestic-cat"
+    assert best.species is None and best.is_cat
+    assert sorted(best.labels) == sorted(house_cat)
+    assert best.probability == pytest.approx(expected, rel=1e-6)
+    # The domestic cat's total also holds the breeds under it (Persian, Siamese).
+    breeds = sum(raw.probabilities[labels.index(b)] for b in ("Persian cat", "Siamese cat"))
+    assert result.answer_probability == pytest.approx(expected + breeds, rel=1e-6)
     cat_labels = set(ModelLabel.objects.values_list("label", flat=True))
     cat_probabilities = [p for label, p in zip(labels, raw.probabilities, strict=True)
                          if label in cat_labels]
     assert result.cat_probability == pytest.approx(sum(cat_probabilities), rel=1e-6)
+
+
+def test_a_photo_read_as_lynx_is_answered_at_genus_level(installed_model):
+    result = answer_for(installed_model, lynx=0.97)
+    answer = result.answer
+    assert (answer.rank, answer.name, answer.scientific_name) == ("genus", "lynx", "Lynx")
+    assert result.best_species is None
+    assert [c.slug for c in answer.candidates] == [
+        "bobcat", "canada-lynx", "eurasian-lynx", "iberian-lynx"]
+    assert answer.comparison == answer.candidates and answer.candidates_in_words == "four"
+
+
+def test_a_sure_breed_or_species_is_named(installed_model):
+    siamese = answer_for(installed_model, Siamese_cat=0.9)
+    assert siamese.best_species.slug == "siamese" and siamese.answer.is_breed
+    assert {b.slug for b in siamese.answer.look_alikes} == {"birman", "ragdoll"}
+    lion = answer_for(installed_model, lion=0.9)
+    assert lion.best_species.slug == "lion" and lion.answer.rank == "species"
+    assert [c.slug for c in lion.answer.candidates] == ["lion"]
+
+
+def test_two_unsure_species_are_answered_by_their_genus_or_subfamily(installed_model):
+    panthera = answer_for(installed_model, lion=0.3, tiger=0.3)
+    assert (panthera.answer.rank, panthera.answer.scientific_name) == ("genus", "Panthera")
+    assert panthera.best_species is None
+    felinae = answer_for(installed_model, cougar=0.3, cheetah=0.3)
+    assert (felinae.answer.rank, felinae.answer.name) == ("subfamily", "small cats")
+    family = answer_for(installed_model, cougar=0.3, lion=0.3)
+    assert (family.answer.rank, family.answer.scientific_name) == ("family", "Felidae")
 
 
 def test_predictions_are_ranked_top_k_and_non_cats_keep_their_label(installed_model, settings):
@@ -51,9 +93,10 @@ def test_the_threshold_decides_cat_or_not(installed_model, settings):
     assert services.identify(upload(cat_jpeg())).is_cat
 
 
-def test_moving_labels_to_another_species_changes_the_answer_without_code(installed_model):
+def test_moving_labels_to_another_owner_changes_the_answer_without_code(installed_model):
     mau = Species.objects.get(slug="egyptian-mau")
-    ModelLabel.objects.filter(label__in=["tabby", "tiger cat"]).update(species=mau)
+    ModelLabel.objects.filter(label__in=["tabby", "tiger cat", "Egyptian cat"]).update(
+        species=mau, taxon=None)
     result = services.identify(upload(cat_jpeg()))
     assert result.best_species == mau
 
@@ -61,8 +104,8 @@ def test_moving_labels_to_another_species_changes_the_answer_without_code(instal
 def test_a_label_owned_by_nobody_counts_as_not_a_cat(installed_model):
     ModelLabel.objects.filter(label__in=["tabby", "tiger cat", "Egyptian cat"]).delete()
     result = services.identify(upload(cat_jpeg()))
-    assert result.best_species is None or result.best_species.slug != "domestic-tabby"
-    assert any(p.species is None and p.label == "tabby" for p in result.predictions)
+    assert result.answer is None or not result.answer.is_domestic_cat
+    assert any(not p.is_cat and p.label == "tabby" for p in result.predictions)
 
 
 def test_no_upload_empty_and_too_large(installed_model, settings):

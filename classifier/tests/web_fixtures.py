@@ -1,15 +1,18 @@
 """The real model package, installed for the Django side of identification, or none.
 
 A pytest plugin (listed in the root conftest.py): its fixtures serve every test folder, and no
-test module imports them. The helpers below (upload, cat_jpeg, coffee_jpeg) are plain functions
-to import.
+test module imports them. The helpers below (upload, cat_jpeg, coffee_jpeg, answer_for) are plain
+functions to import.
 """
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from classifier import runtime
+from classifier import runtime, services
 from testsupport import images
 
 
@@ -58,3 +61,17 @@ def cat_jpeg(size=None) -> bytes:
 
 def coffee_jpeg() -> bytes:
     return images.jpeg(images.coffee())
+
+
+def answer_for(classifier, **label_probabilities):
+    """The answer to model output with these label probabilities (the rest spread evenly):
+    the real summarising code on the real model's labels, for photos we do not have."""
+    labels = list(classifier.labels)
+    rest = (1 - sum(label_probabilities.values())) / (len(labels) - len(label_probabilities))
+    probabilities = np.full(len(labels), rest)
+    for label, p in label_probabilities.items():
+        probabilities[labels.index(label.replace("_", " "))] = p
+    # A real classification of a real photo, with these probabilities in place of its own.
+    classification = dataclasses.replace(classifier.classify(coffee_jpeg()),
+                                         probabilities=probabilities)
+    return services.summarise(classification, {})

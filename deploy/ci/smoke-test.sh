@@ -58,7 +58,7 @@ main() {
     log "starting $IMAGE as $CONTAINER on port $port"
     SECONDS=0
     # The start script migrates a throwaway SQLite database in /tmp (the chart's Job does it
-    # in Kubernetes); the data migration loads the species the answers link to.
+    # in Kubernetes) and load_species loads the species the answers link to.
     local health_args=()
     # podman schedules health checks with systemd timers, absent here: run the check by hand.
     [[ "$(container_engine)" == podman ]] && health_args=(--health-interval disable)

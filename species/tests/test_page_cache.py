@@ -10,7 +10,7 @@ from django.core.cache import cache
 
 from core.page_cache import tag_versions
 from species.caching import HOME, LIST, illustration_tag, page_tag, snapshot, tags_for_change
-from species.models import ModelLabel, Species
+from species.models import ModelLabel, Species, Taxon
 from species.tests.test_admin import change_url, form_data
 from testsupport.components import REDIS_START, missing_component
 
@@ -150,20 +150,41 @@ def test_a_coat_edit_changes_the_picture_and_the_pages_that_show_it(client, page
     assert stale.content != old_picture and stale["Cache-Control"] == "public, no-cache"
 
 
-def test_a_label_edit_shows_on_the_page_and_in_searches(client, page_cache):
-    assert "zzlabel" not in get(client, "/species/sand-cat/").content.decode()
+def test_a_label_edit_renders_its_pages_again_and_shows_in_searches(client, page_cache):
+    """A species page says how the installed model names the entry (its labels): a label
+    edit renders the owner's pages again (the old and the new owner's when it moves)."""
+    for url in ("/species/sand-cat/", "/species/lion/", "/species/tiger/"):
+        get(client, url)
     assert "No cats match" in get(client, "/species/?q=zzlabel").content.decode()
     ModelLabel.objects.create(label="zzlabel", species=Species.objects.get(slug="sand-cat"))
-    assert "“zzlabel”" in get(client, "/species/sand-cat/").content.decode()
+    assert not is_hit(client, "/species/sand-cat/")
     assert 'href="/species/sand-cat/"' in get(client, "/species/?q=zzlabel").content.decode()
-    # Moved to another species: both pages change.
+    assert is_hit(client, "/species/lion/")
     label = ModelLabel.objects.get(label="zzlabel")
     label.species = Species.objects.get(slug="lion")
-    label.save()
-    assert "zzlabel" not in get(client, "/species/sand-cat/").content.decode()
-    assert "“zzlabel”" in get(client, "/species/lion/").content.decode()
+    label.save()  # moved: both owners
+    assert not is_hit(client, "/species/sand-cat/") and not is_hit(client, "/species/lion/")
+    assert is_hit(client, "/species/tiger/")
     label.delete()
-    assert "zzlabel" not in get(client, "/species/lion/").content.decode()
+    assert not is_hit(client, "/species/lion/")
+
+
+def test_a_group_label_renders_every_species_page_again(client, page_cache):
+    """A label owned by a group (a genus) changes how the model names every entry under it."""
+    get(client, "/species/lion/")
+    get(client, "/species/sand-cat/")
+    ModelLabel.objects.create(label="zzgroup", taxon=Taxon.objects.order_by("pk").first())
+    assert not is_hit(client, "/species/lion/") and not is_hit(client, "/species/sand-cat/")
+
+
+def test_each_model_has_its_own_species_pages(client, page_cache, monkeypatch):
+    from classifier import runtime
+
+    get(client, "/species/lion/")
+    assert is_hit(client, "/species/lion/")
+    monkeypatch.setattr(runtime, "served_model", lambda: ("another-model", "9.9.9"))
+    assert not is_hit(client, "/species/lion/")  # rendered for that model
+    assert is_hit(client, "/species/lion/")
 
 
 def test_a_deleted_or_renamed_entry_is_gone_at_once(client, make_species, page_cache):

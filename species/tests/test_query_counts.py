@@ -3,7 +3,8 @@ import pytest
 
 pytestmark = pytest.mark.django_db
 
-# Measured: list page 3 (genus choices, count, page); detail 3 (species, labels, related);
+# Measured: list page 3 (genus choices, count, page); detail 3 (species, related, the
+# identifier's labels when a model is installed);
 # API list 3 (count, page, labels prefetch). One spare for the session/auth middleware.
 MAX_QUERIES = 4
 

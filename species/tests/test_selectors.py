@@ -37,7 +37,7 @@ def test_clean_query_drops_nul_bytes_collapses_whitespace_and_caps_length():
         ("panthera uncia", "snow-leopard"),  # scientific name, any case
         ("Scotland", "scottish-fold"),  # a word from the text
         ("leo", "leopard"),  # a name fragment
-        ("tiger cat", "domestic-tabby"),  # a classifier label the entry owns
+        ("Siamese cat", "siamese"),  # a classifier label the entry owns
     ],
 )
 def test_search_finds_by_name_scientific_name_text_and_label(query, expected):

@@ -270,16 +270,15 @@ def _load_encyclopedia() -> None:
 
     The flush after each transactional test erases them. serialized_rollback, which should
     restore them, left the second browser test with empty tables once non-transactional
-    tests had run in the same session, so the browser tests rebuild them the way migrate
-    does: the post_migrate signal, then the data migration's own loader (an upsert).
+    tests had run in the same session, so the browser tests rebuild them the way a
+    deployment does: the post_migrate signal, then `load_species`'s loader (an upsert).
     """
     from django.core.management.sql import emit_post_migrate_signal
 
-    from species import seed
-    from species.models import ModelLabel, Species
+    from species import content
 
     emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
-    seed.load(Species, ModelLabel)
+    content.load()
 
 
 @pytest.fixture

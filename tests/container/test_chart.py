@@ -52,7 +52,7 @@ def test_migrations_run_as_a_pre_upgrade_hook_with_their_own_settings_copy(rende
     hooks = job["metadata"]["annotations"]["helm.sh/hook"]
     assert hooks == "pre-install,pre-upgrade"
     assert job["spec"]["template"]["spec"]["containers"][0]["command"] == [
-        "python", "manage.py", "migrate", "--noinput"]
+        "sh", "-c", "python manage.py migrate --noinput && python manage.py load_species"]
     # Hooks run before the release's ConfigMap/Secret exist: the Job reads hook copies that
     # are created first (lower weight).
     refs = job["spec"]["template"]["spec"]["containers"][0]["envFrom"]

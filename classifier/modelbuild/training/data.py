@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from classifier.evaluation import NOT_A_CAT, Dataset
-from classifier.evaluation.answers import SPECIES_LABEL_PREFIX
+from species.taxonomy import SPECIES_LABEL_PREFIX
 
 from ..errors import ModelBuildError
 

@@ -1,0 +1,202 @@
+"""The encyclopedia's side of an answer: where each model label sits in the tree, and a tree node
+turned into what a visitor reads (its rank and name, the entries it could be, how to tell them
+apart). The adding-up itself is species.taxonomy (pure Python).
+
+A label's owner is its ModelLabel row (an entry or a group, edited in the admin). A label named
+``species:<slug>`` (what a model fine-tuned on the encyclopedia's own entries emits) means that
+entry without a row, so such a model needs no data entry and no code change.
+"""
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.db.models import F
+
+from species.models import ModelLabel, Species, Taxon, entries_under
+from species.taxonomy import FAMILY, Lineage, Node, lineage, species_label_owners
+
+DOMESTIC_CAT = "Felis catus"
+# More candidates than this are a list of links, not a side-by-side comparison.
+COMPARISON_LIMIT = 6
+NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+
+Owner = Species | Taxon
+
+
+def label_owners(labels: Iterable[str]) -> dict[str, Owner]:
+    """The owner of each of these labels that has one. One query for the ModelLabel table (a
+    few rows: read whole, filtering on a model's 1000 labels costs more), one more only when
+    the model has species:<slug> labels."""
+    labels = set(labels)
+    owners: dict[str, Owner] = {
+        row.label: row.owner
+        for row in ModelLabel.objects.select_related("species", "taxon").order_by()
+        if row.label in labels
+    }
+    by_slug = {slug: label for label, slug in species_label_owners(labels - owners.keys()).items()}
+    if by_slug:
+        for entry in Species.objects.filter(slug__in=by_slug):
+            owners[by_slug[entry.slug]] = entry
+    return owners
+
+
+def lineage_of(owner: Owner) -> Lineage:
+    """The owner's node and every node above it, most specific first."""
+    if isinstance(owner, Species):
+        if owner.is_wild:
+            return lineage(species=owner.scientific_name, genus=owner.genus,
+                           subfamily=owner.subfamily)
+        return lineage(breed=owner.slug, species=owner.scientific_name, genus=owner.genus,
+                       subfamily=owner.subfamily)
+    name, rank = owner.scientific_name, owner.rank
+    if rank == Taxon.Rank.SPECIES:
+        return lineage(species=name, genus=name.split()[0], subfamily=owner.subfamily)
+    if rank == Taxon.Rank.GENUS:
+        return lineage(genus=name, subfamily=owner.subfamily)
+    if rank == Taxon.Rank.SUBFAMILY:
+        return lineage(subfamily=name)
+    return lineage(family=name)
+
+
+@dataclass
+class Level:
+    """A node of the tree as a visitor reads it."""
+
+    node: Node
+    rank: str                      # the taxon's rank: species, genus, subfamily or family
+    name: str                      # "lynx", "domestic cat", "Lion"
+    scientific_name: str           # "Lynx", "Felis catus", "Panthera leo"
+    entry: Species | None = None   # when the answer is one encyclopedia entry (species, breed)
+    candidates: list[Species] = field(default_factory=list)
+    evidence: tuple[str, ...] = ()  # the model labels the answer rests on
+
+    @property
+    def is_breed(self) -> bool:
+        return self.entry is not None and not self.entry.is_wild
+
+    @property
+    def is_domestic_cat(self) -> bool:
+        """A house cat of no breed the model can tell: the candidates are every breed."""
+        return self.entry is None and self.scientific_name == DOMESTIC_CAT
+
+    @cached_property
+    def look_alikes(self) -> list[Species]:
+        """For a breed: the other breeds whose photos get the same labels (Species.resembles),
+        which a model that knows only a few breeds names the same way."""
+        if not self.is_breed or not self.evidence:
+            return []
+        return list(Species.objects.filter(resembles__label__in=self.evidence)
+                    .exclude(pk=self.entry.pk).distinct().order_by("common_name"))
+
+    @property
+    def candidates_in_words(self) -> str:
+        """"four" for the lynxes: the result page says "one of these four"."""
+        count = len(self.candidates)
+        return NUMBER_WORDS.get(count, str(count))
+
+    @property
+    def comparison(self) -> list[Species]:
+        """The candidates side by side (size, ears, tail, range), when there are a few."""
+        # Not for breeds: the page links the look-alikes instead (breeds differ in coat and
+        # build, not in the wild cat's size, ears, tail and range).
+        if self.entry is None and not self.is_domestic_cat and (
+                1 < len(self.candidates) <= COMPARISON_LIMIT):
+            return self.candidates
+        return []
+
+
+def resolve(node: Node, owners: Mapping[str, Owner] | None = None, *,
+            evidence: Iterable[str] = (), with_candidates: bool = True) -> Level:
+    """The level a node stands for. ``owners`` (label -> owner, as label_owners gives) are
+    objects already read, so the common answers need no further query for the node itself.
+    ``evidence``, the labels the answer rests on, picks a group's candidates (see
+    _candidates); without it they are every entry of the group."""
+    owners = owners or {}
+    evidence = tuple(evidence)
+    known = {lineage_of(owner)[0]: owner for owner in owners.values()}
+    owner = known.get(node)
+    if node.rank == "breed":
+        entry = owner if isinstance(owner, Species) else Species.objects.get(slug=node.key)
+        taxon = _taxon(Node("species", entry.scientific_name), known)
+        return Level(node=node, rank=Taxon.Rank.SPECIES, entry=entry, candidates=[entry],
+                     name=taxon.common_name if taxon else entry.scientific_name,
+                     scientific_name=entry.scientific_name, evidence=evidence)
+    if node.rank == "species" and node.key != DOMESTIC_CAT:
+        entry = owner if isinstance(owner, Species) else (
+            Species.objects.filter(kind=Species.Kind.WILD, scientific_name=node.key).first())
+        if entry is not None:
+            return Level(node=node, rank=node.rank, name=entry.common_name,
+                         scientific_name=entry.scientific_name, entry=entry, candidates=[entry],
+                         evidence=evidence)
+    taxon = _taxon(node, known)
+    candidates = _candidates(node, evidence, owners) if with_candidates else []
+    return Level(node=node, rank=node.rank, name=taxon.common_name if taxon else node.key,
+                 scientific_name=node.key, candidates=candidates, evidence=evidence)
+
+
+def _candidates(node: Node, evidence: tuple[str, ...], owners: Mapping[str, Owner]
+                ) -> list[Species]:
+    """The entries under the node that the evidence points to. Per label: the entry that owns
+    it, and the breeds that resemble it ("tabby": the tabby breeds, not the Egyptian Mau);
+    a label owned by a group that nothing resembles stands for all its members ("lynx": the
+    four lynxes). Without evidence, or when it points nowhere, every entry under the node."""
+    chosen: dict[int, Species] = {}
+    resembling: dict[str, list[Species]] = {}
+    if evidence:
+        for entry in (Species.objects.filter(resembles__label__in=evidence)
+                      .annotate(resembled_label=F("resembles__label"))):
+            resembling.setdefault(entry.resembled_label, []).append(entry)
+    for label in evidence:
+        owner = owners.get(label)
+        entries = list(resembling.get(label, []))
+        if isinstance(owner, Species):
+            entries.append(owner)
+        elif isinstance(owner, Taxon) and not entries:
+            entries = list(owner.members())
+        chosen.update((entry.pk, entry) for entry in entries)
+    under = [entry for entry in chosen.values() if node in lineage_of(entry)]
+    if not under:
+        return list(entries_under(node.rank, node.key))
+    return sorted(under, key=lambda entry: entry.common_name)
+
+
+def _taxon(node: Node, known: dict[Node, Owner]) -> Taxon | None:
+    owner = known.get(node)
+    if isinstance(owner, Taxon):
+        return owner
+    return Taxon.objects.filter(rank=node.rank, scientific_name=node.key).first()
+
+
+@dataclass
+class Naming:
+    """How the installed model names one encyclopedia entry."""
+
+    entry: Species
+    level: str            # "species": by name; "group": only a group above it; "none"
+    labels: list[str]     # the labels that name it (or its group)
+    group: Level | None = None
+
+
+def namings(model_labels: Iterable[str], entries: Iterable[Species] | None = None) -> list[Naming]:
+    """For every entry: whether the model names it, only its group, or not at all. Follows from
+    the installed model's labels and their owners, so a new model changes it without code."""
+    owners = label_owners(model_labels)
+    labels_by_node: dict[Node, list[str]] = {}
+    for label, owner in sorted(owners.items()):
+        labels_by_node.setdefault(lineage_of(owner)[0], []).append(label)
+    entries = list(Species.objects.order_by("common_name") if entries is None else entries)
+    groups: dict[Node, Level] = {}
+    result = []
+    for entry in entries:
+        path = lineage_of(entry)
+        if path[0] in labels_by_node:
+            result.append(Naming(entry, "species", labels_by_node[path[0]]))
+            continue
+        above = next((node for node in path[1:] if node in labels_by_node), None)
+        if above is None or above == Node("family", FAMILY):
+            result.append(Naming(entry, "none", labels_by_node.get(above, [])))
+            continue
+        if above not in groups:
+            groups[above] = resolve(above, owners, with_candidates=False)
+        result.append(Naming(entry, "group", labels_by_node[above], groups[above]))
+    return result
