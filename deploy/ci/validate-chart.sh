@@ -84,8 +84,9 @@ main() {
             dest="$out/$name-k$kube_version.yaml"
             render "$entry" "$kube_version" "$dest" || { failed=1; continue; }
             log "checking $(basename "$dest") ($(grep -c '^kind:' "$dest") objects)"
-            python "$CI_DIR/check_monitoring.py" "$dest" "${dest%.yaml}.others" || failed=1
-            check_manifest "${dest%.yaml}.others" "$kube_version" || failed=1
+            # checkov reads only .yaml files: the checked objects keep the extension.
+            python "$CI_DIR/check_monitoring.py" "$dest" "${dest%.yaml}-checked.yaml" || failed=1
+            check_manifest "${dest%.yaml}-checked.yaml" "$kube_version" || failed=1
         done
     done
     log "checkov skips in the chart (each with its reason):"
