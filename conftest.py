@@ -42,6 +42,15 @@ def feedback_photo_dir(settings, tmp_path):
     return tmp_path / "feedback-photos"
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: a page cached from an earlier test's rows (rolled
+    back since) must not be served to the next one."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def staff_user(django_user_model):
     """A staff member with every permission, as the site's editors are."""

@@ -25,8 +25,9 @@ def draw(results: dict, path: Path) -> Path:
         xs = [x + (i - 1) * width for x in range(len(photos))]
         p50 = [s["p50"] for s in stats]
         p95 = [s["p95"] for s in stats]
+        above = [b - a for a, b in zip(p50, p95, strict=True)]
         bars = latency.bar(xs, p50, width, label=label, color=colour,
-                           yerr=[[0] * len(p50), [b - a for a, b in zip(p50, p95)]], capsize=3)
+                           yerr=[[0] * len(p50), above], capsize=3)
         latency.bar_label(bars, labels=[f"{v:.0f}" for v in p50], padding=2, fontsize=8)
     latency.set_xticks(range(len(photos)), [
         f"{p} JPEG\n({results['photos'][p]['bytes'] / 1e6:.1f} MB)" for p in photos])
@@ -35,13 +36,18 @@ def draw(results: dict, path: Path) -> Path:
     latency.set_title("Identifying a photo")
     latency.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
 
-    names = list(results["pages"])
-    rates = [results["pages"][n]["per_second"] for n in names]
-    bars = pages.barh(names, rates, color=["#2b6cb0"] * (len(names) - 1) + ["#b0b0b0"])
-    pages.bar_label(bars, labels=[f"{r:.0f}/s" for r in rates], padding=3, fontsize=8)
+    rows = [(f"{name}{'' if server == 'cached' else ' (no page cache)'}", page,
+             "#b0b0b0" if name in ("/healthz", "minimal view")
+             else "#2b6cb0" if server == "cached" else "#d9822b")
+            for server, by_name in results["pages"].items() for name, page in by_name.items()
+            if server == "cached" or name != "/healthz"]
+    bars = pages.barh([r[0] for r in rows], [r[1]["per_second"] for r in rows],
+                      color=[r[2] for r in rows])
+    pages.bar_label(bars, padding=3, fontsize=8, labels=[
+        f"{r[1]['per_second']:.0f}/s ({r[1]['share_of_healthz']:.2f} of /healthz)" for r in rows])
     pages.invert_yaxis()
     pages.set_xlabel(f"requests per second, {results['server']['concurrent_clients']} clients")
-    pages.set_title("Pages (minimal view: Django's own ceiling)")
+    pages.set_title("Pages: page cache on Redis (blue) and off (orange)")
     server = results["server"]
     figure.suptitle(f"catsite on {results['machine']['cores']} cores: gunicorn "
                     f"{server['workers']} workers x {server['threads']} threads, ONNX Runtime "

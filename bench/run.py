@@ -9,7 +9,9 @@ What it measures, in one run on this machine:
 - the same photos through the classifier in this process (decode + inference alone), and through
   the naive pipeline (full-size Pillow decode, torchvision transforms, PyTorch eager, same
   weights): the ratios the README quotes;
-- pages (home, species list, a species) against a minimal Django view served the same way;
+- pages (home, species list, a species page, an illustration) as a share of /healthz (no I/O)
+  on the same server, in alternating rounds, with the page cache on Redis (production) and
+  with it off; a minimal Django view for the framework's own ceiling;
 - worker memory (RSS) with the model loaded, before and after the load, and the time from
   starting gunicorn to /readyz answering ready;
 - concurrent 12 MP identification with one ONNX Runtime thread per worker against ONNX
@@ -22,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import tempfile
 import time
@@ -29,13 +32,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from testsupport import load, photos
-from testsupport.harness import GunicornServer, prepare_site
+from testsupport.harness import GunicornServer, prepare_site, request
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 API = "/api/classify/"
-PAGES = {"home": "/", "species list": "/species/", "species detail": "/species/domestic-tabby/",
-         "minimal view": "/bench/minimal"}
+PAGES = {"/healthz": "/healthz", "minimal view": "/bench/minimal", "home": "/",
+         "species list": "/species/", "species page": "/species/domestic-tabby/",
+         "illustration": None}  # the page's own versioned picture URL, found at run time
+BASELINE = "/healthz"
 CONCURRENT_CLIENTS = 4
+# The bench's own Redis database (emptied at the start): the page cache as in production.
+DEFAULT_CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/10")
 
 
 def cores() -> int:
@@ -127,15 +134,56 @@ def identify_over_http(server: GunicornServer, photo_bytes: dict[str, bytes],
     return results
 
 
-def pages_over_http(server: GunicornServer, seconds: float) -> dict:
+def picture_url(server: GunicornServer) -> str:
+    _status, _headers, body = request("GET", server.url + PAGES["species page"])
+    found = re.search(r'src="(/species/[^"]+/illustration\.svg\?v=[^"]+)"', body.decode())
+    if not found:
+        raise RuntimeError("the species page shows no illustration URL")
+    return found.group(1)
+
+
+def pages_over_http(servers: dict[str, GunicornServer], pages: dict[str, list[str]],
+                    rounds: int, seconds: float) -> dict:
+    """Requests/s of each page with several clients, and its share of /healthz's rate: every
+    server and page takes a turn in each round (drift in the machine's load hits them alike);
+    the share is the median over the rounds of page ÷ /healthz within the round."""
+    paths = {name: path for name, path in PAGES.items() if path}
+    rates = {server: {name: [] for name in pages[server]} for server in servers}
+    errors = {server: {name: 0 for name in pages[server]} for server in servers}
+    for server_name, server in servers.items():
+        paths["illustration"] = picture_url(server)
+        for name in pages[server_name]:
+            load.run(server.url, [load.Call(name, "GET", paths[name])], clients=2,
+                     requests_per_client=5)  # warm: the first request of each worker fills it
+    for _ in range(rounds):
+        for server_name, server in servers.items():
+            for name in pages[server_name]:
+                run = load.run(server.url, [load.Call(name, "GET", paths[name])],
+                               clients=CONCURRENT_CLIENTS, seconds=seconds)
+                rates[server_name][name].append(run.throughput())
+                errors[server_name][name] += len(run.errors())
     results = {}
-    for name, path in PAGES.items():
-        call = load.Call(name, "GET", path)
-        load.run(server.url, [call], clients=2, requests_per_client=5)
-        run = load.run(server.url, [call], clients=CONCURRENT_CLIENTS, seconds=seconds)
-        results[name] = {"per_second": run.throughput(), "latency_ms": run.latency_ms(),
-                         "errors": len(run.errors())}
+    for server_name in servers:
+        baseline = rates[server_name][BASELINE]
+        results[server_name] = {name: {
+            "per_second": round(statistics.median(values), 1),
+            "per_second_rounds": values,
+            "share_of_healthz": round(statistics.median(
+                [v / b for v, b in zip(values, baseline, strict=True)]), 3),
+            "errors": errors[server_name][name],
+        } for name, values in rates[server_name].items()}
     return results
+
+
+def empty_redis(url: str) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
+    except redis.exceptions.ConnectionError as exc:
+        raise SystemExit(f"Redis is not reachable at {url} ({exc}): start it, or point "
+                         "--cache-url (BENCH_CACHE_URL) at a Redis database the bench may empty"
+                         ) from None
 
 
 def compare_model_threads(env: dict, data: bytes, rounds: int, seconds: float = 4.0) -> dict:
@@ -175,8 +223,16 @@ def start_seconds(env: dict, samples: int) -> dict:
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples (a smoke run)")
-    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "latest.json")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="default bench/results/latest.json (--pages: pages.json)")
+    parser.add_argument("--cache-url", default=DEFAULT_CACHE_URL,
+                        help="a Redis database the bench may empty (default %(default)s)")
+    parser.add_argument("--pages", action="store_true",
+                        help="only the pages, cache on and off (about a minute)")
     args = parser.parse_args(argv)
+    args.out = args.out or RESULTS_DIR / ("pages.json" if args.pages else "latest.json")
+    if args.pages:
+        return pages_only(args)
     scale = 0.3 if args.quick else 1.0
     begun = time.monotonic()
 
@@ -201,15 +257,17 @@ def main(argv=None) -> dict:
                     "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
         "photos": {name: {"bytes": len(data)} for name, data in photo_bytes.items()},
         "server": {"workers": workers, "threads": threads, "model_threads": model_threads,
-                   "concurrent_clients": CONCURRENT_CLIENTS},
+                   "concurrent_clients": CONCURRENT_CLIENTS, "cache": "redis"},
     }
+    empty_redis(args.cache_url)
 
     with tempfile.TemporaryDirectory(prefix="catsite-bench-") as workdir:
         step("Preparing a site: SQLite database, static files, model package")
         site = prepare_site(Path(workdir))
         env = site.with_env(DJANGO_SETTINGS_MODULE="bench.settings", MODEL_REQUIRED=1,
                             IDENTIFY_RATE_LIMIT="", WEB_CONCURRENCY=workers,
-                            GUNICORN_THREADS=threads, GUNICORN_ACCESS_LOG="")
+                            GUNICORN_THREADS=threads, GUNICORN_ACCESS_LOG="",
+                            CACHE_URL=args.cache_url)
 
         step("Decode + inference alone, in this process")
         results["in_process"] = in_process(photo_bytes, model_threads, single)
@@ -226,10 +284,12 @@ def main(argv=None) -> dict:
             rss_loaded = server.worker_rss_mb()
             step("Identification over HTTP")
             results["http"] = identify_over_http(server, photo_bytes, single, 6 * scale + 2)
-            step("Pages over HTTP")
-            results["pages"] = pages_over_http(server, 4 * scale + 1)
             results["memory_mb"] = {"per_worker_model_loaded": sorted(rss_loaded.values()),
                                     "per_worker_after_run": sorted(server.worker_rss_mb().values())}
+
+        step("Pages over HTTP, page cache on (Redis) and off, alternating rounds")
+        results["pages"] = page_servers(env, rounds=1 if args.quick else 3,
+                                        seconds=2 * scale + 1)
 
         step("ONNX Runtime threads: one a worker vs its default (one per core, per worker)")
         results["ort_threads"] = compare_model_threads(env, photo_bytes["12 MP"],
@@ -248,13 +308,58 @@ def main(argv=None) -> dict:
     return results
 
 
+def page_servers(env: dict, rounds: int, seconds: float) -> dict:
+    """The pages on two servers side by side: the page cache on (Redis) and off."""
+    with GunicornServer(env) as server, \
+            GunicornServer({**env, "PAGE_CACHE_SECONDS": "0"}) as uncached:
+        server.wait_workers(int(env["WEB_CONCURRENCY"]))
+        uncached.wait_workers(int(env["WEB_CONCURRENCY"]))
+        return pages_over_http(
+            {"cached": server, "uncached": uncached},
+            {"cached": list(PAGES),
+             "uncached": [BASELINE, "species list", "species page", "illustration"]},
+            rounds=rounds, seconds=seconds)
+
+
+def pages_only(args) -> dict:
+    """python -m bench.run --pages: the page figures alone, printed and saved."""
+    results = {"created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+               "machine": {"cores": cores(),
+                           "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
+               "server": {"workers": 2, "threads": 4, "concurrent_clients": CONCURRENT_CLIENTS,
+                          "cache": "redis"}}
+    empty_redis(args.cache_url)
+    with tempfile.TemporaryDirectory(prefix="catsite-bench-") as workdir:
+        site = prepare_site(Path(workdir))
+        env = site.with_env(DJANGO_SETTINGS_MODULE="bench.settings", MODEL_REQUIRED=1,
+                            IDENTIFY_RATE_LIMIT="", WEB_CONCURRENCY=2, GUNICORN_THREADS=4,
+                            GUNICORN_ACCESS_LOG="", CACHE_URL=args.cache_url)
+        results["pages"] = page_servers(env, rounds=1 if args.quick else 3, seconds=3)
+    results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print("\n".join(page_lines(results)))
+    print(f"load average at start {results['machine']['load_average_at_start']}, at end "
+          f"{results['machine']['load_average_at_end']}\nSaved {args.out}")
+    return results
+
+
+def page_lines(r: dict) -> list[str]:
+    return [f"pages, page cache {'on (Redis)' if server == 'cached' else 'off'}, requests/s "
+            f"with {CONCURRENT_CLIENTS} clients (share of /healthz): "
+            + ", ".join(f"{name} {page['per_second']} ({page['share_of_healthz']})"
+                        for name, page in pages.items())
+            for server, pages in r["pages"].items()]
+
+
 def ratios(results: dict) -> dict:
     out = {}
     for name in results["photos"]:
         http_p50 = results["http"][name]["one_client_ms"]["p50"]
         out[name] = {
             "naive_over_http": round(results["naive"][name]["total_ms"]["p50"] / http_p50, 2),
-            "http_over_in_process": round(http_p50 / results["in_process"][name]["total_ms"]["p50"], 2),
+            "http_over_in_process": round(
+                http_p50 / results["in_process"][name]["total_ms"]["p50"], 2),
         }
     return out
 
@@ -272,7 +377,8 @@ def report(r: dict) -> str:
             f"{name:12} {photo['bytes']:>9} | {http['one_client_ms']['p50']:>8} "
             f"{http['one_client_ms']['p95']:>7} | {api['decode']['p50']:>10} "
             f"{api['inference']['p50']:>6} | {r['in_process'][name]['total_ms']['p50']:>6} | "
-            f"{r['naive'][name]['total_ms']['p50']:>7} | {r['ratios'][name]['naive_over_http']:>9}x "
+            f"{r['naive'][name]['total_ms']['p50']:>7} | "
+            f"{r['ratios'][name]['naive_over_http']:>9}x "
             f"{r['ratios'][name]['http_over_in_process']:>9}x | "
             f"{http[f'{CONCURRENT_CLIENTS}_clients']['per_second']}")
     threads = r["ort_threads"]
@@ -280,10 +386,7 @@ def report(r: dict) -> str:
         f"{name}: {CONCURRENT_CLIENTS} clients {t['median_per_second']}/s "
         f"({', '.join(str(x) for x in t[f'{CONCURRENT_CLIENTS}_clients_per_second'])}), "
         f"one client p50 {t['one_client_p50_ms']} ms" for name, t in threads.items()))
-    lines.append("pages, requests/s with "
-                 f"{CONCURRENT_CLIENTS} clients (p50 ms): " + ", ".join(
-                     f"{name} {page['per_second']} ({page['latency_ms']['p50']})"
-                     for name, page in r["pages"].items()))
+    lines += page_lines(r)
     memory = r["memory_mb"]
     lines.append(f"worker RSS with the model loaded: "
                  f"{', '.join(f'{v:.0f}' for v in memory['per_worker_model_loaded'])} MB; after "

@@ -7,7 +7,10 @@ bench/run.py measured the choices below on a 2-core machine.
 https://docs.gunicorn.org/en/stable/settings.html
 """
 import ctypes
+import glob
 import os
+import shutil
+import tempfile
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -29,6 +32,20 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 control_socket_disable = True
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
+if os.environ.get("LOG_FORMAT", "plain").lower() == "json":
+    # Every line JSON (core/logs.py): gunicorn's own messages through the same formatter, and
+    # no access log of its own (the app writes one line per answer, with its request id).
+    accesslog = None
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "core.logs.JsonFormatter"}},
+        "handlers": {"error_console": {"class": "logging.StreamHandler", "formatter": "json",
+                                       "stream": "ext://sys.stderr"}},
+        "loggers": {"gunicorn.error": {"level": "INFO", "handlers": ["error_console"],
+                                       "propagate": False}},
+        "root": {"level": "INFO", "handlers": []},
+    }
 
 # Web-server limits on the request head: gunicorn answers 400/431 before Django sees anything.
 # (gunicorn does not bound the body: UPLOAD_MAX_BYTES is enforced by
@@ -68,3 +85,36 @@ def post_fork(server, worker):
         return
     libc.mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD_BYTES)
     libc.mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
+
+
+# The settings need to know whether a local-memory cache would be one of several (the page
+# cache then stays off: an edit could not invalidate the other workers' copies).
+os.environ["SERVER_WORKER_PROCESSES"] = str(workers)
+
+# Prometheus metrics from every worker (core/metrics.py): each worker process writes its values
+# to files in PROMETHEUS_MULTIPROC_DIR and a scrape of /metrics adds them up. Set here, in the
+# master, before any worker imports prometheus_client. A folder of this server's own unless one
+# is given (several servers may run on one machine); emptied at start, removed at exit when it
+# is ours, and a dead worker's live gauges are dropped when it exits (its counts stay).
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.path.join(
+        tempfile.gettempdir(), f"catsite-metrics-{os.getpid()}")
+
+
+def on_starting(server):
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(folder, exist_ok=True)
+    for stale in glob.glob(os.path.join(folder, "*.db")):  # a previous run's counts
+        os.remove(stale)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _own_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -5,6 +5,7 @@ Every variable is documented in README.md ("Configuration"). The defaults suit a
 machine (SQLite, local files); production sets DJANGO_DEBUG off, which makes a secret key and
 allowed hosts mandatory. https://docs.djangoproject.com/en/stable/ref/settings/
 """
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -34,6 +35,9 @@ ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# In Kubernetes Prometheus scrapes /metrics by the pod's IP (the chart sets POD_IP).
+if env.str("POD_IP", default=""):
+    ALLOWED_HOSTS.append(env.str("POD_IP"))
 
 APP_VERSION = __version__
 # The image build passes the revision in (an image has no .git); empty: a checkout's own commit,
@@ -64,6 +68,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id and a log line per answer (core/logs.py), then the metrics of
+    # every answer, whoever gives it (core/metrics.py).
+    "core.logs.RequestLogMiddleware",
+    "core.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "catsite.security_headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -124,6 +132,15 @@ if CACHE_URL.startswith(("redis://", "rediss://")):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Encyclopedia pages and illustrations are kept whole in that cache (core/page_cache.py) for
+# at most this long; an edit invalidates what it changed at once, for every process that shares
+# the cache. Off by default in development (templates are edited live) and when local memory
+# would be one copy among several gunicorn workers (catsite/gunicorn_conf.py says how many):
+# an edit could not reach the other workers' copies. 0 turns it off.
+_CACHE_SHARED = "LocMemCache" not in CACHES["default"]["BACKEND"]
+_ONE_PROCESS = env.int("SERVER_WORKER_PROCESSES", default=1) == 1
+PAGE_CACHE_SECONDS = env.int(
+    "PAGE_CACHE_SECONDS", default=3600 if not DEBUG and (_CACHE_SHARED or _ONE_PROCESS) else 0)
 
 # --------------------------------------------------------------------------------------------
 # Passwords, language, time
@@ -199,6 +216,16 @@ IDENTIFY_RATE_LIMIT = env.str("IDENTIFY_RATE_LIMIT", default="30/minute")
 IDENTIFY_DECODE_MEMORY_MB = env.int("IDENTIFY_DECODE_MEMORY_MB", default=144)
 IDENTIFY_LARGE_DECODES = env.int("IDENTIFY_LARGE_DECODES", default=1)
 IDENTIFY_DECODE_WAIT_SECONDS = env.float("IDENTIFY_DECODE_WAIT_SECONDS", default=5.0)
+
+# A challenger scored in the shadow (classifier/shadow.py): an installed model directory like
+# MODEL_DIR, and the share of identifications (0..1) it also scores, off the response's path.
+MODEL_CHALLENGER_DIR = Path(env.str("MODEL_CHALLENGER_DIR")) if env.str(
+    "MODEL_CHALLENGER_DIR", default="") else None
+MODEL_SHADOW_RATE = env.float("MODEL_SHADOW_RATE", default=0.0)
+if not 0 <= MODEL_SHADOW_RATE <= 1:
+    raise ImproperlyConfigured(
+        f"MODEL_SHADOW_RATE is {MODEL_SHADOW_RATE}: use a share between 0 and 1 (0.1: one "
+        "identification in ten is also scored by the challenger).")
 
 # --------------------------------------------------------------------------------------------
 # Model store: where publish_model uploads packages and fetch_model downloads them from
@@ -339,7 +366,7 @@ if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
     # Probes reach pods over plain HTTP inside the cluster.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^version$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^version$", r"^metrics$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31_536_000)
@@ -347,23 +374,52 @@ if HTTPS:
     SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=True)
 
 # --------------------------------------------------------------------------------------------
-# Logging: one line a record on stderr, for the container runtime to collect.
+# Metrics: /metrics (Prometheus text format, core/metrics.py) answers only peers in these
+# networks whose request did not come through a proxy: the cluster, not the public ingress.
+# --------------------------------------------------------------------------------------------
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[
+    "127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",
+])
+for _network in METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_NETWORKS: {_network!r} is not a network ({_error}). Use a "
+            "comma-separated list such as 127.0.0.0/8,10.0.0.0/8.") from None
+
+# --------------------------------------------------------------------------------------------
+# Logging: one line a record on stderr, for the container runtime to collect. LOG_FORMAT=json
+# (the chart's default) writes one JSON object a line with the request id, and a line per
+# answer (core/logs.py); plain text relies on gunicorn's or runserver's access log instead.
 # --------------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain").lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT is {LOG_FORMAT!r}: use plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Libraries log request URLs with their query strings; a SAS signature must not reach logs.
-    "filters": {"redact_secrets": {"()": "core.redaction.RedactSecrets"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "core.logs.JsonFormatter"},
+    },
+    "filters": {
+        # Libraries log request URLs with their query strings; a SAS signature must not reach
+        # logs.
+        "redact_secrets": {"()": "core.redaction.RedactSecrets"},
+        "request_id": {"()": "core.logs.RequestIdFilter"},
+    },
     "handlers": {
         "console": {
-            "class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"],
+            "class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+            "filters": ["redact_secrets", "request_id"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "catsite.request": {"level": LOG_LEVEL if LOG_FORMAT == "json" else "WARNING"},
         # The Azure SDK logs every HTTP request and response at INFO: fetch_model's output in
         # CI would drown in it. AZURE_LOG_LEVEL=INFO (or DEBUG) shows it when debugging.
         "azure": {"level": env.str("AZURE_LOG_LEVEL", default="WARNING").upper()},

@@ -9,11 +9,14 @@ from django.views.decorators.http import require_safe
 
 from core.errors import ServiceUnavailable
 from core.http_errors import HttpError, error_response
+from core.page_cache import cached_page
+from species.caching import HOME
 from species.models import Species
 from species.selectors import featured_species
 
 
 @require_safe
+@cached_page(lambda request: [HOME])
 def home(request):
     return render(request, "home.html", {
         "featured": featured_species(),

@@ -12,6 +12,7 @@ from importlib import metadata
 
 from django.conf import settings
 
+from classifier import metrics
 from classifier.inference import ClassifierError, DecodeGate, ModelUnavailable, load_classifier
 from classifier.inference.package import MANIFEST, MODEL_FILE, SIGNATURE_FILE
 from classifier.inference.signatures import load_trusted_keys
@@ -32,35 +33,49 @@ def load(force: bool = False):
     with _lock:
         if _state["attempted"] and not force:
             return _state["classifier"]
-        _state.update(attempted=True, classifier=None, error=None, reason=None)
-        if settings.INFERENCE_URL:
-            _state["classifier"] = remote_classifier()
-            logger.info("Identifying through the model service at %s (no model loaded here)",
-                        settings.INFERENCE_URL)
-            return _state["classifier"]
-        path = package_dir()
-        if not (path / "manifest.json").exists():
-            _state["error"] = f"no model package installed at {path}"
-            _state["reason"] = "no model package is installed"
-            logger.warning("Identification unavailable: %s (run manage.py fetch_model)",
-                           _state["error"])
-            return None
-        try:
-            classifier = load_classifier(path, threads=settings.MODEL_THREADS or None,
-                                         **decode_and_trust_settings())
-        except ClassifierError as exc:
-            _state["error"] = exc.message
-            # For the public (/readyz): which check failed, without paths.
-            _state["reason"] = (f"the model package failed its {exc.file} check"
-                                if getattr(exc, "file", None) in (MODEL_FILE, MANIFEST,
-                                                                  SIGNATURE_FILE)
-                                else "the model package failed to load")
-            logger.error("Identification unavailable: the model at %s failed to load: %s",
-                         path, exc.message)
-            return None
-        _state["classifier"] = classifier
-        logger.info("Loaded model %s %s from %s", classifier.name, classifier.version, path)
+        classifier = _load_installed()
+        metrics.set_model(classifier)
         return classifier
+
+
+def served_model() -> tuple[str, str]:
+    """Name and version of the model served, without loading or asking anything ("" when
+    unknown): the model service's version is only known by asking it, and a hung service must
+    not hold an answer that already failed."""
+    classifier = _state["classifier"]
+    if classifier is None:
+        return "", ""
+    if settings.INFERENCE_URL:
+        return classifier.name, ""
+    return classifier.name, classifier.version
+
+
+def _load_installed():
+    """The installed package, loaded; None (and _state["error"], _state["reason"]) when there
+    is none or it fails its checks."""
+    path = package_dir()
+    if not (path / MANIFEST).exists():
+        _state["error"] = f"no model package installed at {path}"
+        _state["reason"] = "no model package is installed"
+        logger.warning("Identification unavailable: %s (run manage.py fetch_model)",
+                       _state["error"])
+        return None
+    try:
+        classifier = load_classifier(path, threads=settings.MODEL_THREADS or None,
+                                     **decode_and_trust_settings())
+    except ClassifierError as exc:
+        _state["error"] = exc.message
+        # For the public (/readyz): which check failed, without paths.
+        _state["reason"] = (f"the model package failed its {exc.file} check"
+                            if getattr(exc, "file", None) in (MODEL_FILE, MANIFEST,
+                                                              SIGNATURE_FILE)
+                            else "the model package failed to load")
+        logger.error("Identification unavailable: the model at %s failed to load: %s",
+                     path, exc.message)
+        return None
+    _state["classifier"] = classifier
+    logger.info("Loaded model %s %s from %s", classifier.name, classifier.version, path)
+    return classifier
 
 
 def remote_classifier() -> RemoteClassifier:

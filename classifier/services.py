@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from classifier import runtime
+from classifier import metrics, runtime, shadow
 from classifier.inference import (
     ClassifierError,
     FileTooLarge,
@@ -20,6 +20,8 @@ from classifier.inference import (
     InvalidImage,
     decode_image,
 )
+from core import logs
+from core.errors import AppError
 from species.answer_levels import Level, label_owners, lineage_of, resolve
 from species.models import Species, Taxon
 from species.taxonomy import FAMILY, Node, most_specific, sum_up
@@ -76,6 +78,15 @@ class Identification:
         return self.answer.entry if self.answer is not None else None
 
     @property
+    def answer_key(self) -> str:
+        """The answer in one word, for metrics, logs and the shadow's agreement: the entry's
+        slug, else the level's scientific name ("Lynx", "Felis catus"), or "not_a_cat"."""
+        if self.answer is None:
+            return "not_a_cat"
+        return self.answer.entry.slug if self.answer.entry is not None else (
+            self.answer.scientific_name)
+
+    @property
     def looks_like(self) -> Prediction | None:
         """When it is not a cat: the best guess that is not a cat."""
         return next((p for p in self.predictions if not p.is_cat), None)
@@ -92,8 +103,28 @@ def identify(upload, keep_image: bool = False) -> Identification:
 
     Raises a ClassifierError subclass (with its HTTP status and message) for bad input or a
     missing model; the upload is read in memory or from Django's private temp file and never
-    written anywhere public.
+    written anywhere public. Every outcome is counted (classifier/metrics.py) and logged with
+    the request (core/logs.py); a sampled share goes to the challenger (classifier/shadow.py).
     """
+    try:
+        identification = _identify(upload, keep_image)
+    except AppError as error:
+        name, version = runtime.served_model()
+        metrics.count_failed_identification(error.code, name, version)
+        logs.annotate(model=name, model_version=version, answer=error.code)
+        raise
+    metrics.count_identification(identification)
+    # The request's log line: what was answered, never the photo.
+    logs.annotate(
+        model=identification.model_name, model_version=identification.model_version,
+        answer=identification.answer_key, top_label=identification.best.label,
+        cat_probability=round(identification.cat_probability, 4),
+        timings_ms={stage: round(ms, 2) for stage, ms in identification.timings_ms.items()})
+    shadow.get().submit(upload, identification)  # maybe, for the challenger; never waits
+    return identification
+
+
+def _identify(upload, keep_image: bool) -> Identification:
     if upload is None:
         raise InvalidImage("No photo was sent. Choose a photo of a cat and try again.")
     size = getattr(upload, "size", None)
@@ -110,14 +141,7 @@ def identify(upload, keep_image: bool = False) -> Identification:
         # thumbnail is then this process's one decode.
         result = classifier.classify(upload)
         image = decoded_for_display(upload) if keep_image else None
-    timings = result.timings
-    timings_ms = {
-        "decode": timings.decode_ms,
-        "preprocess": timings.preprocess_ms,
-        "inference": timings.inference_ms,
-        "total": timings.total_ms,
-    }
-    identification = summarise(result, timings_ms)
+    identification = summarise(result, timings_ms(result))
     identification.image = image
     return identification
 
@@ -134,6 +158,17 @@ def decoded_for_display(upload):
         return decode_image(upload, min_side=DISPLAY_MIN_SIDE)
     except ClassifierError:
         return None
+
+
+def timings_ms(result) -> dict:
+    """A classification's timings by stage, in milliseconds."""
+    timings = result.timings
+    return {
+        "decode": timings.decode_ms,
+        "preprocess": timings.preprocess_ms,
+        "inference": timings.inference_ms,
+        "total": timings.total_ms,
+    }
 
 
 def summarise(result, timings_ms) -> Identification:

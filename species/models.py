@@ -5,6 +5,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from species.pictures import illustration_version
+
 HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #c8a165.")
 
 
@@ -138,10 +140,12 @@ class Species(models.Model):
 
     @property
     def picture_url(self):
-        """The uploaded photo, else the generated illustration."""
+        """The uploaded photo, else the generated illustration (its URL versioned by what it
+        is drawn from, so caches may keep it for a year: species/pictures.py)."""
         if self.image:
             return self.image.url
-        return reverse("species:illustration", kwargs={"slug": self.slug})
+        url = reverse("species:illustration", kwargs={"slug": self.slug})
+        return f"{url}?v={illustration_version(self)}"
 
     @property
     def picture_alt(self):

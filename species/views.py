@@ -3,20 +3,22 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import urlencode
-from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
 from classifier import runtime
 from classifier.model_card import naming_for
+from core.page_cache import cached_page
+from species.caching import LIST, TAXONOMY, illustration_tag, page_tag
 from species.forms import SpeciesFilterForm
-from species.illustration import species_svg
 from species.models import Species
+from species.pictures import illustration_svg, illustration_version
 from species.selectors import related_species, species_search
 
 PAGE_SIZE = 12
 
 
 @require_safe
+@cached_page(lambda request: [LIST])
 def species_list(request):
     form = SpeciesFilterForm(request.GET)
     filters = form.filters()
@@ -33,7 +35,13 @@ def species_list(request):
     })
 
 
+def _served_model() -> str:
+    # The page says how the installed model names the entry: one page per model.
+    return "/".join(runtime.served_model())
+
+
 @require_safe
+@cached_page(lambda request, slug: [page_tag(slug), TAXONOMY], variant=_served_model)
 def species_detail(request, slug):
     species = get_object_or_404(Species, slug=slug)
     return render(request, "species/detail.html", {
@@ -44,13 +52,16 @@ def species_detail(request, slug):
     })
 
 
+# The versioned URL (Species.picture_url) never changes meaning: a year, immutable. Any other
+# (an old page's, or no version) is revalidated like a page.
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
 @require_safe
-@cache_control(public=True, max_age=86400)
+@cached_page(lambda request, slug: [illustration_tag(slug)])
 def species_illustration(request, slug):
     species = get_object_or_404(Species, slug=slug)
-    svg = species_svg(
-        slug=species.slug, coat_pattern=species.coat_pattern, coat_colour=species.coat_colour,
-        marking_colour=species.marking_colour,
-        title=f"Illustration of a {species.common_name}",
-    )
-    return HttpResponse(svg, content_type="image/svg+xml")
+    response = HttpResponse(illustration_svg(species), content_type="image/svg+xml")
+    if request.GET.get("v") == illustration_version(species):
+        response.headers["Cache-Control"] = IMMUTABLE
+    return response

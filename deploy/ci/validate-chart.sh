@@ -8,6 +8,11 @@
 #   checkov --framework kubernetes           on each render: no failed check; skips only through
 #                                            checkov.io/skipN annotations in the chart, each with
 #                                            its reason
+#   check_monitoring.py                      first, on each render: the Prometheus Operator's
+#                                            objects (ServiceMonitor, PrometheusRule), which
+#                                            kubernetes-validate has no schema for, against
+#                                            deploy/ci/schemas/, and Grafana dashboards' JSON;
+#                                            the other objects go on to the checks above
 #   hadolint                                 on the Dockerfile
 # Renders go to $VALIDATE_OUT when set (kept), else to a temp dir kept only on failure.
 # Usage: validate-chart.sh                      validate everything
@@ -21,7 +26,8 @@ read -r -a KUBE_VERSIONS <<<"${KUBE_VERSIONS:-1.30.0 1.34.0}"
 # Each render: "NAME VALUES-FILE [--set OPTIONS]" ("-" for the chart's defaults). The last one
 # is the model service (inference.mode: service) with the model fetched at pod start.
 RENDERS=("values -" "values-staging values-staging.yaml" "values-production values-production.yaml"
-         "service-mode values-production.yaml inference.mode=service,model.fetchAtStart.enabled=true")
+         "service-mode values-production.yaml inference.mode=service,model.fetchAtStart.enabled=true"
+         "monitoring values-production.yaml metrics.serviceMonitor.enabled=true,metrics.prometheusRule.enabled=true,metrics.grafanaDashboard.enabled=true,model.challenger.enabled=true")
 # Releases deploy by digest (push-image.sh records it); render the same way.
 RELEASE_DIGEST="sha256:$(printf '%064d' 0)"
 
@@ -78,7 +84,9 @@ main() {
             dest="$out/$name-k$kube_version.yaml"
             render "$entry" "$kube_version" "$dest" || { failed=1; continue; }
             log "checking $(basename "$dest") ($(grep -c '^kind:' "$dest") objects)"
-            check_manifest "$dest" "$kube_version" || failed=1
+            # checkov reads only .yaml files: the checked objects keep the extension.
+            python "$CI_DIR/check_monitoring.py" "$dest" "${dest%.yaml}-checked.yaml" || failed=1
+            check_manifest "${dest%.yaml}-checked.yaml" "$kube_version" || failed=1
         done
     done
     log "checkov skips in the chart (each with its reason):"

@@ -74,7 +74,7 @@ def test_staff_can_open_the_change_and_add_forms(staff_client):
     html = response.content.decode()
     assert 'value="Lion"' in html
     assert "Classifier labels" in html and 'value="lion"' in html
-    assert 'src="/species/lion/illustration.svg"' in html  # the preview
+    assert 'src="/species/lion/illustration.svg?v=' in html  # the preview
     assert staff_client.get(f"{CHANGELIST}add/").status_code == 200
 
 

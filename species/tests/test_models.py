@@ -89,7 +89,15 @@ def test_deleting_a_species_frees_its_labels(make_species):
 
 def test_without_a_photo_the_picture_is_the_generated_illustration(make_species):
     species = make_species(slug="no-photo")
-    assert species.picture_url == "/species/no-photo/illustration.svg"
+    url = species.picture_url
+    assert url.startswith("/species/no-photo/illustration.svg?v=")
+    # The URL changes with what the picture is drawn from, so caches may keep each one forever.
+    species.coat_colour = "#123456"
+    assert species.picture_url.startswith("/species/no-photo/illustration.svg?v=")
+    assert species.picture_url != url
+    species.summary = "Not drawn."
+    species.coat_colour = Species._meta.get_field("coat_colour").default
+    assert species.picture_url == url
     assert species.picture_alt == f"Illustration of a {species.common_name}"
 
 

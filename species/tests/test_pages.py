@@ -155,7 +155,7 @@ def test_a_species_page_has_facts_description_and_related_species(client):
     for other in ("lion", "tiger", "leopard", "jaguar"):
         assert f'href="/species/{other}/"' in related
     assert 'href="/species/snow-leopard/"' not in related
-    assert 'src="/species/snow-leopard/illustration.svg"' in html
+    assert f'src="{snow.picture_url}"' in html and "/snow-leopard/illustration.svg?v=" in html
 
 
 def test_a_lifespan_nobody_has_measured_says_not_known(client):
@@ -203,10 +203,13 @@ def test_a_slug_with_odd_characters_is_a_404_not_an_error(client):
 
 
 def test_the_illustration_is_valid_deterministic_svg(client):
-    first = client.get("/species/tiger/illustration.svg")
+    first = client.get(Species.objects.get(slug="tiger").picture_url)
     assert first.status_code == 200
     assert first["Content-Type"] == "image/svg+xml"
-    assert "max-age=86400" in first["Cache-Control"]
+    # The versioned URL is kept for a year; the bare one is revalidated (an ETag) each time.
+    assert first["Cache-Control"] == "public, max-age=31536000, immutable"
+    bare = client.get("/species/tiger/illustration.svg")
+    assert bare["Cache-Control"] == "public, no-cache" and bare.content == first.content
     root = ElementTree.fromstring(first.content)
     assert root.tag == f"{SVG_NS}svg"
     assert root.find(f"{SVG_NS}title").text == "Illustration of a Tiger"

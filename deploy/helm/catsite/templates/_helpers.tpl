@@ -134,6 +134,7 @@ DJANGO_CSRF_TRUSTED_ORIGINS: {{ join "," .Values.config.csrfTrustedOrigins | quo
 DJANGO_HTTPS: {{ ternary "1" "0" .Values.config.https | quote }}
 DJANGO_DEBUG: "0"
 LOG_LEVEL: {{ .Values.config.logLevel | quote }}
+LOG_FORMAT: {{ .Values.config.logFormat | quote }}
 {{- /* In service mode the web pods stay ready while the model service is down: pages keep
        working and identification answers 503 (/readyz still shows the service's state). */}}
 MODEL_REQUIRED: {{ ternary "1" "0" (and .Values.model.required (not (include "catsite.serviceMode" .))) | quote }}
@@ -141,6 +142,9 @@ WEB_CONCURRENCY: {{ .Values.gunicorn.workers | quote }}
 GUNICORN_THREADS: {{ .Values.gunicorn.threads | quote }}
 GUNICORN_TIMEOUT: {{ .Values.gunicorn.timeout | quote }}
 PORT: {{ .Values.containerPort | quote }}
+{{- with .Values.metrics.allowedNetworks }}
+METRICS_ALLOWED_NETWORKS: {{ join "," . | quote }}
+{{- end }}
 {{- if .Values.media.azure.container }}
 AZURE_MEDIA_CONTAINER: {{ .Values.media.azure.container | quote }}
 AZURE_ACCOUNT_NAME: {{ .Values.media.azure.accountName | quote }}
@@ -157,6 +161,10 @@ MODEL_DIR: {{ include "catsite.modelDir" . | quote }}
 {{- end }}
 {{- if .Values.model.trustedKeys }}
 MODEL_TRUSTED_KEYS: {{ include "catsite.trustedKeyPaths" . | quote }}
+{{- end }}
+{{- if .Values.model.challenger.enabled }}
+MODEL_CHALLENGER_DIR: {{ .Values.model.challenger.mountPath | quote }}
+MODEL_SHADOW_RATE: {{ .Values.model.challenger.shadowRate | quote }}
 {{- end }}
 {{- if include "catsite.serviceMode" . }}
 INFERENCE_URL: {{ printf "http://%s:%v" (include "catsite.model.fullname" .) .Values.inference.service.port | quote }}

@@ -1,0 +1,130 @@
+"""Which cached pages show what (core/page_cache.py), and the receivers that invalidate exactly
+the pages an edit changes, whoever makes it (the admin, a shell, a command).
+
+Tags: the list (every search and filter: any edit may change what matches), the home page
+(featured cards and the counts), each species page (its own fields, its labels and the cards of
+its genus mates), the taxonomy (groups and their labels: every species page says how the model
+names its entry) and each illustration (its drawing inputs only).
+"""
+from __future__ import annotations
+
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import receiver
+
+from core.page_cache import invalidate
+from species.models import ModelLabel, Species, Taxon
+from species.pictures import DRAWING_FIELDS
+
+LIST = "species-list"
+HOME = "home"
+# The groups (genus, domestic cat...) and their labels: how the model names every entry.
+TAXONOMY = "taxonomy"
+
+# What a compact card shows (the genus mates on a species page); which mates are shown
+# depends on the genus, the kind and the name.
+CARD_FIELDS = DRAWING_FIELDS | {
+    "scientific_name", "kind", "conservation_status", "genus", "image", "image_alt",
+}
+# A full card (the home page's featured cats) also shows the summary.
+FEATURED_FIELDS = CARD_FIELDS | {"summary", "featured"}
+# Written on every save without changing what any page shows.
+_UNSHOWN = {"id", "created_at", "updated_at"}
+
+
+def page_tag(slug: str) -> str:
+    return f"species:{slug}"
+
+
+def illustration_tag(slug: str) -> str:
+    return f"illustration:{slug}"
+
+
+def snapshot(species: Species) -> dict:
+    return {field.attname: field.value_from_object(species)
+            for field in Species._meta.concrete_fields if field.attname not in _UNSHOWN}
+
+
+def tags_for_change(before: dict | None, after: dict | None,
+                    genus_mates=lambda genera: ()) -> set[str]:
+    """The tags an edit from ``before`` to ``after`` (None: created or deleted) changes.
+    ``genus_mates(genera)`` gives the slugs of the species in those genera."""
+    if before == after:
+        return set()
+    states = [state for state in (before, after) if state is not None]
+    if before is None or after is None:
+        changed = set(states[0])
+    else:
+        changed = {name for name in before if before[name] != after[name]}
+    tags = {LIST} | {page_tag(state["slug"]) for state in states}
+    if changed & DRAWING_FIELDS:
+        tags |= {illustration_tag(state["slug"]) for state in states}
+    if changed & CARD_FIELDS:
+        tags |= {page_tag(slug) for slug in genus_mates({state["genus"] for state in states})}
+    if (len(states) == 1 or "kind" in changed  # the home page counts each kind
+            or (changed & FEATURED_FIELDS and any(state["featured"] for state in states))):
+        tags.add(HOME)
+    return tags
+
+
+def _genus_mates(genera: set[str]) -> list[str]:
+    return list(Species.objects.filter(genus__in=genera).values_list("slug", flat=True))
+
+
+@receiver(pre_save, sender=Species, dispatch_uid="page-cache-species-before")
+def _remember_species(sender, instance, raw=False, **kwargs):
+    if raw:  # fixtures load without invalidation (nothing was cached from them yet)
+        return
+    old = Species.objects.filter(pk=instance.pk).first() if instance.pk else None
+    instance._page_cache_before = snapshot(old) if old else None
+
+
+@receiver(post_save, sender=Species, dispatch_uid="page-cache-species-saved")
+def _species_saved(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    before = instance.__dict__.pop("_page_cache_before", None)
+    invalidate(tags_for_change(before, snapshot(instance), _genus_mates))
+
+
+@receiver(post_delete, sender=Species, dispatch_uid="page-cache-species-deleted")
+def _species_deleted(sender, instance, **kwargs):
+    invalidate(tags_for_change(snapshot(instance), None, _genus_mates))
+
+
+@receiver(pre_save, sender=ModelLabel, dispatch_uid="page-cache-label-before")
+def _remember_label_owner(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    instance._page_cache_owner = (
+        ModelLabel.objects.filter(pk=instance.pk).values_list("species_id", "taxon_id").first()
+        if instance.pk else None
+    ) or (None, None)
+
+
+def _labels_changed(species_ids, group_changed: bool) -> None:
+    # A species page says how the model names it (its labels, or its group's), and the list
+    # finds a species by its labels.
+    slugs = Species.objects.filter(pk__in=[pk for pk in species_ids if pk]).values_list(
+        "slug", flat=True)
+    tags = {LIST} | {page_tag(slug) for slug in slugs}
+    invalidate(tags | {TAXONOMY} if group_changed else tags)
+
+
+@receiver(post_save, sender=ModelLabel, dispatch_uid="page-cache-label-saved")
+def _label_saved(sender, instance, raw=False, **kwargs):
+    if not raw:
+        old_species, old_taxon = instance.__dict__.pop("_page_cache_owner", (None, None))
+        _labels_changed([old_species, instance.species_id],
+                        bool(old_taxon or instance.taxon_id))
+
+
+@receiver(post_delete, sender=ModelLabel, dispatch_uid="page-cache-label-deleted")
+def _label_deleted(sender, instance, **kwargs):
+    _labels_changed([instance.species_id], bool(instance.taxon_id))
+
+
+@receiver(post_save, sender=Taxon, dispatch_uid="page-cache-taxon-saved")
+@receiver(post_delete, sender=Taxon, dispatch_uid="page-cache-taxon-deleted")
+def _taxon_changed(sender, instance, raw=False, **kwargs):
+    if not raw:
+        invalidate({TAXONOMY, LIST})

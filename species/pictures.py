@@ -1,0 +1,44 @@
+"""The generated illustration of a species, drawn once per species and coat, and the version
+that its URL carries so browsers and CDNs may keep it for a year.
+
+The drawing (species.illustration) is a pure function of a few fields and of the drawing code;
+the version is a hash of both. An edit to the coat or the name gives the picture a new URL (the
+pages that show it are invalidated with it), so no cache ever serves the old picture for the
+new coat; a new drawing code changes every version.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+
+from species import illustration
+
+# The fields the drawing is made from (the title comes from the common name).
+DRAWING_FIELDS = frozenset({"slug", "common_name", "coat_pattern", "coat_colour", "marking_colour"})
+# Read once: the drawing code's own bytes, so a changed drawing gets new URLs.
+_DRAWING_CODE = hashlib.sha256(Path(illustration.__file__).read_bytes()).hexdigest()[:12]
+
+
+def _inputs(species) -> tuple[str, str, str, str, str]:
+    return (species.slug, species.coat_pattern, species.coat_colour, species.marking_colour,
+            f"Illustration of a {species.common_name}")
+
+
+def illustration_version(species) -> str:
+    """A short hash of everything the picture is drawn from."""
+    described = "|".join((_DRAWING_CODE, *_inputs(species)))
+    return hashlib.sha256(described.encode()).hexdigest()[:12]
+
+
+@functools.lru_cache(maxsize=512)
+def _draw(slug, coat_pattern, coat_colour, marking_colour, title) -> bytes:
+    return illustration.species_svg(
+        slug=slug, coat_pattern=coat_pattern, coat_colour=coat_colour,
+        marking_colour=marking_colour, title=title,
+    ).encode()
+
+
+def illustration_svg(species) -> bytes:
+    """The SVG document, drawn on the first call for this species and coat in this process."""
+    return _draw(*_inputs(species))

@@ -1,0 +1,151 @@
+"""The chart's opt-in monitoring: ServiceMonitor, PrometheusRule, Grafana dashboard, and what
+the pods need to be scraped (rendering only)."""
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.container.chart_support import CHART, CI, DIGEST, ROOT, by_kind, one
+
+ON = ("--set", "metrics.serviceMonitor.enabled=true", "--set",
+      "metrics.prometheusRule.enabled=true", "--set", "metrics.grafanaDashboard.enabled=true")
+
+
+def defined_metrics() -> set[str]:
+    """The metric names the app defines (Counter names get _total in the exposition)."""
+    names = set()
+    for module in ("core/metrics.py", "classifier/metrics.py"):
+        source = (ROOT / module).read_text()
+        for kind, name in re.findall(r'(Counter|Gauge|Histogram)\(\s*"(catsite_\w+)"', source):
+            names.add(name + "_total" if kind == "Counter" else name)
+            if kind == "Histogram":
+                names |= {name + "_bucket", name + "_count", name + "_sum"}
+    return names
+
+
+def test_monitoring_is_opt_in(render):
+    objects = render()
+    assert not by_kind(objects, "ServiceMonitor") and not by_kind(objects, "PrometheusRule")
+    assert len(by_kind(objects, "ConfigMap")) == 1  # the settings only
+
+
+def test_the_service_monitor_scrapes_metrics_on_the_service(render):
+    objects = render(*ON, "--set", "metrics.serviceMonitor.labels.release=prom")
+    monitor = one(objects, "ServiceMonitor")
+    service = one(objects, "Service")
+    assert monitor["metadata"]["labels"]["release"] == "prom"
+    selected = monitor["spec"]["selector"]["matchLabels"]
+    assert selected.items() <= service["metadata"]["labels"].items()
+    assert monitor["spec"]["endpoints"] == [
+        {"port": "http", "path": "/metrics", "interval": "30s", "scrapeTimeout": "10s"}]
+    assert service["spec"]["ports"][0]["name"] == "http"
+
+
+def test_the_pods_accept_the_scrape(render):
+    objects = render(*ON, "--set", "metrics.allowedNetworks={10.0.0.0/8}",
+                     "--set", "networkPolicy.ingressNamespaceSelector.name=ingress",
+                     "--set", "networkPolicy.prometheusNamespaceSelector.name=monitoring")
+    web = one(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    # Prometheus scrapes by pod IP: the app adds POD_IP to its allowed hosts.
+    pod_ip = {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}
+    assert pod_ip in web["env"]
+    config = next(c for c in by_kind(objects, "ConfigMap") if "DJANGO_DEBUG" in c["data"])
+    assert config["data"]["METRICS_ALLOWED_NETWORKS"] == "10.0.0.0/8"
+    sources = one(objects, "NetworkPolicy")["spec"]["ingress"][0]["from"]
+    assert {"namespaceSelector": {"matchLabels": {"name": "monitoring"}}} in sources
+
+
+def test_the_alerts_cover_errors_latency_drift_and_the_model(render):
+    rule = one(render(*ON, "--set-json", "metrics.prometheusRule.identifyP95Seconds=1.5"),
+               "PrometheusRule")
+    alerts = {r["alert"]: r for group in rule["spec"]["groups"] for r in group["rules"]
+              if "alert" in r}
+    assert set(alerts) == {"CatsiteHighErrorRate", "CatsiteSlowIdentification",
+                           "CatsiteNotACatShareDrift", "CatsiteModelNotLoaded"}
+    assert "> 1.5" in alerts["CatsiteSlowIdentification"]["expr"]
+    known = defined_metrics()
+    for group in rule["spec"]["groups"]:
+        for entry in group["rules"]:
+            used = set(re.findall(r"\bcatsite_\w+", entry["expr"]))
+            assert used <= known, (entry.get("alert") or entry.get("record"), used - known)
+
+
+def test_the_dashboard_queries_only_metrics_the_app_defines(render):
+    objects = render(*ON)
+    config = next(c for c in by_kind(objects, "ConfigMap") if "catsite.json" in c["data"])
+    assert config["metadata"]["labels"]["grafana_dashboard"] == "1"
+    dashboard = json.loads(config["data"]["catsite.json"])
+    assert dashboard == json.loads((CHART / "dashboards" / "catsite.json").read_text())
+    exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    used = {name for expr in exprs for name in re.findall(r"\bcatsite_\w+", expr)}
+    assert used <= defined_metrics(), used - defined_metrics()
+    assert {"catsite_identifications_total", "catsite_identify_seconds_bucket",
+            "catsite_shadow_agreement_total", "catsite_model_info"} <= used
+
+
+def run_check(tools_env, tmp_path, objects):
+    rendered = tmp_path / "rendered.yaml"
+    rendered.write_text(yaml.safe_dump_all(objects))
+    return subprocess.run(["python", str(CI / "check_monitoring.py"), str(rendered),
+                           str(tmp_path / "others.yaml")], env=tools_env, capture_output=True,
+                          text=True, check=False)
+
+
+def test_the_monitoring_check_passes_the_chart_and_catches_faults(render, tools_env, tmp_path):
+    objects = render(*ON)
+    assert run_check(tools_env, tmp_path, objects).returncode == 0
+    others = list(yaml.safe_load_all(Path(tmp_path / "others.yaml").read_text()))
+    assert {o["kind"] for o in others} >= {"Deployment", "Service"}
+    assert not {"ServiceMonitor", "PrometheusRule"} & {o["kind"] for o in others}
+
+    rule = one(objects, "PrometheusRule")
+    alert = next(r for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r)
+    del alert["labels"]["severity"]
+    failed = run_check(tools_env, tmp_path, objects)
+    assert failed.returncode == 1 and "PrometheusRule" in failed.stderr
+
+
+@pytest.mark.parametrize("kube_version", ["1.30.0", "1.34.0"])
+def test_the_monitoring_render_passes_the_chart_checks(render, tools_env, tmp_path, kube_version):
+    rendered = tmp_path / "rendered.yaml"
+    objects = render(*ON, "-f", str(CHART / "values-production.yaml"),
+                     "--set", f"image.digest={DIGEST}", kube_version=kube_version)
+    rendered.write_text(yaml.safe_dump_all(objects))
+    others = tmp_path / "others.yaml"
+    subprocess.run(["python", str(CI / "check_monitoring.py"), str(rendered), str(others)],
+                   env=tools_env, check=True)
+    checked = subprocess.run([str(CI / "validate-chart.sh"), "--check", str(others), kube_version],
+                             env=tools_env, capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stderr[-3000:]
+
+
+def test_logs_are_json_by_default(render):
+    config = next(c for c in by_kind(render(), "ConfigMap") if "DJANGO_DEBUG" in c["data"])
+    assert config["data"]["LOG_FORMAT"] == "json"
+    plain = render("--set", "config.logFormat=plain")
+    assert next(c for c in by_kind(plain, "ConfigMap")
+                if "DJANGO_DEBUG" in c["data"])["data"]["LOG_FORMAT"] == "plain"
+
+
+def test_the_challenger_is_fetched_into_its_own_folder(render):
+    objects = render("--set", "model.challenger.enabled=true",
+                     "--set-json", "model.challenger.shadowRate=0.25")
+    spec = one(objects, "Deployment")["spec"]["template"]["spec"]
+    (init,) = spec["initContainers"]  # the champion stays baked into the image
+    assert init["command"] == ["python", "manage.py", "fetch_model", "--version", "challenger",
+                               "--dest", "/models-challenger"]
+    web = spec["containers"][0]
+    assert {"name": "challenger", "mountPath": "/models-challenger",
+            "readOnly": True} in web["volumeMounts"]
+    config = next(c for c in by_kind(objects, "ConfigMap") if "DJANGO_DEBUG" in c["data"])
+    assert config["data"]["MODEL_CHALLENGER_DIR"] == "/models-challenger"
+    assert config["data"]["MODEL_SHADOW_RATE"] == "0.25"
+    both = render("--set", "model.challenger.enabled=true",
+                  "--set", "model.fetchAtStart.enabled=true")
+    names = [c["name"] for c in one(both, "Deployment")["spec"]["template"]["spec"]
+             ["initContainers"]]
+    assert names == ["fetch-model", "fetch-challenger"]
+    assert "initContainers" not in one(render(), "Deployment")["spec"]["template"]["spec"]
