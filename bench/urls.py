@@ -3,7 +3,8 @@ way (same settings, middleware, gunicorn), as the ceiling for the page figures."
 from django.http import HttpResponse
 from django.urls import path
 
-from catsite.urls import handler404, handler500, urlpatterns as site_urlpatterns  # noqa: F401
+from catsite.urls import handler404, handler500  # noqa: F401
+from catsite.urls import urlpatterns as site_urlpatterns
 
 
 def minimal(request):

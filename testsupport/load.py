@@ -30,7 +30,7 @@ class Call:
 
     @classmethod
     def upload(cls, name: str, path: str, data: bytes, filename: str = "photo.jpg",
-               expect=frozenset({200}), weight: float = 1.0) -> "Call":
+               expect=frozenset({200}), weight: float = 1.0) -> Call:
         body, content_type = multipart("image", filename, data)
         return cls(name, "POST", path, body, {"Content-Type": content_type}, frozenset(expect),
                    weight)
@@ -124,8 +124,9 @@ def run(base_url: str, calls: list[Call], clients: int, seconds: float | None = 
                 connection.close()
                 connection = None
             ended = time.perf_counter()
-            sample = Sample(call.name, began - start, ended - began, status,
-                            status in call.expect, body if keep_bodies or status not in call.expect else b"")
+            expected = status in call.expect
+            sample = Sample(call.name, began - start, ended - began, status, expected,
+                            body if keep_bodies or not expected else b"")
             with lock:
                 samples.append(sample)
             done += 1

@@ -9,8 +9,8 @@ import subprocess
 import pytest
 import yaml
 
-from testsupport.components import missing_component
 from tests.container.chart_support import CHART, CI, ROOT
+from testsupport.components import missing_component
 
 
 @pytest.fixture(scope="session")
