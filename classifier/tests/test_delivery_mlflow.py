@@ -47,7 +47,7 @@ def client(settings) -> MlflowClient:
 def test_round_trip_and_what_the_registry_shows(registry, settings, tmp_path):
     package = make_package(tmp_path / "build", "1.0.0")
     output = publish(package, "--alias", "challenger")
-    assert f"Published tiny-colours 1.0.0 to MLflow registry at {registry.url}" in output
+    assert f"Published tiny-colours 1.0.0 (unsigned) to MLflow registry at {registry.url}" in output
     assert "latest is now 1.0.0; challenger is now 1.0.0" in output
 
     model = settings.MLFLOW_REGISTERED_MODEL
@@ -57,11 +57,6 @@ def test_round_trip_and_what_the_registry_shows(registry, settings, tmp_path):
                                "catsite.sha256.model.onnx": hashlib.sha256(onnx).hexdigest()}
     assert client(settings).get_model_version_by_alias(model, "latest-published").version == (
         registered.version)
-    # A signature stored beside the files (package signing, issue 11) shows in the tags.
-    store_from_settings(settings).upload(f"{NAME}/1.0.0/model.sig", b"a signature",
-                                         overwrite=False)
-    assert client(settings).get_model_version(model, registered.version).tags[
-        "catsite.signature"] == "present"
 
     assert "current: nothing -> 1.0.0" in fetch("--version", "challenger")
     assert_serves(settings.MODEL_DIR, "1.0.0")
@@ -166,3 +161,25 @@ def test_an_unreachable_registry_fails_in_one_line(settings, tmp_path):
     with pytest.raises(CommandError, match="MODEL_STORE is 'mlflow' but MLFLOW_TRACKING_URI is "
                                            "not set"):
         fetch()
+
+
+def test_a_signed_package_round_trips_and_the_registry_says_so(registry, settings, tmp_path):
+    """Package signing (issue 11) through the registry: model.sig travels as an artifact, the
+    version's tag says a signature is there, and fetch_model checks it with the trusted key."""
+    import subprocess
+
+    private, public = tmp_path / "key.pem", tmp_path / "key.pub"
+    subprocess.run(["openssl", "ecparam", "-genkey", "-name", "prime256v1", "-noout", "-out",
+                    str(private)], check=True, capture_output=True)
+    subprocess.run(["openssl", "ec", "-in", str(private), "-pubout", "-out", str(public)],
+                   check=True, capture_output=True)
+    output = publish(make_package(tmp_path / "build", "1.0.0"), "--signing-key", str(private),
+                     "--alias", "challenger")
+    assert "Published tiny-colours 1.0.0 (signed)" in output
+    registered = client(settings).get_model_version_by_alias(settings.MLFLOW_REGISTERED_MODEL,
+                                                             "challenger")
+    assert registered.tags["catsite.signature"] == "present"
+    settings.MODEL_TRUSTED_KEYS = [str(public)]
+    assert "downloaded 3 files" in fetch("--version", "challenger")
+    assert (settings.MODEL_DIR / "versions" / "1.0.0" / "model.sig").is_file()
+    assert_serves(settings.MODEL_DIR, "1.0.0")
