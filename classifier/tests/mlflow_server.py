@@ -9,8 +9,9 @@ Fixtures (a pytest plugin, see the root conftest.py):
     mlflow_servers          both, as a parameter: the same test on each backend
     private_mlflow_server   a SQLite server of one test's own, for tests that stop it
 
-Ready when /health answers (polled for up to MLFLOW_START_SECONDS, default 30). Stopped by
-process group: the server starts uvicorn workers.
+Ready when /health answers (polled for up to MLFLOW_START_SECONDS, default 120: on a busy
+2-core machine it took up to 100 s). Stopped by process group: the server starts uvicorn
+workers.
 """
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ class MlflowServer:
             self.process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 env=env, start_new_session=True)
-        self._wait_healthy(float(os.environ.get("MLFLOW_START_SECONDS", "30")))
+        self._wait_healthy(float(os.environ.get("MLFLOW_START_SECONDS", "120")))
 
     def _wait_healthy(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
