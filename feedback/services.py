@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from classifier import metrics
 from feedback import photos
 from feedback.errors import (
     FeedbackAlreadyGiven,
@@ -121,6 +122,7 @@ def feedback_create(*, identification_id: str, correct: bool, species: str | Non
         # Another request gave feedback on the same id in the meantime.
         delete_photo_if_unused(name)
         raise FeedbackAlreadyGiven() from None
+    metrics.count_feedback(feedback.verdict)  # catsite_feedback_total{verdict}
     return feedback
 
 

@@ -143,3 +143,18 @@ def test_the_schema_documents_the_endpoint(client):
     schema = client.get("/api/schema/?format=json").json()
     operation = schema["paths"]["/api/identifications/{identification_id}/feedback/"]["post"]
     assert set(operation["responses"]) == {"201", "400", "404", "409", "429"}
+
+
+def test_every_verdict_is_counted(client):
+    from prometheus_client import REGISTRY
+
+    def count(verdict):
+        return REGISTRY.get_sample_value("catsite_feedback_total", {"verdict": verdict}) or 0.0
+
+    before = {v: count(v) for v in ("correct", "corrected", "not_a_cat")}
+    send(client, classify(client)["id"], correct="true")
+    send(client, classify(client)["id"], correct="false", species="lion")
+    send(client, classify(client)["id"], correct="false", not_a_cat="true")
+    send(client, classify(client)["id"], correct="false")  # refused: not counted
+    assert {v: count(v) - before[v] for v in before} == {
+        "correct": 1, "corrected": 1, "not_a_cat": 1}
