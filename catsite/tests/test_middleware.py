@@ -1,6 +1,8 @@
 """The upload size limit answers 413 before anything reads the request body."""
 import pytest
 
+from core.tests.error_urls import ERRORS
+
 pytestmark = pytest.mark.django_db
 
 LIMIT = 1000  # bytes, set small so a real oversized body stays small in the test
@@ -57,8 +59,6 @@ def test_a_body_within_the_limit_reaches_the_view(client):
 def test_the_middleware_answers_as_a_view_raising_the_same_error_would(client):
     """One mapping: the 413 the middleware gives before any view runs is the answer a view
     raising FileTooLarge gets, on the API (JSON) and on a page (status and message)."""
-    from core.tests.error_urls import ERRORS
-
     message = ERRORS["file_too_large"]().message
     api = client.post("/api/classify/", oversized_body(), content_type="application/octet-stream")
     raised = client.get("/api/raise/", {"error": "file_too_large"})

@@ -45,6 +45,10 @@ class RaisingAPIView(APIView):
         raise_requested(request)
 
 
+# The site's own URLs, as settings name them when this module is first imported: a test marked
+# @pytest.mark.urls(__name__) that imported it only then would include itself, forever.
+assert settings.ROOT_URLCONF != __name__, f"import {__name__} before overriding ROOT_URLCONF"
+
 urlpatterns = [
     path("api/raise/", RaisingAPIView.as_view()),  # DRF: the API's exception handler answers
     path("api/raise-plain/", raise_requested),    # plain Django under /api/: the middleware
