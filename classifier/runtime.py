@@ -33,6 +33,12 @@ def load(force: bool = False):
     with _lock:
         if _state["attempted"] and not force:
             return _state["classifier"]
+        _state.update(attempted=True, classifier=None, error=None, reason=None)
+        if settings.INFERENCE_URL:
+            _state["classifier"] = remote_classifier()
+            logger.info("Identifying through the model service at %s (no model loaded here)",
+                        settings.INFERENCE_URL)
+            return _state["classifier"]
         classifier = _load_installed()
         metrics.set_model(classifier)
         return classifier

@@ -64,6 +64,7 @@ def test_errors_are_counted_by_their_code(client):
 
 
 @pytest.mark.usefixtures("no_model")
+@pytest.mark.usefixtures("no_model")
 def test_no_model_is_counted_and_shown(client):
     labels = {"model": "", "version": "", "outcome": "model_unavailable", "species": ""}
     before = value("catsite_identifications_total", **labels)
