@@ -13,8 +13,6 @@ import base64
 import hashlib
 import json
 import re
-import sys
-import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,27 +171,8 @@ def _hashing_config(hashing, signature: Path):
 
 def _model_signing():
     """model-signing's signing, verifying and hashing modules, imported when first needed (it
-    pulls in sigstore: seconds of start-up the unsigned path does not pay).
-
-    model-signing 1.1 imports pyOpenSSL for certificate-chain signing without declaring it as a
-    dependency. We sign and verify with keys only; when pyOpenSSL is absent a placeholder lets
-    the package import, and certificate signing (never used here) would fail with ImportError.
-    """
-    try:
-        import OpenSSL  # noqa: F401
-    except ImportError:
-        sys.modules.setdefault("OpenSSL", _pyopenssl_placeholder())
-        sys.modules.setdefault("OpenSSL.crypto", sys.modules["OpenSSL"].crypto)
+    pulls in sigstore: seconds of start-up the unsigned path does not pay). model-signing 1.1
+    imports pyOpenSSL without declaring it: requirements.txt does."""
     from model_signing import hashing, signing, verifying
 
     return signing, verifying, hashing
-
-
-def _pyopenssl_placeholder() -> types.ModuleType:
-    class _Unavailable(types.ModuleType):
-        def __getattr__(self, name):
-            raise ImportError("pyOpenSSL is not installed: certificate signing is unavailable")
-
-    module = types.ModuleType("OpenSSL")
-    module.crypto = _Unavailable("OpenSSL.crypto")
-    return module
