@@ -20,6 +20,8 @@ these adaptations, each because kube play differs from Kubernetes:
   - Init containers: podman 4.3 applies the pod's restart policy to them, so a Deployment's
     pod with init containers runs with restartPolicy OnFailure instead of Always.
   - Probes are not run by podman here: the play script probes the pods itself.
+  - The downward API's status fields (POD_IP from status.podIP) are not supported by podman
+    4.3: such variables are dropped (on the host network the pod's address is the host's).
   - HPA, PDB, NetworkPolicy, Ingress and ServiceAccount have no podman counterpart: dropped.
 """
 from __future__ import annotations
@@ -54,12 +56,19 @@ def for_podman(pod_name: str, pod_spec: dict) -> dict:
     for container in [*spec.get("initContainers", []), *spec.get("containers", [])]:
         for mount in container.get("volumeMounts", []):
             mount["name"] = f"{pod_name}-{mount['name']}"
+        container["env"] = [variable for variable in container.get("env", [])
+                            if not _from_pod_status(variable)]
         numbers = {port.get("name"): port["containerPort"] for port in container.pop("ports", [])}
         for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
             action = container.get(probe, {}).get("httpGet")
             if action and action.get("port") in numbers:
                 action["port"] = numbers[action["port"]]
     return spec
+
+
+def _from_pod_status(variable: dict) -> bool:
+    field = variable.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath", "")
+    return field.startswith("status.")
 
 
 def without_services(config_map: dict, services: list[str]) -> dict:

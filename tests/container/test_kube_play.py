@@ -68,3 +68,16 @@ def test_init_containers_run_once_and_volumes_are_the_pods_own(played):
               for m in c["volumeMounts"]}
     assert mounts == {"catsite-model-tmp", "catsite-model-model"}
     assert all(v["name"].startswith("catsite-") for v in web["volumes"])
+
+
+def test_pod_status_fields_podman_cannot_fill_are_dropped(render):
+    # The chart gives the web pods POD_IP from status.podIP (for /metrics scrapes by pod IP);
+    # podman 4.3 refuses to start a pod with it. Every other variable stays.
+    objects = render()
+    rendered = by_name([o for o in objects if not kube_play.is_hook(o)], "Deployment", "catsite")
+    env = rendered["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert "POD_IP" in {variable["name"] for variable in env}
+    release, _, _, _ = kube_play.adapt(objects)
+    played_env = by_name(release, "Deployment", "catsite")["spec"]["template"]["spec"][
+        "containers"][0]["env"]
+    assert {v["name"] for v in played_env} == {v["name"] for v in env} - {"POD_IP"}
