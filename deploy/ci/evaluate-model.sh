@@ -29,10 +29,6 @@ main() {
     rm -rf "$OUT" && mkdir -p "$OUT"
     [[ -f "$MODEL_SRC/current/manifest.json" ]] \
         || die "no model in $MODEL_SRC: run fetch-model.sh first"
-    if ! manage help evaluate_model >/dev/null 2>&1; then
-        skipped "manage.py evaluate_model is not in this revision yet (issue 14)"
-        return 0
-    fi
     if [[ -z "${EVALUATION_DATA:-}" ]]; then
         skipped "EVALUATION_DATA is not set (an export_dataset folder on this machine)"
         return 0

@@ -40,6 +40,7 @@ cleanup() {
     if (( status != 0 )); then pod_logs; fi
     local file
     for file in "${PLAYED[@]}"; do down "$file" 2>/dev/null || true; done
+    remove_release_pods
     for file in "${SECRETS[@]}"; do engine secret rm "$file" >/dev/null 2>&1 || true; done
     for file in $(engine volume ls --format '{{.Name}}' | grep "^$RELEASE-"); do
         engine volume rm -f "$file" >/dev/null 2>&1 || true
@@ -48,6 +49,16 @@ cleanup() {
     dropdb -h 127.0.0.1 -U postgres --if-exists "$PLAY_DATABASE" 2>/dev/null || true
     [[ -n "$WORK" ]] && rm -rf "$WORK"
     return 0
+}
+
+# Pods of this release however they were left (a play that failed half-way is in no PLAYED
+# file, and an earlier run killed before its cleanup leaves its pods): names in use would stop
+# the next play.
+remove_release_pods() {
+    local pod
+    for pod in $(engine pod ls --format '{{.Name}}' | grep "^$RELEASE-"); do
+        engine pod rm -f "$pod" >/dev/null 2>&1 || true
+    done
 }
 
 # The last lines of every container of the played pods, when something failed.
@@ -200,6 +211,7 @@ main() {
     use_tools
     WORK="$(mktemp -d)"
     trap cleanup EXIT
+    remove_release_pods
     WEB_PORT="$(free_port)" MODEL_PORT="$(free_port)"
     WEB_URL="http://127.0.0.1:$WEB_PORT"
     start_azurite
