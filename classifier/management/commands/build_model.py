@@ -12,33 +12,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from classifier.modelbuild.errors import ModelBuildError
 from classifier.modelbuild.requirements import require_build_modules
+from core.commands import PackageVersionCommand
 
 DEFAULT_VERSION = "1.0.0"  # the same default as classifier.modelbuild.build (which needs torch)
 
 
-class Command(BaseCommand):
+class Command(PackageVersionCommand):
     help = "Build the model package (model.onnx + manifest.json) from the pretrained weights."
     # Building touches neither the database nor the URLs: a data scientist's machine (or a
     # half-configured site) should not have to pass the site's system checks to build a model.
     requires_system_checks = ()
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        # Our --version is the package version; it replaces Django's --version (which only
-        # prints Django's own version, still shown by `manage.py version`).
-        kwargs.setdefault("conflict_handler", "resolve")
-        return super().create_parser(prog_name, subcommand, **kwargs)
-
-    def execute(self, *args, **options):
-        """A ModelBuildError (a failed parity or sanity check, a target it must not replace)
-        ends the command with its one-line message and exit status 1, not a traceback."""
-        try:
-            return super().execute(*args, **options)
-        except ModelBuildError as exc:
-            raise CommandError(exc.message) from None
 
     def add_arguments(self, parser):
         parser.add_argument("--out", type=Path, help="directory to write the package to")

@@ -13,30 +13,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from classifier.modelbuild.requirements import require_build_modules
-from core.errors import AppError
+from core.commands import PackageVersionCommand
 
 DEFAULT_EPOCHS = 10
 
 
-class Command(BaseCommand):
+class Command(PackageVersionCommand):
     help = "Train a model package on an export_dataset folder (transfer learning)."
     # Reads the encyclopedia (slugs, label owners) but serves nothing: no URL checks needed.
     requires_system_checks = ()
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        # Our --version is the package version, as in build_model.
-        kwargs.setdefault("conflict_handler", "resolve")
-        return super().create_parser(prog_name, subcommand, **kwargs)
-
-    def execute(self, *args, **options):
-        """Dataset and build errors end the command with their one line, not a traceback."""
-        try:
-            return super().execute(*args, **options)
-        except AppError as exc:
-            raise CommandError(exc.message) from None
 
     def add_arguments(self, parser):
         parser.add_argument("--data", type=Path, required=True,
