@@ -272,17 +272,21 @@ MODEL_MAX_FILES = env.int("MODEL_MAX_FILES", default=8)
 # https://django-storages.readthedocs.io/en/latest/backends/azure.html
 # --------------------------------------------------------------------------------------------
 AZURE_MEDIA_CONTAINER = env.str("AZURE_MEDIA_CONTAINER", default="")
+# The storage account of the media container, and of the feedback photos' container below
+# (lower case: not a setting, so it never shows on a debug page with the account key in it).
+_azure_media_account = {
+    "connection_string": env.str("AZURE_MEDIA_CONNECTION_STRING",
+                                 default=AZURE_STORAGE_CONNECTION_STRING),
+    "account_name": env.str("AZURE_ACCOUNT_NAME", default=""),
+    "account_key": env.str("AZURE_ACCOUNT_KEY", default=""),
+    "timeout_seconds": env.float("AZURE_MEDIA_TIMEOUT_SECONDS", default=10.0),
+}
 if AZURE_MEDIA_CONTAINER:
     from catsite.media_storage import azure_media_storage, media_origin
 
     STORAGES["default"] = azure_media_storage(
-        container=AZURE_MEDIA_CONTAINER,
-        connection_string=env.str("AZURE_MEDIA_CONNECTION_STRING",
-                                  default=AZURE_STORAGE_CONNECTION_STRING),
-        account_name=env.str("AZURE_ACCOUNT_NAME", default=""),
-        account_key=env.str("AZURE_ACCOUNT_KEY", default=""),
+        container=AZURE_MEDIA_CONTAINER, **_azure_media_account,
         url_expiry_seconds=env.int("AZURE_MEDIA_URL_EXPIRY_SECONDS", default=3600),
-        timeout_seconds=env.float("AZURE_MEDIA_TIMEOUT_SECONDS", default=10.0),
     )
     # Signed photo URLs point at the storage account: the CSP's img-src allows that origin.
     MEDIA_ORIGIN = media_origin(STORAGES["default"]["OPTIONS"])
@@ -301,13 +305,8 @@ if FEEDBACK_AZURE_CONTAINER:
     from catsite.media_storage import azure_media_storage
 
     STORAGES["feedback"] = azure_media_storage(
-        container=FEEDBACK_AZURE_CONTAINER,
-        connection_string=env.str("AZURE_MEDIA_CONNECTION_STRING",
-                                  default=AZURE_STORAGE_CONNECTION_STRING),
-        account_name=env.str("AZURE_ACCOUNT_NAME", default=""),
-        account_key=env.str("AZURE_ACCOUNT_KEY", default=""),
+        container=FEEDBACK_AZURE_CONTAINER, **_azure_media_account,
         url_expiry_seconds=0,  # no URL is ever made for a kept photo
-        timeout_seconds=env.float("AZURE_MEDIA_TIMEOUT_SECONDS", default=10.0),
     )
 else:
     STORAGES["feedback"] = {
