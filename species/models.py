@@ -5,7 +5,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from species.pictures import illustration_version
+from core.wording import with_article
+from species.pictures import illustration_title, illustration_version
 
 HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #c8a165.")
 
@@ -150,8 +151,8 @@ class Species(models.Model):
     @property
     def picture_alt(self):
         if self.image:
-            return self.image_alt or f"Photo of a {self.common_name}"
-        return f"Illustration of a {self.common_name}"
+            return self.image_alt or f"Photo of {with_article(self.common_name)}"
+        return illustration_title(self)
 
     @property
     def kind_plural(self):

@@ -103,11 +103,12 @@ def test_groups_are_loaded_and_own_their_labels():
 def test_look_alike_labels_are_loaded_reported_and_checked():
     content.load()
     maine_coon = Species.objects.get(slug="maine-coon")
-    assert {label.label for label in maine_coon.resembles.all()} == {"tabby", "tiger cat"}
+    assert {label.label for label in maine_coon.resembles.all()} == {
+        "tabby", "tiger cat", "Persian cat"}
     maine_coon.resembles.clear()
     report = content.load()
     assert report.species.updated == {"maine-coon": ["resembles"]}
-    assert maine_coon.resembles.count() == 2
+    assert maine_coon.resembles.count() == 3
     entries = copy.deepcopy(content.read_entries())
     next(e for e in entries if e["slug"] == "bengal")["resembles"] = ["no such label"]
     with pytest.raises(content.ContentError, match="bengal: resembles unknown labels"):
