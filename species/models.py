@@ -196,8 +196,9 @@ class Taxon(models.Model):
 
     class Meta:
         ordering = ["scientific_name"]
-        verbose_name = "group (genus, domestic cat...)"
-        verbose_name_plural = "groups (genera, domestic cat...)"
+        # "Taxonomic": the admin index also lists Django's login groups.
+        verbose_name = "taxonomic group"
+        verbose_name_plural = "taxonomic groups"
 
     def __str__(self):
         return f"{self.common_name} ({self.get_rank_display().lower()} {self.scientific_name})"
@@ -244,7 +245,9 @@ class ModelLabel(models.Model):
     )
     taxon = models.ForeignKey(
         Taxon, on_delete=models.CASCADE, related_name="labels", null=True, blank=True,
-        verbose_name="group", help_text="The group this label means, when no single entry.",
+        verbose_name="taxonomic group",
+        help_text="The group (a genus, the domestic cat...) this label means, when no single "
+                  "entry.",
     )
 
     class Meta:
