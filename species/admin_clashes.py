@@ -2,6 +2,7 @@
 them too (species/content.py). The editor's value stays until someone takes the files' value
 here, with one action; a clash disappears once the values agree."""
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -18,7 +19,10 @@ class ContentClashAdmin(admin.ModelAdmin):
     list_display_links = None  # nothing to edit by hand: the entry's own page does that
 
     def get_queryset(self, request):
-        return (super().get_queryset(request).filter(clash=True)
+        # Clashes of entries deleted since are no one's to decide any more.
+        still_here = (Q(entry__species__isnull=False) | Q(entry__taxon__isnull=False)
+                      | Q(entry__label__isnull=False))
+        return (super().get_queryset(request).filter(still_here, clash=True)
                 .select_related("entry__species", "entry__taxon", "entry__label__species",
                                 "entry__label__taxon"))
 

@@ -341,8 +341,9 @@ class _Merge:
 
     def label(self, label: str, kind: str, key: str, changes: Changes) -> None:
         entry = self.entries.get((LABEL, label))
-        row = (entry.row if entry else
-               ModelLabel.objects.select_related("species", "taxon").filter(label=label).first())
+        named = ModelLabel.objects.select_related("species", "taxon").filter(label=label).first()
+        # A label an editor deleted and then made again under the same name is the editor's.
+        row = entry.row if entry else named
         whole = self.forced(label, OWNER)
         owner = self.row_of(kind, key)
         if owner is None:
@@ -355,6 +356,7 @@ class _Merge:
             changes.left_alone[label] = "created by an editor"
             return
         upstream = f"{kind}:{key}"
+        row = row or named  # on request, an editor's label of that name is adopted
         if row is None:
             row = ModelLabel(label=label)
             set_owner(row, owner)

@@ -295,6 +295,12 @@ def test_a_label_an_editor_deleted_is_not_created_again():
     assert not ModelLabel.objects.filter(label="tiger cat").exists()
     # The look-alikes that named it do without it, silently.
     assert not report.clashes and not report.species.updated
+    # Made again by an editor, under the same name: the editor's; an operator may adopt it.
+    ModelLabel.objects.create(label="tiger cat", species=Species.objects.get(slug="bengal"))
+    assert content.load().labels.left_alone == {"tiger cat": "deleted by an editor"}
+    assert ModelLabel.objects.get(label="tiger cat").species.slug == "bengal"
+    assert "updated tiger cat: owner bengal -> domestic-cat" in run_command(
+        "--take-upstream", "tiger cat.owner")
 
 
 def test_look_alike_labels_are_loaded_reported_and_checked():
