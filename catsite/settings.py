@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files for /api/docs/, served by us (no CDN)
+    "simple_history",  # the edit history of the encyclopedia (species/models.py)
     "catsite",
     "core",
     "species",
@@ -81,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Names the signed-in user in the edit history of whatever a request saves.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so it sees the exceptions of views first: an AppError becomes its JSON or page.
     "core.http_errors.AppErrorMiddleware",
