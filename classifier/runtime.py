@@ -17,6 +17,7 @@ from classifier.inference import ClassifierError, DecodeGate, ModelUnavailable, 
 from classifier.inference.package import MANIFEST, MODEL_FILE, SIGNATURE_FILE
 from classifier.inference.signatures import load_trusted_keys
 from classifier.serving.client import InferenceClient, RemoteClassifier
+from classifier.signing_policy import require_signature_policy
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,12 @@ def package_dir():
 
 
 def load(force: bool = False):
-    """Load the installed package once; later calls return what the first one found."""
+    """Load the installed package once; later calls return what the first one found.
+    ImproperlyConfigured, every time, while the settings would serve an unchecked signature."""
+    if not settings.INFERENCE_URL:
+        # First, on every call (three settings read): a refusal must never turn into a quiet
+        # "no model", nor be skipped because something was loaded before.
+        require_signature_policy()
     with _lock:
         if _state["attempted"] and not force:
             return _state["classifier"]
@@ -93,7 +99,9 @@ def remote_classifier() -> RemoteClassifier:
 
 def decode_and_trust_settings() -> dict:
     """load_classifier's keyword arguments from settings: the upload decoder's memory budget
-    and gate, and the keys the package must be signed by. Shared with serve_model."""
+    and gate, and the keys the package must be signed by. Shared with serve_model, which so
+    refuses to start on the same settings as the web process."""
+    require_signature_policy()
     return {
         "trusted_keys": load_trusted_keys(settings.MODEL_TRUSTED_KEYS),
         "max_decode_bytes": settings.IDENTIFY_DECODE_MEMORY_MB * 1024 * 1024,

@@ -51,6 +51,10 @@ def base_env(workdir: Path) -> dict:
         "CATSITE_VAR_DIR": str(workdir / "var"),
         "STATIC_ROOT": str(workdir / "static"),
         "MODEL_DIR": str(workdir / "model"),
+        # The cached build is unsigned, and with debug off the site refuses to serve it unless
+        # told that is deliberate (classifier/signing_policy.py). Tests of signed serving set
+        # MODEL_TRUSTED_KEYS, which takes precedence.
+        "MODEL_ALLOW_UNSIGNED": "1",
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     })
