@@ -6,8 +6,8 @@ Defences, in the order they apply:
   formats phones write (JPEG, PNG, WebP, GIF); BMP and TIFF are refused;
 - the pixel count the header declares is checked before any pixel is decoded, and Pillow's own
   decompression-bomb guard (``Image.MAX_IMAGE_PIXELS``) stays on;
-- EXIF over 64 KB is ignored before anything parses it, and the orientation is read only from
-  a one-value entry (exif);
+- a file with EXIF over 64 KB is refused before Pillow opens it, and the orientation is read
+  only from a one-value entry (exif);
 - baseline JPEGs decode in draft mode at 1/2, 1/4 or 1/8 scale when the model needs fewer pixels;
 - what the decode will allocate is estimated from the header (decode_memory; for a JPEG from
   its segments walked by their lengths, jpeg_structure: a progressive or non-interleaved one
@@ -36,7 +36,7 @@ from . import exif
 from .decode_memory import DEFAULT_MAX_DECODE_BYTES, SMALL_DECODE_BYTES, DecodeGate, decode_cost
 from .downscale import reduce_factor, reduce_in_bands, to_rgb
 from .errors import ACCEPTED_FORMATS, InvalidImage, TooManyPixels, UnsupportedFormat
-from .jpeg_structure import JPEG_START, jpeg_layout
+from .jpeg_structure import jpeg_layout
 
 logger = logging.getLogger(__name__)
 
@@ -93,11 +93,7 @@ def decode_image(data, *, min_side: int | None = None, max_side: int | None = No
     head = _peek(stream, _HEAD_BYTES)
     if not head:
         raise InvalidImage("The file is empty. Please upload a photo.")
-    if head.startswith(JPEG_START):
-        # Pillow parses a JPEG's EXIF while opening it: an oversized one goes first.
-        stripped = exif.jpeg_without_large_exif(stream)
-        if stripped is not None:
-            stream, owns_stream = stripped, True
+    exif.refuse_large_exif(stream, head)  # Pillow would read it, and parse a JPEG's, on open
     # Our limit never exceeds Pillow's own: an image that would only earn Pillow's warning is
     # refused too (the warning itself cannot be caught thread-safely on Python 3.11).
     if Image.MAX_IMAGE_PIXELS:
