@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files for /api/docs/, served by us (no CDN)
+    "simple_history",  # the edit history of the encyclopedia (species/models.py)
     "catsite",
     "core",
     "species",
@@ -81,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Names the signed-in user in the edit history of whatever a request saves.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so it sees the exceptions of views first: an AppError becomes its JSON or page.
     "core.http_errors.AppErrorMiddleware",
@@ -253,13 +256,20 @@ MLFLOW_TRACKING_URI = env.str("MLFLOW_TRACKING_URI", default="")
 MLFLOW_REGISTERED_MODEL = env.str("MLFLOW_REGISTERED_MODEL", default="")
 # Installed versions kept besides the current one, for rollback (fetch_model --keep).
 MODEL_KEEP_VERSIONS = env.int("MODEL_KEEP_VERSIONS", default=2)
+# The lowest version fetch_model installs (empty: no floor); an alias pointing below the
+# installed version is refused too. fetch_model --allow-downgrade overrides both
+# (classifier/delivery/rollback.py).
+MODEL_MIN_VERSION = env.str("MODEL_MIN_VERSION", default="")
 # Signed packages (classifier/inference/signatures.py): the EC private key (PEM path) that
 # publish_model and build_model sign with, and the public keys (comma-separated PEM paths;
 # several during a rotation) whose signature fetch_model and the web process require. Without
-# trusted keys packages are not checked for a signature (check --deploy warns).
+# trusted keys packages are not checked for a signature.
 MODEL_SIGNING_KEY = env.str("MODEL_SIGNING_KEY", default="")
 MODEL_TRUSTED_KEYS = [path.strip() for path in env.list("MODEL_TRUSTED_KEYS", default=[])
                       if path.strip()]
+# With DJANGO_DEBUG off and no trusted keys the web process and serve_model refuse to start,
+# unless this says that serving unsigned models is deliberate (classifier/signing_policy.py).
+MODEL_ALLOW_UNSIGNED = env.bool("MODEL_ALLOW_UNSIGNED", default=False)
 # A manifest that declares a file over this size, or more files than this, is refused before
 # anything is downloaded.
 MODEL_MAX_FILE_BYTES = env.int("MODEL_MAX_FILE_BYTES", default=1024 ** 3)

@@ -7,6 +7,7 @@ from django.core.checks import Error, Tags, Warning, register
 
 from classifier.inference import BadModelPackage
 from classifier.inference.signatures import load_trusted_keys
+from classifier.signing_policy import REFUSAL, refuses_unsigned
 from classifier.throttling import parse_rate
 
 
@@ -62,10 +63,13 @@ def decode_limit_settings(app_configs, **kwargs):
 @register(Tags.security, deploy=True)
 def model_signature_settings(app_configs, **kwargs):
     """Without trusted keys a package is served on its manifest's hashes alone, which anyone
-    who can write the model store can rewrite (a deploy warning, not an error: a site may
-    build its model into the image and trust the image)."""
+    who can write the model store can rewrite: an error with debug off (the web process and
+    serve_model refuse to start, signing_policy.py), a warning once MODEL_ALLOW_UNSIGNED=1 says
+    it is deliberate (a site may build its model into the image and trust the image)."""
     if settings.MODEL_TRUSTED_KEYS:
         return []  # readable keys: model_trusted_keys_readable
+    if refuses_unsigned():
+        return [Error(REFUSAL, id="classifier.E014")]
     return [Warning(
         "MODEL_TRUSTED_KEYS is empty: model packages are installed and served without checking "
         "a signature, so anyone who can write the model store can replace the model.",

@@ -17,11 +17,13 @@ from classifier.inference import ClassifierError, DecodeGate, ModelUnavailable, 
 from classifier.inference.package import MANIFEST, MODEL_FILE, SIGNATURE_FILE
 from classifier.inference.signatures import load_trusted_keys
 from classifier.serving.client import InferenceClient, RemoteClassifier
+from classifier.signing_policy import require_signature_policy
 
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_state = {"attempted": False, "classifier": None, "error": None, "reason": None}
+_state = {"attempted": False, "classifier": None, "error": None, "reason": None,
+          "decode_gate": None}
 
 
 def package_dir():
@@ -29,11 +31,17 @@ def package_dir():
 
 
 def load(force: bool = False):
-    """Load the installed package once; later calls return what the first one found."""
+    """Load the installed package once; later calls return what the first one found.
+    ImproperlyConfigured, every time, while the settings would serve an unchecked signature."""
+    if not settings.INFERENCE_URL:
+        # First, on every call (three settings read): a refusal must never turn into a quiet
+        # "no model", nor be skipped because something was loaded before.
+        require_signature_policy()
     with _lock:
         if _state["attempted"] and not force:
             return _state["classifier"]
-        _state.update(attempted=True, classifier=None, error=None, reason=None)
+        _state.update(attempted=True, classifier=None, error=None, reason=None,
+                      decode_gate=_new_decode_gate())
         if settings.INFERENCE_URL:
             _state["classifier"] = remote_classifier()
             logger.info("Identifying through the model service at %s (no model loaded here)",
@@ -68,7 +76,7 @@ def _load_installed():
         return None
     try:
         classifier = load_classifier(path, threads=settings.MODEL_THREADS or None,
-                                     **decode_and_trust_settings())
+                                     **decode_and_trust_settings(_state["decode_gate"]))
     except ClassifierError as exc:
         _state["error"] = exc.message
         # For the public (/readyz): which check failed, without paths.
@@ -91,15 +99,34 @@ def remote_classifier() -> RemoteClassifier:
     ))
 
 
-def decode_and_trust_settings() -> dict:
+def decode_and_trust_settings(decode_gate: DecodeGate | None = None) -> dict:
     """load_classifier's keyword arguments from settings: the upload decoder's memory budget
-    and gate, and the keys the package must be signed by. Shared with serve_model."""
+    and gate (``decode_gate``, else a new one), and the keys the package must be signed by.
+    Shared with serve_model, which so refuses to start on the same settings as the web
+    process."""
+    require_signature_policy()
     return {
         "trusted_keys": load_trusted_keys(settings.MODEL_TRUSTED_KEYS),
-        "max_decode_bytes": settings.IDENTIFY_DECODE_MEMORY_MB * 1024 * 1024,
-        "decode_gate": DecodeGate(settings.IDENTIFY_LARGE_DECODES,
-                                  settings.IDENTIFY_DECODE_WAIT_SECONDS),
+        "max_decode_bytes": _decode_budget(),
+        "decode_gate": decode_gate or _new_decode_gate(),
     }
+
+
+def upload_decode_limits() -> dict:
+    """decode_image's limits for the uploads this process decodes besides the model's own (a
+    photo kept with feedback, the page's thumbnail with a model service): identification's
+    memory budget and the very same gate, so that these and identification's large decodes
+    take turns (at most IDENTIFY_LARGE_DECODES at once in the process, model or not)."""
+    load()
+    return {"max_decode_bytes": _decode_budget(), "gate": _state["decode_gate"]}
+
+
+def _decode_budget() -> int:
+    return settings.IDENTIFY_DECODE_MEMORY_MB * 1024 * 1024
+
+
+def _new_decode_gate() -> DecodeGate:
+    return DecodeGate(settings.IDENTIFY_LARGE_DECODES, settings.IDENTIFY_DECODE_WAIT_SECONDS)
 
 
 def get():

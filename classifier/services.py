@@ -155,7 +155,7 @@ def decoded_for_display(upload):
     it, so this is rare; the answer stands without the picture)."""
     try:
         upload.seek(0)
-        return decode_image(upload, min_side=DISPLAY_MIN_SIDE)
+        return decode_image(upload, min_side=DISPLAY_MIN_SIDE, **runtime.upload_decode_limits())
     except ClassifierError:
         return None
 

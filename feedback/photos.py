@@ -13,7 +13,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from PIL import Image
 
-from classifier.inference import decode_image
+from classifier import runtime
+from classifier.inference import DEFAULT_MAX_DECODE_BYTES, DecodeGate, decode_image
 
 STORAGE_ALIAS = "feedback"
 # Longest side of a kept photo. Enough for any training resolution in sight (the model reads
@@ -40,15 +41,17 @@ def sha256_of(upload) -> str:
     return digest.hexdigest()
 
 
-def reencode(data) -> bytes:
+def reencode(data, *, max_decode_bytes: int = DEFAULT_MAX_DECODE_BYTES,
+             gate: DecodeGate | None = None) -> bytes:
     """The photo as a fresh JPEG: orientation applied, RGB, at most MAX_SIDE pixels, and no
     metadata at all (no EXIF, so no GPS position, camera serial or time; no XMP, no comments,
-    no ICC profile). decode_image keeps its guards against decompression bombs.
+    no ICC profile). Decoded as identification decodes: within ``max_decode_bytes``, through
+    ``gate``, reduced while decoding to about MAX_SIDE (a 6000 x 6000 JPEG at 1/2 scale), and
+    shrunk to fit before the gate's slot is given back.
 
     Deterministic: the same photo always gives the same bytes (content addressing and
     reproducible exports rely on it)."""
-    image = decode_image(data)
-    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    image = decode_image(data, max_side=MAX_SIDE, max_decode_bytes=max_decode_bytes, gate=gate)
     # A new image holding only the pixels: whatever metadata Pillow kept in .info cannot follow.
     clean = Image.frombytes("RGB", image.size, image.tobytes())
     buffer = io.BytesIO()
@@ -63,7 +66,7 @@ def name_for(sha256: str) -> str:
 def keep(data) -> tuple[str, str]:
     """Re-encode and store a photo; returns (storage name, sha256 of the stored bytes). The same
     photo is stored once, however many feedbacks refer to it."""
-    clean = reencode(data)
+    clean = reencode(data, **runtime.upload_decode_limits())
     sha256 = hashlib.sha256(clean).hexdigest()
     name = name_for(sha256)
     store = storage()

@@ -1,10 +1,14 @@
 """Django admin for the encyclopedia: staff edit species, breeds, the groups above them (a genus,
-the domestic cat) and the model labels each of them owns; each label has exactly one owner."""
+the domestic cat) and the model labels each of them owns; each label has exactly one owner.
+Each of them has a History (django-simple-history: who changed which field, when, revert);
+clashes with the data files are listed apart (species/admin_clashes.py)."""
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
+from species import admin_clashes  # noqa: F401 - registers the list of content clashes
 from species.models import ModelLabel, Species, Taxon
 
 
@@ -31,7 +35,7 @@ class TaxonLabelInline(ModelLabelInline):
 
 
 @admin.register(Taxon)
-class TaxonAdmin(admin.ModelAdmin):
+class TaxonAdmin(SimpleHistoryAdmin):  # History: who changed what, with revert
     list_display = ("common_name", "scientific_name", "rank", "member_count", "label_list")
     list_filter = ("rank",)
     search_fields = ("common_name", "scientific_name", "labels__label")
@@ -56,7 +60,7 @@ class TaxonAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModelLabel)
-class ModelLabelAdmin(admin.ModelAdmin):
+class ModelLabelAdmin(SimpleHistoryAdmin):
     """Every label and its owner in one list; the model refuses a second owner or none."""
 
     list_display = ("label", "species", "taxon")
@@ -163,7 +167,7 @@ class KindFormsMixin:
 
 
 @admin.register(Species)
-class SpeciesAdmin(KindFormsMixin, admin.ModelAdmin):
+class SpeciesAdmin(KindFormsMixin, SimpleHistoryAdmin):
     class Media:
         # Styles for the pictures below, from a file: the Content-Security-Policy refuses
         # inline style attributes.

@@ -4,6 +4,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.http import urlencode
+from simple_history.models import HistoricalRecords
 
 from core.wording import with_article
 from species.pictures import illustration_title, illustration_version
@@ -11,7 +12,29 @@ from species.pictures import illustration_title, illustration_version
 HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #c8a165.")
 
 
-class Species(models.Model):
+def tidy_text(value):
+    """A text as it is kept: Unix line endings, no white space around it. A browser sends a
+    textarea back with \r\n, so without this an admin save of one field would make every
+    multi-line field differ from the data files (and look edited to load_species)."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return value
+
+
+class TidyTextModel(models.Model):
+    """Text fields are tidied on every save, whoever saves (admin form, shell, API, command)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        for field in self._meta.concrete_fields:
+            if isinstance(field, (models.CharField, models.TextField)):
+                setattr(self, field.attname, tidy_text(getattr(self, field.attname)))
+        super().save(*args, **kwargs)
+
+
+class Species(TidyTextModel):
     """One entry of the encyclopedia: a wild species of Felidae or a domestic cat breed."""
 
     class Kind(models.TextChoices):
@@ -106,6 +129,9 @@ class Species(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Who changed which field, when, from what to what; reverted from the admin's History.
+    history = HistoricalRecords(m2m_fields=[resembles], excluded_fields=["updated_at"])
+
     class Meta:
         ordering = ["common_name"]
         verbose_name_plural = "species"
@@ -167,7 +193,7 @@ class Species(models.Model):
         return [p.strip() for p in self.description.split("\n\n") if p.strip()]
 
 
-class Taxon(models.Model):
+class Taxon(TidyTextModel):
     """A group above the encyclopedia's entries that an answer (and a model label) can name:
     a genus such as Lynx, the domestic cat without a breed, a subfamily or the family.
 
@@ -193,6 +219,7 @@ class Taxon(models.Model):
         max_length=50, blank=True, help_text="Felinae or Pantherinae; empty for a subfamily or "
         "the family.",
     )
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["scientific_name"]
@@ -229,7 +256,7 @@ def entries_under(rank: str, scientific_name: str):
     return Species.objects.filter(**by_rank[rank]).order_by("common_name")
 
 
-class ModelLabel(models.Model):
+class ModelLabel(TidyTextModel):
     """A label of the photo classifier's model and the one owner it stands for: an encyclopedia
     entry (a species or a breed) or a higher group (a genus, or the domestic cat without a
     breed). Labels without a row here count as "not a cat".
@@ -249,6 +276,7 @@ class ModelLabel(models.Model):
         help_text="The group (a genus, the domestic cat...) this label means, when no single "
                   "entry.",
     )
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["label"]
@@ -288,3 +316,71 @@ class ModelLabel(models.Model):
                     code="unique",
                 )
         return super().unique_error_message(model_class, unique_check)
+
+
+# What load_species last took from the data files (species/data/), per entry and field: the
+# common ancestor of a three-way merge between the files (upstream) and the database (the
+# content, which editors own). species/content.py says how it is used.
+class UpstreamEntry(models.Model):
+    """An entry of the data files (a species or breed, a group, a label) and the database row
+    load_species made of it. The row link follows an editor's rename of the slug; it is empty
+    once an editor deleted the row, so the entry is not created again."""
+
+    class Kind(models.TextChoices):
+        SPECIES = "species", "Species or breed"
+        TAXON = "taxon", "Group"
+        LABEL = "label", "Classifier label"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    key = models.CharField(max_length=100, help_text="Its slug (a label: its name) in the files.")
+    species = models.ForeignKey(Species, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+")
+    taxon = models.ForeignKey(Taxon, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+    label = models.ForeignKey(ModelLabel, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+
+    class Meta:
+        ordering = ["kind", "key"]
+        constraints = [models.UniqueConstraint(fields=["kind", "key"],
+                                               name="one_upstream_entry_per_key")]
+
+    def __str__(self):
+        return f"{self.get_kind_display().lower()} {self.key}"
+
+    @property
+    def row(self) -> "Species | Taxon | ModelLabel | None":
+        return {self.Kind.SPECIES: self.species, self.Kind.TAXON: self.taxon,
+                self.Kind.LABEL: self.label}[self.kind]
+
+
+class UpstreamValue(models.Model):
+    """One field of an upstream entry: the value load_species last applied (the base of the
+    merge) and, while an editor's value and a newer upstream value clash, the upstream one."""
+
+    entry = models.ForeignKey(UpstreamEntry, on_delete=models.CASCADE, related_name="values")
+    field = models.CharField(max_length=50)
+    loaded = models.JSONField(null=True, help_text="The value last taken from the files.")
+    clash = models.BooleanField(
+        default=False, db_index=True,
+        help_text="An editor changed the field and so did the files: the editor's value is "
+                  "kept until someone takes the upstream one.")
+    upstream = models.JSONField(null=True, help_text="The files' value, while it clashes.")
+    checked_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["entry__kind", "entry__key", "field"]
+        constraints = [models.UniqueConstraint(fields=["entry", "field"],
+                                               name="one_upstream_value_per_field")]
+
+    def __str__(self):
+        return f"{self.entry.key}.{self.field}"
+
+
+class ContentClash(UpstreamValue):
+    """The clashes only: the admin's list of them, with the action that takes upstream."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "content clash (edited here and in the data files)"
+        verbose_name_plural = "content clashes (edited here and in the data files)"

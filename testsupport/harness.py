@@ -51,6 +51,10 @@ def base_env(workdir: Path) -> dict:
         "CATSITE_VAR_DIR": str(workdir / "var"),
         "STATIC_ROOT": str(workdir / "static"),
         "MODEL_DIR": str(workdir / "model"),
+        # The cached build is unsigned, and with debug off the site refuses to serve it unless
+        # told that is deliberate (classifier/signing_policy.py). Tests of signed serving set
+        # MODEL_TRUSTED_KEYS, which takes precedence.
+        "MODEL_ALLOW_UNSIGNED": "1",
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     })
@@ -223,11 +227,15 @@ def _has_loaded_app(pid: int) -> bool:
         return False
 
 
-def multipart(field_name: str, filename: str, data: bytes, content_type: str = "image/jpeg"):
-    """(body, content type) of a multipart/form-data request holding one file."""
+def multipart(field_name: str, filename: str, data: bytes, content_type: str = "image/jpeg",
+              fields: dict[str, str] | None = None):
+    """(body, content type) of a multipart/form-data request holding one file, after the
+    plain ``fields`` if any."""
     boundary = uuid.uuid4().hex
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field_name}\"; "
-            f"filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n").encode()
+    head = "".join(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n"
+                   f"{value}\r\n" for name, value in (fields or {}).items()).encode()
+    head += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field_name}\"; "
+             f"filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n").encode()
     body = head + data + f"\r\n--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
 

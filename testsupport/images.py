@@ -140,6 +140,54 @@ def png_declaring(width: int, height: int) -> bytes:
     return bytes(data)
 
 
+# EXIF 2.3 types of a TIFF directory entry.
+EXIF_ASCII, EXIF_SHORT = 2, 3
+
+
+def exif_block(orientation: int, kind: int = EXIF_SHORT, count: int = 1,
+               padding: int = 0) -> bytes:
+    """A little-endian TIFF directory as EXIF holds it (without the "Exif" header), whose
+    Orientation entry is ``count`` values of type ``kind``, each ``orientation`` (one SHORT
+    is the valid entry); ``padding`` bytes of ImageDescription make the block that much
+    bigger. SHORT[9_000_000] is the EXIF bomb: 18 MB of values Pillow's parser materialises."""
+    entries = 2 if padding else 1
+    data_offset = 8 + 2 + 12 * entries + 4
+    if kind == EXIF_ASCII:
+        values = (str(orientation).encode() + b"\x00").ljust(count, b"\x00")[:count]
+    else:
+        values = struct.pack("<H", orientation) * count
+    inline = len(values) <= 4
+    table = [struct.pack("<HHI", EXIF_ORIENTATION_TAG, kind, count)
+             + (values.ljust(4, b"\x00") if inline else struct.pack("<I", data_offset))]
+    data = b"" if inline else values
+    if padding:
+        table.append(struct.pack("<HHII", 0x010E, EXIF_ASCII, padding, data_offset + len(data)))
+        data += b"x" * (padding - 1) + b"\x00"
+    return (b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", entries) + b"".join(table)
+            + struct.pack("<I", 0) + data)
+
+
+def jpeg_with_exif(jpeg_data: bytes, exif: bytes) -> bytes:
+    """``jpeg_data`` with ``exif`` in APP1 segments right after SOI, split as a writer of
+    extended EXIF splits it (each segment "Exif\\0\\0" and at most 64 KB; Pillow joins them)."""
+    header, room = b"Exif\x00\x00", 65533 - 6
+    segments = [b"\xff\xe1" + (len(header) + len(part) + 2).to_bytes(2, "big") + header + part
+                for part in (exif[i:i + room] for i in range(0, len(exif), room))]
+    return jpeg_data[:2] + b"".join(segments) + jpeg_data[2:]
+
+
+def png_with_raw_exif_profile(image: Image.Image, exif: bytes) -> bytes:
+    """A PNG holding ``exif`` as ImageMagick writes it: hex in a compressed text chunk named
+    "Raw profile type exif"."""
+    from PIL import PngImagePlugin
+
+    text = PngImagePlugin.PngInfo()
+    hexed = (b"Exif\x00\x00" + exif).hex()
+    lines = "\n".join(hexed[i:i + 72] for i in range(0, len(hexed), 72))
+    text.add_text("Raw profile type exif", f"\nexif\n{len(exif) + 6:8d}\n{lines}\n", zip=True)
+    return encode(image, "PNG", pnginfo=text)
+
+
 PDF_HEAD = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
 SVG_TEXT = (b'<?xml version="1.0" encoding="UTF-8"?>\n'
             b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'

@@ -54,12 +54,21 @@ def test_check_deploy_catches_a_site_served_without_https(tmp_path):
     assert "security.W008" in result.stderr + result.stdout  # SECURE_SSL_REDIRECT
 
 
-def test_check_deploy_warns_when_model_signatures_are_not_required(tmp_path):
-    result = manage("check", "--deploy", "--fail-level", "WARNING", tmp_path=tmp_path,
+def test_check_deploy_fails_when_model_signatures_are_not_required(tmp_path):
+    # Issue 24 item 10: an error, as the web process refuses to start on these settings.
+    result = manage("check", "--deploy", tmp_path=tmp_path,
                     **production_env(MODEL_TRUSTED_KEYS=""))
     assert result.returncode != 0
+    assert "classifier.E014" in result.stderr + result.stdout
+    assert "or MODEL_ALLOW_UNSIGNED=1 to serve unsigned models" in result.stderr + result.stdout
+
+
+def test_check_deploy_warns_when_unsigned_models_are_allowed_deliberately(tmp_path):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", tmp_path=tmp_path,
+                    **production_env(MODEL_TRUSTED_KEYS="", MODEL_ALLOW_UNSIGNED="1"))
+    assert result.returncode != 0
     assert "classifier.W001" in result.stderr + result.stdout
-    assert "MODEL_TRUSTED_KEYS is empty" in result.stderr + result.stdout
+    assert "classifier.E014" not in result.stderr + result.stdout
 
 
 def test_an_unreadable_trusted_key_fails_the_checks(tmp_path):

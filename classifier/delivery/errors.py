@@ -88,6 +88,12 @@ class SignatureRefused(DeliveryError):
         super().__init__(message)
 
 
+class DowngradeRefused(DeliveryError):
+    """A version below MODEL_MIN_VERSION, or an alias that moved below the installed version:
+    a possible rollback by whoever can write the store (rollback.py); --allow-downgrade
+    overrides."""
+
+
 class InstallFailed(DeliveryError):
     """Writing the package to the model directory failed (disk full, permissions, I/O)."""
 

@@ -23,6 +23,7 @@ from classifier.delivery.packages import (
     manifest_from,
 )
 from classifier.delivery.progress import progress_factory
+from classifier.delivery.rollback import check_not_downgrade
 from classifier.delivery.store import ALIASES, LATEST, Store, version_key
 from classifier.inference.package import (
     MANIFEST,
@@ -49,7 +50,8 @@ class FetchResult:
 
 def fetch_model(store: Store, name: str, dest: Path, *, version: str = LATEST, keep: int = 2,
                 progress=None, trusted_keys: tuple[TrustedKey, ...] = (),
-                limits: PackageLimits | None = None) -> FetchResult:
+                limits: PackageLimits | None = None, min_version: str = "",
+                allow_downgrade: bool = False) -> FetchResult:
     """Install ``name`` at ``version`` (a version, or an alias: latest, champion, challenger)
     into ``dest`` and make it current.
 
@@ -58,19 +60,23 @@ def fetch_model(store: Store, name: str, dest: Path, *, version: str = LATEST, k
     ``trusted_keys``: when given, the version must be signed by one of them; it is checked
     before anything is installed (and an installed copy is checked again before it is reused).
     ``limits``: a manifest declaring more or larger files is refused before any file download.
+    ``min_version``, ``allow_downgrade``: the rollback rules of rollback.py, checked before
+    anything is downloaded or switched.
     """
     progress = progress or progress_factory(None)
     limits = limits or PackageLimits()
     check_name(name, "model name")
     resolved = resolve(store, name, version)
+    via_alias = version if version in ALIASES else None
     dest = Path(dest)
     with install.exclusive(dest):
         previous = install.current_version(dest)
+        check_not_downgrade(name, resolved, installed=previous, minimum=min_version,
+                            via_alias=via_alias, allow_downgrade=allow_downgrade)
         result = FetchResult(name=name, version=resolved, path=dest / install.VERSIONS / resolved,
                              previous=previous, switched=previous != resolved)
         if not install.is_installed(dest, name, resolved, trusted_keys):
-            _download_and_install(store, result, dest,
-                                  via_alias=version if version in ALIASES else None,
+            _download_and_install(store, result, dest, via_alias=via_alias,
                                   progress=progress, trusted_keys=trusted_keys, limits=limits)
         if result.switched:
             install.switch_current(dest, resolved)

@@ -6,9 +6,13 @@ Defences, in the order they apply:
   formats phones write (JPEG, PNG, WebP, GIF); BMP and TIFF are refused;
 - the pixel count the header declares is checked before any pixel is decoded, and Pillow's own
   decompression-bomb guard (``Image.MAX_IMAGE_PIXELS``) stays on;
+- a file with EXIF over 64 KB is refused before Pillow opens it, and the orientation is read
+  only from a one-value entry (exif);
 - baseline JPEGs decode in draft mode at 1/2, 1/4 or 1/8 scale when the model needs fewer pixels;
-- what the decode will allocate is estimated from the header (decode_memory) and an image over
-  ``max_decode_bytes`` is refused: the lower pixel cap of formats without DCT scaling;
+- what the decode will allocate is estimated from the header (decode_memory; for a JPEG from
+  its segments walked by their lengths, jpeg_structure: a progressive or non-interleaved one
+  pays for its full-size coefficients) and an image over ``max_decode_bytes`` is refused: the
+  lower pixel cap of formats without DCT scaling;
 - decodes that allocate more than a little wait for a slot of the process's DecodeGate (at most
   N at once), or are turned away with DecoderBusy;
 - the decoded image is reduced in its own mode, band by band, before any mode conversion
@@ -28,15 +32,11 @@ from contextlib import nullcontext
 
 from PIL import Image, UnidentifiedImageError
 
-from .decode_memory import (
-    DEFAULT_MAX_DECODE_BYTES,
-    SMALL_DECODE_BYTES,
-    DecodeGate,
-    count_jpeg_scans,
-    decode_cost,
-)
+from . import exif
+from .decode_memory import DEFAULT_MAX_DECODE_BYTES, SMALL_DECODE_BYTES, DecodeGate, decode_cost
 from .downscale import reduce_factor, reduce_in_bands, to_rgb
 from .errors import ACCEPTED_FORMATS, InvalidImage, TooManyPixels, UnsupportedFormat
+from .jpeg_structure import jpeg_layout
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,6 @@ _AMBIGUOUS_SIGNATURES = {"CUR"}
 _HEAD_BYTES = 1024
 # The transposition that turns each EXIF orientation upright (EXIF 2.3, tag 0x0112), applied to
 # the small image; the same table as ImageOps.exif_transpose, which works only on the full one.
-_ORIENTATION_TAG = 0x0112
 _UPRIGHT = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
@@ -73,7 +72,7 @@ _UPRIGHT = {
 }
 
 
-def decode_image(data, *, min_side: int | None = None,
+def decode_image(data, *, min_side: int | None = None, max_side: int | None = None,
                  max_pixels: int = DEFAULT_MAX_PIXELS,
                  max_decode_bytes: int = DEFAULT_MAX_DECODE_BYTES,
                  gate: DecodeGate | None = None) -> Image.Image:
@@ -81,15 +80,20 @@ def decode_image(data, *, min_side: int | None = None,
 
     ``min_side``: the smallest shorter side the caller needs (the model's resize); the image is
     decoded (JPEG) or reduced (the others) to the coarsest integer scale that still gives at
-    least that. ``None`` decodes at full size. ``gate``: the process's DecodeGate (None: no
-    limit on concurrent decodes). Raises InvalidImage, UnsupportedFormat, TooManyPixels or
-    DecoderBusy.
+    least that. ``max_side`` instead: the image is to fit in a square of that side (a kept
+    photo); it is decoded at the coarsest scale whose longer side is still at least that, then
+    resized to fit (Lanczos) before the gate's slot is given back. Neither: full size.
+    ``gate``: the process's DecodeGate (None: no limit on concurrent decodes).
+    Raises InvalidImage, UnsupportedFormat, TooManyPixels or DecoderBusy.
     """
+    if min_side and max_side:
+        raise ValueError("decode_image takes min_side or max_side, not both")
     stream = _as_stream(data)
     owns_stream = stream is not data
     head = _peek(stream, _HEAD_BYTES)
     if not head:
         raise InvalidImage("The file is empty. Please upload a photo.")
+    exif.refuse_large_exif(stream, head)  # Pillow would read it, and parse a JPEG's, on open
     # Our limit never exceeds Pillow's own: an image that would only earn Pillow's warning is
     # refused too (the warning itself cannot be caught thread-safely on Python 3.11).
     if Image.MAX_IMAGE_PIXELS:
@@ -103,23 +107,26 @@ def decode_image(data, *, min_side: int | None = None,
     except _DECODE_ERRORS as exc:
         raise InvalidImage() from exc
     try:
-        return _decode_opened(image, stream, min_side, max_pixels, max_decode_bytes, gate,
-                              owns_stream)
+        return _decode_opened(image, stream, min_side, max_side, max_pixels, max_decode_bytes,
+                              gate, owns_stream)
     finally:
         _release(image, owns_stream)
 
 
-def _decode_opened(image, stream, min_side, max_pixels, max_decode_bytes, gate,
+def _decode_opened(image, stream, min_side, max_side, max_pixels, max_decode_bytes, gate,
                    owns_stream) -> Image.Image:
     declared = width, height = image.size
     if width * height > max_pixels:
         raise TooManyPixels(width, height, max_pixels)
-    scans = count_jpeg_scans(stream) if image.format in DRAFT_FORMATS else 0
+    if max_side and max(declared) > max_side:
+        # The shorter side that keeps the longer one at least max_side (rounded up).
+        min_side = -(-max_side * min(declared) // max(declared))
+    multi_scan = image.format in DRAFT_FORMATS and jpeg_layout(stream).multi_scan
     if min_side and image.format in DRAFT_FORMATS:
         # The JPEG decoder scales by 1/2, 1/4 or 1/8 while decoding; asking for a square of
         # min_side keeps the shorter side at least min_side, whatever the orientation.
         image.draft("RGB", (min_side, min_side))
-    cost = decode_cost(image, declared, scans)
+    cost = decode_cost(image, declared, multi_scan)
     if cost > max_decode_bytes:
         raise TooManyPixels(width, height, width * height * max_decode_bytes // cost,
                             kind=_kind(image.format))
@@ -130,10 +137,12 @@ def _decode_opened(image, stream, min_side, max_pixels, max_decode_bytes, gate,
             raise TooManyPixels(width, height, max_pixels) from None
         except _DECODE_ERRORS as exc:
             raise InvalidImage() from exc
-        orientation = _orientation(image)
+        orientation = exif.orientation(image.info)
         small = to_rgb(reduce_in_bands(image, reduce_factor(image.size, min_side)))
         if small is image:
             small = image.copy()  # ours outlives the opened file
+        if max_side:
+            small.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
         _release(image, owns_stream)  # the full-size buffer goes before the slot does
     return _upright(small, orientation)
 
@@ -154,16 +163,6 @@ def _release(image: Image.Image, owns_stream: bool) -> None:
     # garbage collected; the upload's frame is loaded, so it is dropped now.
     if getattr(image, "_decoder", None) is not None and image.format == "WEBP":
         image._decoder = None
-
-
-def _orientation(image: Image.Image) -> int:
-    """The EXIF orientation (1-8; 1 when absent). A corrupt EXIF block must not cost the user
-    their photo: it is logged and the image kept as stored."""
-    try:
-        return int(image.getexif().get(_ORIENTATION_TAG, 1))
-    except (*_DECODE_ERRORS, TypeError, KeyError) as exc:
-        logger.info("Ignoring unreadable EXIF orientation: %s", exc)
-        return 1
 
 
 def _upright(image: Image.Image, orientation: int) -> Image.Image:

@@ -35,21 +35,19 @@ SMALL_DECODE_BYTES = 8 * MB
 _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
 _WEBP_BYTES_PER_PIXEL = 16
 _DCT_COEFFICIENT_BYTES = 2
-# Start of scan, end of image: entropy-coded data escapes 0xFF, so these are always markers.
-_SCAN_MARKER = b"\xff\xda"
-_END_MARKER = b"\xff\xd9"
 
 
-def decode_cost(image: Image.Image, original_size: tuple[int, int], scans: int) -> int:
+def decode_cost(image: Image.Image, original_size: tuple[int, int], multi_scan: bool) -> int:
     """Bytes Pillow will allocate to decode ``image``'s first frame (opened, maybe drafted, not
     loaded). ``original_size`` is the size the file declares (a draft shrinks ``image.size``);
-    ``scans`` the number of JPEG scans (0 for other formats)."""
+    ``multi_scan``: a JPEG that libjpeg decodes through its full-size coefficient buffer
+    (jpeg_structure.JpegLayout.multi_scan; False for other formats)."""
     width, height = image.size
     full_pixels = original_size[0] * original_size[1]
     cost = width * height * _BYTES_PER_PIXEL.get(image.mode, 4)
     if image.format == "WEBP":
         cost = full_pixels * _WEBP_BYTES_PER_PIXEL
-    elif scans > 1:
+    elif multi_scan:
         cost += full_pixels * _DCT_COEFFICIENT_BYTES * _sample_fraction(image)
     return int(cost)
 
@@ -62,55 +60,6 @@ def _sample_fraction(image: Image.Image) -> float:
     most_h = max(h for _id, h, _v, _q in layers) or 1
     most_v = max(v for _id, _h, v, _q in layers) or 1
     return sum((h * v) / (most_h * most_v) for _id, h, v, _q in layers)
-
-
-def count_jpeg_scans(stream) -> int:
-    """Scans of the main image of a JPEG: 1 for a plain baseline JPEG, more for a progressive one
-    or one with separate scans per component. Segments before the first scan are skipped by
-    their length (an EXIF thumbnail in APP1 has scans of its own), and counting stops at the
-    first end-of-image (an MPO's second picture follows it). Reads at most the whole stream
-    (already within the upload size limit) and puts the position back."""
-    position = stream.tell()
-    try:
-        stream.seek(0)
-        if stream.read(2) != b"\xff\xd8":
-            return 1
-        if not _skip_to_first_scan(stream):
-            return 1
-        return 1 + _scans_until_end(stream)
-    finally:
-        stream.seek(position)
-
-
-def _skip_to_first_scan(stream) -> bool:
-    while True:
-        marker = stream.read(2)
-        while marker[:1] == b"\xff" and marker[1:] == b"\xff":  # fill bytes
-            marker = marker[1:] + stream.read(1)
-        if len(marker) < 2 or marker[0] != 0xFF:
-            return False  # not a marker: Pillow's decoder will say what is wrong
-        if marker[1] == 0xDA:
-            return True
-        if marker[1] == 0x01 or 0xD0 <= marker[1] <= 0xD7:
-            continue  # markers without a length
-        length = stream.read(2)
-        if len(length) < 2:
-            return False
-        stream.seek(int.from_bytes(length, "big") - 2, 1)
-
-
-def _scans_until_end(stream) -> int:
-    scans, carry = 0, b""
-    while chunk := stream.read(MB):
-        block = carry + chunk
-        end = block.find(_END_MARKER)
-        if end != -1:
-            return scans + block.count(_SCAN_MARKER, 0, end)
-        # A marker split across two reads is kept for the next one.
-        tail = 1 if block.endswith(b"\xff") else 0
-        scans += block.count(_SCAN_MARKER, 0, len(block) - tail)
-        carry = block[len(block) - tail:]
-    return scans
 
 
 class DecodeGate:

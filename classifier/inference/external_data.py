@@ -12,9 +12,12 @@ from __future__ import annotations
 
 # Field numbers from onnx.proto (ONNX IR version 10). Each message maps the fields that can lead
 # to a tensor to the message type they hold.
+# A function's tensors are in its nodes and its attributes' default values (attribute_proto);
+# a model's training_info holds two more graphs (initialization and algorithm).
 _PATHS = {
-    "ModelProto": {7: "GraphProto", 25: "FunctionProto"},
-    "FunctionProto": {7: "NodeProto"},
+    "ModelProto": {7: "GraphProto", 20: "TrainingInfoProto", 25: "FunctionProto"},
+    "TrainingInfoProto": {1: "GraphProto", 2: "GraphProto"},
+    "FunctionProto": {7: "NodeProto", 11: "AttributeProto"},
     "GraphProto": {1: "NodeProto", 5: "TensorProto", 15: "SparseTensorProto"},
     "NodeProto": {5: "AttributeProto"},
     "AttributeProto": {5: "TensorProto", 6: "GraphProto", 10: "TensorProto", 11: "GraphProto",

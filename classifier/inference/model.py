@@ -180,9 +180,14 @@ def load_classifier(package_dir, threads: int | None = None,
     Raises ModelUnavailable (no package there) or BadModelPackage (it fails a check;
     SignatureRefused for the signature).
     """
+    # Resolved once (MODEL_DIR/current is a symlink that fetch_model flips): the manifest and
+    # model are read once from there, and those very bytes are hashed, checked against the
+    # signature and given to ONNX Runtime. Nothing is read through the symlink a second time.
+    package_dir = Path(package_dir).resolve()
+    manifest, held = verify_and_read_model(package_dir)
     if trusted_keys:
-        verify_signature(package_dir, trusted_keys)
-    manifest, model_bytes = verify_and_read_model(Path(package_dir))
+        verify_signature(package_dir, trusted_keys, held=held)
+    model_bytes = held[MODEL_FILE]
     checked = refuse_external_data(model_bytes)
     session = _session(model_bytes, threads)
     if not checked:

@@ -164,17 +164,21 @@ def parse_manifest(data: bytes | str) -> Manifest:
 def read_manifest(package_dir) -> Manifest:
     """``package_dir/manifest.json``, validated; the files it lists are not checked (``verify``).
     ModelUnavailable when there is no directory at all."""
+    return parse_manifest(_manifest_bytes(package_dir))
+
+
+def _manifest_bytes(package_dir) -> bytes:
+    """The bytes of ``package_dir/manifest.json`` (at most one more than a manifest may have)."""
     package_dir = Path(package_dir)
     if not package_dir.is_dir():
         raise ModelUnavailable(f"No model package at {package_dir}.")
     try:
         with (package_dir / MANIFEST).open("rb") as stream:
-            data = stream.read(MAX_MANIFEST_BYTES + 1)
+            return stream.read(MAX_MANIFEST_BYTES + 1)
     except FileNotFoundError:
         raise BadModelPackage(MANIFEST, f"missing from {package_dir}") from None
     except OSError as exc:
         raise BadModelPackage(MANIFEST, f"not readable ({exc.strerror or exc})") from None
-    return parse_manifest(data)
 
 
 # --- the directory -------------------------------------------------------------------------------
@@ -186,25 +190,26 @@ def verify(package_dir) -> Manifest:
     return _verify(package_dir, keep_model=False)[0]
 
 
-def verify_and_read_model(package_dir) -> tuple[Manifest, bytes]:
-    """``verify``, also returning the bytes of ``model.onnx``, hashed from memory: loading the
-    model from these bytes (not from the path again) means what runs is exactly what was
-    verified."""
+def verify_and_read_model(package_dir) -> tuple[Manifest, dict[str, bytes]]:
+    """``verify``, also returning the bytes it read of ``manifest.json`` and ``model.onnx``
+    (by file name), hashed from memory: parsing and loading these bytes (not the path again)
+    means what runs is exactly what was verified, and a signature can be checked against them
+    (signatures.verify_signature's ``held``)."""
     return _verify(package_dir, keep_model=True)
 
 
-def _verify(package_dir, *, keep_model: bool) -> tuple[Manifest, bytes | None]:
-    manifest = read_manifest(package_dir)
+def _verify(package_dir, *, keep_model: bool) -> tuple[Manifest, dict[str, bytes]]:
+    held = {MANIFEST: _manifest_bytes(package_dir)}
+    manifest = parse_manifest(held[MANIFEST])
     _check_contents(package_dir, manifest)
-    model = None
     for name in manifest.files:
         if keep_model and name == MODEL_FILE:
             with _reading(name):
-                model = (Path(package_dir) / name).read_bytes()
-            check_file(name, manifest.files[name], digest_bytes(model))
+                held[name] = (Path(package_dir) / name).read_bytes()
+            check_file(name, manifest.files[name], digest_bytes(held[name]))
         else:
             _verify_file(package_dir, manifest, name)
-    return manifest, model
+    return manifest, held
 
 
 def _check_contents(package_dir, manifest: Manifest) -> None:

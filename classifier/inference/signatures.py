@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,27 +77,46 @@ def sign_package(package_dir, private_key) -> Path:
     return signature
 
 
-def verify_signature(package_dir, trusted_keys: tuple[TrustedKey, ...]) -> TrustedKey:
+def verify_signature(package_dir, trusted_keys: tuple[TrustedKey, ...],
+                     held: dict[str, bytes] | None = None) -> TrustedKey:
     """The trusted key that signed the package in ``package_dir``; SignatureRefused when it is
-    unsigned, signed by another key, or its files differ from what was signed."""
+    unsigned, signed by another key, or its files differ from what was signed.
+
+    ``held``: bytes of package files the caller has already read and will use (the loader's
+    manifest and model, package.verify_and_read_model): each must be what was signed, so what
+    is verified on disk and what is loaded cannot differ (a file or a ``current`` symlink
+    swapped between the two reads)."""
     # MODEL_DIR/current is a symlink to the version: model-signing refuses to follow symlinks
-    # inside a package (rightly), so the directory itself is resolved first.
+    # inside a package (rightly), so the directory itself is resolved first (and only once).
     package_dir = Path(package_dir).resolve()
     signature = package_dir / SIGNATURE_FILE
-    hint = signer_hint(signature)
+    data = _read_signature(signature)
+    hint = _hint_of(data)
     key = next((k for k in trusted_keys if k.hint == hint), None)
     if key is None:
         raise SignatureRefused(
             "untrusted_key",
             f"signed by a key that is not trusted (key sha256 {hint[:16]}...), not one of "
             "MODEL_TRUSTED_KEYS")
+    # model-signing reads the signature from a path: give it a private copy of the bytes read
+    # above, so the statement it verifies is the one checked against ``held`` below.
+    with tempfile.TemporaryDirectory(prefix="catsite-sig-") as scratch:
+        copy = Path(scratch) / SIGNATURE_FILE
+        copy.write_bytes(data)
+        _verify_with(key, package_dir, copy, ignored=signature)
+    if held:
+        _check_held(data, held, key)
+    return key
+
+
+def _verify_with(key: TrustedKey, package_dir: Path, signature: Path, *, ignored: Path) -> None:
     from cryptography.exceptions import InvalidSignature
 
     _signing, verifying, hashing = _model_signing()
     try:
         (verifying.Config()
          .use_elliptic_key_verifier(public_key=key.path)
-         .set_hashing_config(_hashing_config(hashing, signature))
+         .set_hashing_config(_hashing_config(hashing, ignored))
          .verify(package_dir, signature))
     except InvalidSignature:
         raise SignatureRefused(
@@ -110,20 +130,39 @@ def verify_signature(package_dir, trusted_keys: tuple[TrustedKey, ...]) -> Trust
     except Exception as exc:  # model-signing raises many types on malformed input
         raise SignatureRefused("unreadable", f"not a valid signature ({type(exc).__name__})") \
             from None
-    return key
+
+
+def _check_held(data: bytes, held: dict[str, bytes], key: TrustedKey) -> None:
+    """SignatureRefused unless each held file's sha256 is the one the (verified) statement in
+    ``data`` lists for it."""
+    signed = _statement_digests(data)
+    changed = sorted(name for name, content in held.items()
+                     if signed.get(name) != hashlib.sha256(content).hexdigest())
+    if changed:
+        raise SignatureRefused(
+            "changed", f"signed by {key.path.name}, but the {', '.join(changed)} read for "
+                       "loading differ from what was signed (the package changed while it "
+                       "was being loaded)")
 
 
 def signer_hint(signature: Path) -> str:
     """The hash of the public key a signature names (read without trusting it)."""
+    return _hint_of(_read_signature(signature))
+
+
+def _read_signature(signature: Path) -> bytes:
     try:
         with open(signature, "rb") as stream:
-            data = stream.read(MAX_SIGNATURE_BYTES + 1)
+            return stream.read(MAX_SIGNATURE_BYTES + 1)
     except FileNotFoundError:
         raise SignatureRefused(
             "unsigned", "missing: the package is not signed, and MODEL_TRUSTED_KEYS requires a "
                         "signature by one of its keys") from None
     except OSError as exc:
         raise SignatureRefused("unreadable", f"not readable ({exc.strerror or exc})") from None
+
+
+def _hint_of(data: bytes) -> str:
     try:
         if len(data) > MAX_SIGNATURE_BYTES:
             raise ValueError("too large")
@@ -139,9 +178,17 @@ def signer_hint(signature: Path) -> str:
 
 def signed_files(signature: Path) -> dict[str, str]:
     """{file name: sha256} as the signature lists them, unverified (for messages and tests)."""
-    bundle = json.loads(Path(signature).read_bytes())
-    statement = json.loads(base64.b64decode(bundle["dsseEnvelope"]["payload"]))
-    return {r["name"]: r["digest"] for r in statement["predicate"]["resources"]}
+    return _statement_digests(Path(signature).read_bytes())
+
+
+def _statement_digests(data: bytes) -> dict[str, str]:
+    """{file name: sha256} of the in-toto statement in a signature bundle's DSSE envelope."""
+    try:
+        bundle = json.loads(data)
+        statement = json.loads(base64.b64decode(bundle["dsseEnvelope"]["payload"]))
+        return {r["name"]: r["digest"] for r in statement["predicate"]["resources"]}
+    except (ValueError, KeyError, TypeError):
+        raise SignatureRefused("unreadable", "its statement lists no file digests") from None
 
 
 def _what_changed(detail: str) -> str:

@@ -10,6 +10,7 @@ the cache folder (``cached_files()``), and keep only the files.
 from __future__ import annotations
 
 import hashlib
+import io
 import subprocess
 import sys
 from importlib import metadata
@@ -19,6 +20,8 @@ import numpy as np
 from PIL import Image
 
 SIDE = 7071
+# Not a Pillow option: the file is edited after saving (see encode).
+END_MARKER_IN_COMMENT = "end_marker_in_comment"
 
 # (colour mode, format, Pillow save options): every mode the issue names, in every format of
 # PNG, TIFF, WebP, GIF (and JPEG for CMYK) that can hold it.
@@ -43,6 +46,10 @@ CASES = (
     ("RGB", "JPEG", {"quality": 50}),
     ("RGB", "JPEG", {"quality": 50, "progressive": True}),
     ("RGB", "JPEG", {"quality": 50, "progressive": True, "subsampling": 0}),
+    # The same with "FF D9" (end of image) in a comment between its scans: a decoder that looks
+    # for markers without skipping segments by their length saw a one-scan JPEG.
+    ("RGB", "JPEG", {"quality": 50, "progressive": True, "subsampling": 0,
+                     END_MARKER_IN_COMMENT: True}),
 )
 
 
@@ -50,6 +57,8 @@ def case_name(mode: str, format: str, options: dict) -> str:
     extras = [key for key in ("progressive",) if options.get(key)]
     if options.get("subsampling") == 0:
         extras.append("444")
+    if options.get(END_MARKER_IN_COMMENT):
+        extras.append("comment")
     return "-".join([mode.replace(";", ""), format.lower(), *extras])
 
 
@@ -78,36 +87,71 @@ def picture(mode: str, side: int = SIDE) -> Image.Image:
     return image.convert(mode)  # CMYK
 
 
+def encode(image: Image.Image, format: str, options: dict) -> bytes:
+    """``image`` saved as ``format`` with ``options``, edited as the options say."""
+    saving = {key: value for key, value in options.items() if key != END_MARKER_IN_COMMENT}
+    data = io.BytesIO()
+    image.save(data, format, **saving)
+    encoded = data.getvalue()
+    if options.get(END_MARKER_IN_COMMENT):
+        second_scan = encoded.index(b"\xff\xda", encoded.index(b"\xff\xda") + 2)
+        comment = b"\xff\xd9 not the end"
+        encoded = (encoded[:second_scan] + b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big")
+                   + comment + encoded[second_scan:])
+    return encoded
+
+
 def largest_accepted_side(mode: str, format: str, options: dict, max_decode_bytes: int,
                           min_side: int = 256) -> int:
     """The side of the largest square image of this kind the decoder accepts (at most SIDE), by
     the decoder's own estimate: the memory test then checks the estimate against the real peak.
     0 when the format is refused outright."""
-    import io
     import math
 
     from classifier.inference.decode import ACCEPTED_PILLOW_FORMATS, DRAFT_FORMATS
-    from classifier.inference.decode_memory import count_jpeg_scans, decode_cost
+    from classifier.inference.decode_memory import decode_cost
+    from classifier.inference.jpeg_structure import jpeg_layout
 
     if format not in ACCEPTED_PILLOW_FORMATS:
         return 0
     sample_side = 2048  # big enough for JPEG's 1/8 draft to apply as it would at full size
-    data = io.BytesIO()
-    picture(mode, sample_side).save(data, format, **options)
+    data = io.BytesIO(encode(picture(mode, sample_side), format, options))
     opened = Image.open(data)
-    scans = count_jpeg_scans(data) if opened.format in DRAFT_FORMATS else 0
+    multi_scan = opened.format in DRAFT_FORMATS and jpeg_layout(data).multi_scan
     if opened.format in DRAFT_FORMATS:
         opened.draft("RGB", (min_side, min_side))
-    per_pixel = decode_cost(opened, (sample_side, sample_side), scans) / sample_side ** 2
+    per_pixel = decode_cost(opened, (sample_side, sample_side), multi_scan) / sample_side ** 2
     return min(SIDE, math.isqrt(int(max_decode_bytes / per_pixel)))
 
 
+# The EXIF bomb: a 64 x 64 picture whose EXIF Orientation declares SHORT[9,000,000], 18 MB of
+# values (730 MB of Python objects once Pillow's EXIF parser had read them).
+EXIF_BOMB_VALUES = 9_000_000
+EXIF_BOMB_FORMATS = ("PNG", "WEBP", "JPEG")
+
+
+def exif_bomb(format: str) -> bytes:
+    from testsupport import images
+
+    small = picture("RGB", 64)
+    bomb = images.exif_block(6, count=EXIF_BOMB_VALUES)
+    if format == "JPEG":  # in APP1 segments of 64 KB, which Pillow joins
+        return images.jpeg_with_exif(encode(small, "JPEG", {}), bomb)
+    return encode(small, format, {"exif": bomb})  # PNG eXIf, WebP EXIF chunk
+
+
 def write_all(directory: Path, max_decode_bytes: int | None = None) -> list[Path]:
-    """Every case at SIDE; with ``max_decode_bytes``, also each accepted kind at the largest
-    side the decoder accepts (``*-largest.*``) when that is below SIDE. Files already there are
-    kept (the directory is a cache)."""
+    """Every case at SIDE, and the EXIF bombs; with ``max_decode_bytes``, also each accepted
+    kind at the largest side the decoder accepts (``*-largest.*``) when that is below SIDE.
+    Files already there are kept (the directory is a cache)."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
+    for format in EXIF_BOMB_FORMATS:
+        path = directory / f"exif-bomb.{format.lower()}"
+        if not path.exists():
+            path.with_suffix(".part").write_bytes(exif_bomb(format))
+            path.with_suffix(".part").rename(path)
+        written.append(path)
     for mode, format, options in CASES:
         sides = {"": SIDE}
         if max_decode_bytes:
@@ -118,7 +162,7 @@ def write_all(directory: Path, max_decode_bytes: int | None = None) -> list[Path
             path = directory / f"{case_name(mode, format, options)}{suffix}.{format.lower()}"
             if not path.exists():
                 partial = path.with_suffix(".part")
-                picture(mode, side).save(partial, format, **options)
+                partial.write_bytes(encode(picture(mode, side), format, options))
                 partial.rename(path)
             written.append(path)
     return written

@@ -13,8 +13,9 @@ import pytest
 from PIL import Image
 
 from classifier.inference import DecodeGate, DecoderBusy, TooManyPixels, decode_image
-from classifier.inference.decode_memory import SMALL_DECODE_BYTES, count_jpeg_scans
+from classifier.inference.decode_memory import SMALL_DECODE_BYTES
 from classifier.inference.downscale import reduce_factor
+from classifier.inference.jpeg_structure import jpeg_layout
 from testsupport import images
 
 
@@ -124,7 +125,7 @@ def test_webp_costs_more_per_pixel_than_png():
         decode_image(images.encode(cat, "WEBP"), max_decode_bytes=budget)
 
 
-# --- counting JPEG scans ---------------------------------------------------------------------
+# --- reading a JPEG's frame and scans --------------------------------------------------------
 
 
 def with_app1(jpeg: bytes, payload: bytes) -> bytes:
@@ -132,24 +133,86 @@ def with_app1(jpeg: bytes, payload: bytes) -> bytes:
     return jpeg[:2] + segment + jpeg[2:]
 
 
+def with_comment_before_second_scan(jpeg: bytes, text: bytes) -> bytes:
+    first = jpeg.index(b"\xff\xda")
+    second = jpeg.index(b"\xff\xda", first + 2)
+    segment = b"\xff\xfe" + (len(text) + 2).to_bytes(2, "big") + text
+    return jpeg[:second] + segment + jpeg[second:]
+
+
+def layout(data: bytes):
+    return jpeg_layout(io.BytesIO(data))
+
+
 def test_scans_are_counted_in_the_main_image_only():
     cat = images.chelsea()
     baseline = images.jpeg(cat)
-    assert count_jpeg_scans(io.BytesIO(baseline)) == 1
-    assert count_jpeg_scans(io.BytesIO(images.encode(cat, "JPEG", progressive=True))) > 1
+    assert layout(baseline).scans == 1 and not layout(baseline).multi_scan
+    assert layout(images.encode(cat, "JPEG", progressive=True)).scans > 1
     # An EXIF block carrying a whole JPEG thumbnail (scans of its own) is skipped by length.
     thumbnail = images.jpeg(cat.resize((160, 120)))
-    assert count_jpeg_scans(io.BytesIO(with_app1(baseline, b"Exif\x00\x00" + thumbnail))) == 1
+    assert layout(with_app1(baseline, b"Exif\x00\x00" + thumbnail)).scans == 1
     # An MPO's second picture comes after the first one's end-of-image.
     mpo = images.encode(cat, "MPO", save_all=True, append_images=[cat])
-    assert count_jpeg_scans(io.BytesIO(mpo)) == 1
+    assert layout(mpo).scans == 1
 
 
-def test_counting_scans_puts_the_stream_back():
+def test_an_end_marker_in_a_comment_between_scans_ends_nothing():
+    progressive = images.encode(images.chelsea(), "JPEG", progressive=True)
+    hostile = with_comment_before_second_scan(progressive, b"\xff\xd9 the end?")
+    assert layout(hostile).scans == layout(progressive).scans > 1
+    assert layout(hostile).multi_scan
+
+
+def test_a_progressive_frame_is_multi_scan_whatever_its_scans():
+    # Only the first scan, then the end: still a progressive frame, which libjpeg decodes
+    # through its full-size coefficient buffer.
+    progressive = images.encode(images.chelsea(), "JPEG", progressive=True)
+    first = progressive.index(b"\xff\xda")
+    second = progressive.index(b"\xff\xda", first + 2)
+    one_scan = progressive[:second] + b"\xff\xd9"
+    assert layout(one_scan).scans == 1 and layout(one_scan).frame == 0xC2
+    assert layout(one_scan).multi_scan
+
+
+def test_a_baseline_frame_whose_first_scan_holds_one_component_is_multi_scan():
+    baseline = images.jpeg(images.chelsea())
+    start = baseline.index(b"\xff\xda")
+    assert baseline[start + 4] == 3  # the interleaved scan: Y, Cb and Cr
+    # The same scan header naming only Y: a non-interleaved frame, component by component.
+    non_interleaved = (baseline[:start] + b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00"
+                       + baseline[start + 2 + int.from_bytes(baseline[start + 2:start + 4],
+                                                            "big"):])
+    assert layout(non_interleaved).first_scan_components == 1
+    assert layout(non_interleaved).components == 3
+    assert layout(non_interleaved).multi_scan
+
+
+def test_markers_in_entropy_coded_data_are_read_as_t81_says():
+    # Stuffed zeros, restart markers and fill bytes are data; only a real marker ends a scan.
+    baseline = images.jpeg(images.chelsea())
+    start = baseline.index(b"\xff\xda")
+    through_scan_header = baseline[:start + 2 + int.from_bytes(baseline[start + 2:start + 4],
+                                                                "big")]
+    data = b"\x12\xff\x00\x34\xff\xd0\x56\xff\xff"  # ends in fill bytes before a marker
+    luma_scan = b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00\x00\x00"
+    assert layout(through_scan_header + data + luma_scan + b"\xff\xd9").scans == 2
+    assert layout(through_scan_header + data + b"\xff\xd9" + luma_scan).scans == 1
+
+
+def test_reading_the_layout_puts_the_stream_back():
     stream = io.BytesIO(images.jpeg(images.chelsea()))
     stream.seek(7)
-    count_jpeg_scans(stream)
+    jpeg_layout(stream)
     assert stream.tell() == 7
+
+
+def test_a_progressive_jpeg_with_an_end_marker_in_a_comment_pays_for_its_coefficients():
+    progressive = images.encode(images.chelsea().resize((1200, 1200)), "JPEG", progressive=True)
+    hostile = with_comment_before_second_scan(progressive, b"\xff\xd9")
+    with pytest.raises(TooManyPixels, match="accepted for JPEG images"):
+        decode_image(hostile, min_side=150, max_decode_bytes=1_000_000)
+    assert decode_image(hostile, min_side=150, max_decode_bytes=8_000_000).size == (150, 150)
 
 
 # --- the gate ---------------------------------------------------------------------------------

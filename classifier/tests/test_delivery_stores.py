@@ -19,6 +19,7 @@ from classifier.delivery.stores import store_from_settings
 from classifier.tests.delivery_support import (
     NAME,
     assert_serves,
+    current_version,
     fetch,
     make_package,
     publish,
@@ -209,3 +210,45 @@ def _chunks(store, key: str) -> list[bytes]:
     chunks = []
     store.download(key, chunks.append)
     return chunks
+
+
+def test_an_alias_moved_back_by_a_store_writer_is_not_followed(store_settings, tmp_path):
+    """Issue 24 item 9: whoever can write the store points champion at an older (validly
+    published) version, with the store's own write: fetch_model refuses to go back, leaves the
+    installed model alone, and installs it only when told to."""
+    model_dir = store_settings.MODEL_DIR = tmp_path / "model"
+    for version in ("1.9.0", "1.10.0"):
+        publish(make_package(tmp_path / "b", version))
+    publish("--promote", "1.10.0", "--alias", "champion", "--force")
+    assert "current: nothing -> 1.10.0" in fetch("--version", "champion")
+    installed = snapshot(model_dir)
+
+    store = store_from_settings(store_settings)
+    _, etag = read_alias(store, NAME, "champion")
+    store.put_if_unchanged(alias_key(NAME, "champion"), b"1.9.0\n", etag)  # past publish_model
+    with pytest.raises(CommandError, match=r"^'champion' of model tiny-colours points at 1\.9\.0, "
+                                           r"which is below the installed 1\.10\.0: refused"):
+        fetch("--version", "champion")
+    assert snapshot(model_dir) == installed
+
+    # A fresh model directory (an init container's) has nothing installed: the floor decides.
+    store_settings.MODEL_MIN_VERSION = "1.10.0"
+    fresh = tmp_path / "fresh"
+    for args in (("--version", "champion"), ("--version", "1.9.0")):
+        with pytest.raises(CommandError, match=r"1\.9\.0(, which| of model tiny-colours) is "
+                                               r"below MODEL_MIN_VERSION 1\.10\.0: refused"):
+            fetch(*args, "--dest", str(fresh))
+        assert current_version(fresh) is None
+
+    # Told to: the deliberate rollback goes through.
+    assert "current: 1.10.0 -> 1.9.0" in fetch("--version", "champion", "--allow-downgrade")
+    assert_serves(model_dir, "1.9.0")
+
+
+def test_a_pinned_rollback_above_the_floor_needs_no_flag(store_settings, tmp_path):
+    store_settings.MODEL_DIR = tmp_path / "model"
+    store_settings.MODEL_MIN_VERSION = "1.0.0"
+    for version in ("1.0.0", "2.0.0"):
+        publish(make_package(tmp_path / "b", version))
+    assert "current: nothing -> 2.0.0" in fetch()
+    assert "current: 2.0.0 -> 1.0.0" in fetch("--version", "1.0.0")

@@ -53,6 +53,60 @@ def test_the_walker_finds_external_tensors_in_subgraphs(tmp_path):
     assert onnx.load_from_string(model)  # a well-formed model all the same
 
 
+def external_tensor(name: str, location: str = "/etc/passwd"):
+    from onnx import TensorProto, numpy_helper
+
+    tensor = numpy_helper.from_array(np.ones(3, dtype=np.float32), name)
+    tensor.data_location = TensorProto.EXTERNAL
+    tensor.ClearField("raw_data")
+    tensor.external_data.add(key="location", value=location)
+    return tensor
+
+
+def plain_model(**extra):
+    """An onnx.ModelProto: one Identity node."""
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3])])
+    return helper.make_model(graph, **extra)
+
+
+def test_the_walker_finds_external_tensors_in_functions():
+    import onnx
+    from onnx import TensorProto, helper
+
+    # A function's body: a Constant node whose tensor is external, and an If whose branch
+    # holds an external initializer; and the function's default attribute value, a tensor.
+    branch = helper.make_graph([helper.make_node("Identity", ["inner"], ["z"])], "branch", [],
+                               [helper.make_tensor_value_info("z", TensorProto.FLOAT, [3])],
+                               [external_tensor("inner")])
+    body = [helper.make_node("Constant", [], ["c"], value=external_tensor("constant")),
+            helper.make_node("If", ["cond"], ["z"], then_branch=branch, else_branch=branch)]
+    function = helper.make_function("catsite.test", "Hidden", ["cond"], ["c", "z"], body,
+                                    [helper.make_opsetid("", 18)], attributes=[])
+    function.attribute_proto.append(helper.make_attribute("default", external_tensor("default")))
+    model = plain_model(functions=[function], opset_imports=[helper.make_opsetid("", 18)])
+    assert onnx.load_from_string(model.SerializeToString()).functions  # well formed
+    assert sorted(external_data_tensors(model.SerializeToString())) == [
+        "constant", "default", "inner", "inner"]
+
+
+def test_the_walker_finds_external_tensors_in_training_info():
+    from onnx import TensorProto, helper
+
+    initialization = helper.make_graph([], "init", [], [], [external_tensor("started")])
+    algorithm = helper.make_graph(
+        [helper.make_node("Constant", [], ["step"], value=external_tensor("step"))], "algorithm",
+        [], [helper.make_tensor_value_info("step", TensorProto.FLOAT, [3])],
+        [external_tensor("learned")])
+    model = plain_model()
+    model.training_info.add(initialization=initialization, algorithm=algorithm)
+    assert sorted(external_data_tensors(model.SerializeToString())) == [
+        "learned", "started", "step"]
+
+
 def test_bytes_that_are_not_a_protobuf_message_are_malformed():
     with pytest.raises(MalformedModel):
         external_data_tensors(b"\x0a\xff\xff\xff\xff\x0f")  # a field longer than the data

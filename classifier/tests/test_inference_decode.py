@@ -159,6 +159,64 @@ def test_a_corrupt_exif_block_does_not_cost_the_photo(cat, exif):
     assert decoded.size == cat.size and mean_difference(decoded, cat) < 3.0
 
 
+def stored_for_6(cat: Image.Image) -> Image.Image:
+    return cat.transpose(images.STORED_FOR_ORIENTATION[6])
+
+
+def with_exif(format: str, stored: Image.Image, exif: bytes) -> bytes:
+    """``stored`` in ``format`` with ``exif`` where that format keeps it."""
+    if format == "JPEG":  # APP1 segments (several when over 64 KB)
+        return images.jpeg_with_exif(images.jpeg(stored, quality=95), exif)
+    if format == "PNG text":
+        return images.png_with_raw_exif_profile(stored, exif)
+    return images.encode(stored, format, exif=exif)  # PNG eXIf, WebP EXIF chunk
+
+
+EXIF_CARRIERS = ["JPEG", "PNG", "PNG text", "WEBP"]
+
+
+@pytest.mark.parametrize("format", EXIF_CARRIERS)
+def test_a_small_exif_orientation_is_applied_in_every_format_that_carries_it(cat, format):
+    decoded = decode_image(with_exif(format, stored_for_6(cat), images.exif_block(6)))
+    assert decoded.size == cat.size and mean_difference(decoded, cat) < 4.0
+
+
+@pytest.mark.parametrize("format", ["JPEG", "PNG", "WEBP"])
+def test_a_photo_with_exif_over_64_kb_is_refused_before_pillow_reads_it(cat, format):
+    # A valid orientation, in a block bigger than any camera writes (one APP1 segment).
+    data = with_exif(format, stored_for_6(cat), images.exif_block(6, padding=70_000))
+    with pytest.raises(InvalidImage) as raised:
+        decode_image(data)
+    assert raised.value.status == 400
+    assert "metadata (EXIF) is larger than the 64 KB" in raised.value.message
+    # Within the limit, the same photo is turned upright.
+    small = with_exif(format, stored_for_6(cat), images.exif_block(6, padding=60_000))
+    assert decode_image(small).size == cat.size
+
+
+def test_a_compressed_exif_profile_over_64_kb_is_ignored_and_the_photo_kept_as_stored(cat):
+    # Small in the file (compressed), over 64 KB once Pillow has inflated it (at most 1 MB).
+    stored = stored_for_6(cat)
+    data = with_exif("PNG text", stored, images.exif_block(6, padding=70_000))
+    assert len(data) < len(images.encode(stored, "PNG")) + 10_000
+    decoded = decode_image(data)
+    assert decoded.size == stored.size and mean_difference(decoded, stored) < 4.0
+    assert "Raw profile type exif" not in decoded.info  # nothing later parses it
+
+
+@pytest.mark.filterwarnings("ignore:Metadata Warning")
+@pytest.mark.parametrize("kind, count", [
+    (images.EXIF_SHORT, 2),  # Pillow reads the first of the two
+    (images.EXIF_SHORT, 30_000),  # within 64 KB
+    (images.EXIF_ASCII, 2),  # "6\0": Pillow returns the string
+])
+def test_the_orientation_is_read_only_from_an_entry_with_one_value(cat, kind, count):
+    stored = stored_for_6(cat)
+    data = with_exif("JPEG", stored, images.exif_block(6, kind=kind, count=count))
+    decoded = decode_image(data)
+    assert decoded.size == stored.size and mean_difference(decoded, stored) < 4.0
+
+
 # --- colour modes --------------------------------------------------------------------------
 
 

@@ -9,6 +9,10 @@
 #   MODEL_SRC           the model directory the image was built from (default var/build/model),
 #                       for the expected version; or EXPECTED_MODEL_VERSION
 #   READY_TIMEOUT       seconds to wait for /readyz (default 120)
+#   MODEL_TRUSTED_KEYS  public keys (host paths, comma-separated) the image's model must be
+#                       signed by: mounted read-only and required, as the chart does. Unset (a
+#                       locally built, unsigned model), the container is started with
+#                       MODEL_ALLOW_UNSIGNED=1, deliberately: with debug off it refuses otherwise.
 set -euo pipefail
 # shellcheck source=../../scripts/lib.sh
 source "$(dirname "$0")/../../scripts/lib.sh"
@@ -45,6 +49,25 @@ wait_ready() {
     die "not ready within $READY_TIMEOUT s"
 }
 
+# The container's options for the model's signature (see MODEL_TRUSTED_KEYS above), added to
+# the array TRUST_ARGS (not printed: a failure here must stop the script).
+TRUST_ARGS=()
+trust_options() {
+    local dir=/etc/catsite/signing-keys key keys=() paths=()
+    if [[ -z "${MODEL_TRUSTED_KEYS:-}" ]]; then
+        log "MODEL_TRUSTED_KEYS unset: serving the image's model without a signature check"
+        TRUST_ARGS+=(-e MODEL_ALLOW_UNSIGNED=1)
+        return
+    fi
+    IFS=, read -r -a keys <<<"$MODEL_TRUSTED_KEYS"
+    for key in "${keys[@]}"; do
+        [[ -f "$key" ]] || die "MODEL_TRUSTED_KEYS: $key is not a file"
+        TRUST_ARGS+=(-v "$(readlink -f "$key"):$dir/$(basename "$key"):ro")
+        paths+=("$dir/$(basename "$key")")
+    done
+    TRUST_ARGS+=(-e "MODEL_TRUSTED_KEYS=$(IFS=,; echo "${paths[*]}")")
+}
+
 main() {
     cd "$CATSITE_ROOT"
     local expected_version revision port url
@@ -62,7 +85,8 @@ main() {
     local health_args=()
     # podman schedules health checks with systemd timers, absent here: run the check by hand.
     [[ "$(container_engine)" == podman ]] && health_args=(--health-interval disable)
-    engine run -d --name "$CONTAINER" --network host "${health_args[@]}" \
+    trust_options
+    engine run -d --name "$CONTAINER" --network host "${health_args[@]}" "${TRUST_ARGS[@]}" \
         --read-only --tmpfs /tmp:rw,size=256m --tmpfs /dev/shm:rw,size=64m \
         --cap-drop ALL --security-opt no-new-privileges \
         -e PORT="$port" -e WEB_CONCURRENCY=2 -e GUNICORN_THREADS=2 \

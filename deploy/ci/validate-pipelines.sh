@@ -3,10 +3,14 @@
 #   - both pipeline files parse as YAML and pass yamllint (duplicate keys, indentation, ...);
 #   - actionlint on .github/workflows (expressions, job needs, runner labels, and ShellCheck on
 #     every `run:` step);
-#   - azure-pipelines.yml has the expected shape (stages Build -> Staging -> Production, the
-#     production stage behind an environment, a nightly schedule on main);
+#   - azure-pipelines.yml has the expected shape (stages Build -> Publish -> Staging ->
+#     Production, each after Build a deployment job behind an environment, a nightly schedule
+#     on main);
 #   - no job without an environment (branch and pull-request builds) receives a credential that
 #     can write the model store or sign models (write_credentials.py);
+#   - every secret a job receives is allow-listed for that job, and for its environment
+#     (deploy/ci/ci-secrets.yml, secret_allowlist.py): the registry password only in the push
+#     job, whose environment allows main only;
 #   - every deploy/ci or scripts/ command the pipelines call exists and is executable (the
 #     pipelines stay thin: all logic is in those scripts);
 #   - ShellCheck (warning level) on every shell script of the project (shell_scripts).
@@ -25,15 +29,17 @@ import sys, yaml
 doc = yaml.safe_load(open(sys.argv[1]))
 stages = [s["stage"] for s in doc["stages"]]
 problems = []
-if stages != ["Build", "Staging", "Production"]:
-    problems.append(f"stages are {stages}, expected Build, Staging, Production")
+if stages != ["Build", "Publish", "Staging", "Production"]:
+    problems.append(f"stages are {stages}, expected Build, Publish, Staging, Production")
 by_name = {s["stage"]: s for s in doc["stages"]}
-for name in ("Staging", "Production"):
+for name in ("Publish", "Staging", "Production"):
     jobs = by_name.get(name, {}).get("jobs", [])
     if not any("deployment" in job and job.get("environment") for job in jobs):
         problems.append(f"stage {name} has no deployment job with an environment")
 if by_name.get("Production", {}).get("dependsOn") != "Staging":
     problems.append("Production must depend on Staging")
+if by_name.get("Staging", {}).get("dependsOn") != "Publish":
+    problems.append("Staging must depend on Publish")
 if not any("main" in s.get("branches", {}).get("include", []) for s in doc.get("schedules", [])):
     problems.append("no nightly schedule on main")
 for problem in problems:
@@ -73,6 +79,9 @@ main() {
     log "write credentials only in jobs with an environment"
     python3 "$CI_DIR/write_credentials.py" "$AZURE" "${WORKFLOWS[@]}" \
         || fail "a job without an environment receives a write credential"
+    log "secrets only where deploy/ci/ci-secrets.yml allows them"
+    python3 "$CI_DIR/secret_allowlist.py" "$CI_DIR/ci-secrets.yml" "$AZURE" "${WORKFLOWS[@]}" \
+        || fail "a job receives a secret that deploy/ci/ci-secrets.yml does not allow it"
     local scripts=()
     mapfile -t scripts < <(shell_scripts)
     log "shellcheck -S warning on ${#scripts[@]} shell scripts"

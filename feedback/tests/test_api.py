@@ -111,6 +111,27 @@ def test_a_mismatched_photo_is_refused(client):
     assert not Feedback.objects.exists()
 
 
+def test_a_shared_photo_waits_for_the_gate_of_identification(client, settings):
+    # A large photo (decoded at 1/2 scale, 36 MB) takes a slot of the same gate as
+    # identification's large decodes: while identification holds the only one, the share is
+    # turned away with Retry-After, and kept once the slot is free.
+    from classifier import runtime
+    from testsupport import images
+
+    photo = images.jpeg(images.chelsea(), size=(6000, 6000))
+    identification_id = classify(client, photo)["id"]
+    settings.IDENTIFY_DECODE_WAIT_SECONDS = 0
+    classifier = runtime.load(force=True)
+    with classifier.decode_gate.slot():
+        response = send(client, identification_id, correct="true", share_photo="true",
+                        image=photo)
+    assert response.status_code == 503, response.content
+    assert response["Retry-After"] == "1" and response.json()["error"]["code"] == "busy"
+    assert not Feedback.objects.exists()
+    response = send(client, identification_id, correct="true", share_photo="true", image=photo)
+    assert response.status_code == 201 and response.json()["photo_kept"]
+
+
 def test_feedback_is_given_once(client):
     identification_id = classify(client)["id"]
     assert send(client, identification_id, correct="true").status_code == 201

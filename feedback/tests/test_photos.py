@@ -31,6 +31,17 @@ def test_the_same_photo_gives_the_same_bytes():
     assert photos.reencode(photo) == photos.reencode(photo)
 
 
+def test_a_large_photo_is_decoded_reduced_and_within_the_budget():
+    from classifier.inference import TooManyPixels
+
+    photo = images.jpeg(images.chelsea(), size=(6000, 6000))
+    # 144 MB at full size; decoded at 1/2 (3000 x 3000, 36 MB), it fits a 40 MB budget.
+    kept = Image.open(io.BytesIO(photos.reencode(photo, max_decode_bytes=40_000_000)))
+    assert kept.size == (2048, 2048)
+    with pytest.raises(TooManyPixels):
+        photos.reencode(photo, max_decode_bytes=30_000_000)
+
+
 def test_large_photos_are_kept_at_most_2048_pixels():
     kept = Image.open(io.BytesIO(photos.reencode(images.jpeg(images.chelsea(),
                                                              size=(4000, 3000)))))

@@ -34,7 +34,7 @@ def form_data(response) -> dict:
                 data[key] = str(value)
 
     add(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
+    for inline in response.context.get("inline_admin_formsets", []):  # none on a revert form
         formset = inline.formset
         add(formset.management_form)
         for form in formset.forms:

@@ -168,6 +168,17 @@ def test_without_trusted_keys_nothing_is_mounted(render):
     assert all(v["name"] != "signing-keys" for v in pod_spec(objects)["volumes"])
 
 
+def test_unsigned_serving_and_the_version_floor_are_only_what_the_values_say(render):
+    """Issue 24 items 9 and 10: without trusted keys the pods refuse to start unless the values
+    allow unsigned models deliberately; staging and production never do."""
+    assert not {"MODEL_ALLOW_UNSIGNED", "MODEL_MIN_VERSION"} & env_names(render())
+    for values in ("values-staging.yaml", "values-production.yaml"):
+        assert "MODEL_ALLOW_UNSIGNED" not in env_names(render("-f", str(CHART / values)))
+    data = app_config(render("--set", "model.allowUnsigned=true",
+                             "--set", "model.minVersion=2.0.0"))["data"]
+    assert (data["MODEL_ALLOW_UNSIGNED"], data["MODEL_MIN_VERSION"]) == ("1", "2.0.0")
+
+
 def test_staging_and_production_trust_the_projects_key_in_the_model_service_too(render):
     for values in ("values-staging.yaml", "values-production.yaml"):
         objects = render("-f", str(CHART / values), "--set", "inference.mode=service")

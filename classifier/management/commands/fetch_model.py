@@ -1,7 +1,7 @@
 """manage.py fetch_model: download a published model package, verify it, install it atomically.
 
     manage.py fetch_model [--version latest|champion|challenger|V] [--dest DIR] [--keep N]
-                          [--name NAME]
+                          [--name NAME] [--allow-downgrade]
 
 Downloads into a temporary directory beside DIR (default MODEL_DIR), checks every size and
 sha256 against the manifest and loads the package as the app would, then switches DIR/current
@@ -14,6 +14,8 @@ With MODEL_TRUSTED_KEYS set, the version must be signed by one of those keys (mo
 unsigned version, one signed by another key, or files that differ from what was signed are
 refused before anything is installed. A manifest declaring more than MODEL_MAX_FILES files or a
 file over MODEL_MAX_FILE_BYTES is refused before any file is downloaded.
+Rollback protection (classifier/delivery/rollback.py): a version below MODEL_MIN_VERSION, or an
+alias that points below the installed version, is refused unless --allow-downgrade.
 """
 from pathlib import Path
 
@@ -37,6 +39,9 @@ class Command(StoreCommand):
                             help="installed versions to keep besides the current one "
                                  "(default: MODEL_KEEP_VERSIONS)")
         parser.add_argument("--name", default=None, help="model name (default: MODEL_NAME)")
+        parser.add_argument("--allow-downgrade", action="store_true",
+                            help="install even below MODEL_MIN_VERSION, or an alias that points "
+                                 "below the installed version (a deliberate rollback)")
 
     def handle(self, *args, **options):
         keep = settings.MODEL_KEEP_VERSIONS if options["keep"] is None else options["keep"]
@@ -45,6 +50,7 @@ class Command(StoreCommand):
             options["dest"] or settings.MODEL_DIR, version=options["package_version"],
             keep=keep, progress=self.progress(options), trusted_keys=self.trusted_keys(),
             limits=PackageLimits(settings.MODEL_MAX_FILE_BYTES, settings.MODEL_MAX_FILES),
+            min_version=settings.MODEL_MIN_VERSION, allow_downgrade=options["allow_downgrade"],
         )
         if options["verbosity"] < 1:
             return

@@ -162,6 +162,12 @@ MODEL_DIR: {{ include "catsite.modelDir" . | quote }}
 {{- if .Values.model.trustedKeys }}
 MODEL_TRUSTED_KEYS: {{ include "catsite.trustedKeyPaths" . | quote }}
 {{- end }}
+{{- if .Values.model.allowUnsigned }}
+MODEL_ALLOW_UNSIGNED: "1"
+{{- end }}
+{{- with .Values.model.minVersion }}
+MODEL_MIN_VERSION: {{ . | quote }}
+{{- end }}
 {{- if .Values.model.challenger.enabled }}
 MODEL_CHALLENGER_DIR: {{ .Values.model.challenger.mountPath | quote }}
 MODEL_SHADOW_RATE: {{ .Values.model.challenger.shadowRate | quote }}
