@@ -48,7 +48,7 @@ APP_REVISION = env.str("APP_REVISION", default="")
 # Applications
 # --------------------------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "catsite.apps.AdminConfig",  # django.contrib.admin with catsite/admin_site.py
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -3,27 +3,35 @@ and how many accepted photos each label has (what the next model could learn).""
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
+from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from core.wording import with_article
 from feedback import photos, services
 from feedback.models import Feedback
 from feedback.selectors import accepted_photo_counts
 
+# Feedback.verdict -> the list's column and filter.
+VERDICT_WORDS = {"correct": "Right", "corrected": "Wrong: another cat",
+                 "not_a_cat": "Wrong: not a cat"}
 
-class HasPhotoFilter(admin.SimpleListFilter):
-    title = "photo"
-    parameter_name = "photo"
+
+class VerdictFilter(admin.SimpleListFilter):
+    """What the visitor said, in the words the list's verdict column uses."""
+
+    title = "verdict"
+    parameter_name = "verdict"
 
     def lookups(self, request, model_admin):
-        return (("yes", "Shared"), ("no", "Not shared or purged"))
+        return tuple(VERDICT_WORDS.items())
 
     def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.with_photo()
-        if self.value() == "no":
-            return queryset.filter(photo="")
-        return queryset
+        return {
+            "correct": lambda: queryset.filter(correct=True),
+            "corrected": lambda: queryset.filter(correct=False, not_a_cat=False),
+            "not_a_cat": lambda: queryset.filter(correct=False, not_a_cat=True),
+        }.get(self.value(), lambda: queryset)()
 
 
 @admin.register(Feedback)
@@ -32,24 +40,29 @@ class FeedbackAdmin(admin.ModelAdmin):
         css = {"all": ("css/admin.css",)}
 
     change_list_template = "admin/feedback/feedback/change_list.html"
-    list_display = ("created_at", "status", "verdict_text", "stated", "predicted",
-                    "model_version", "has_photo")
+    # Fits a 1280 px window beside the filters: the photo right after the date, where a wide
+    # table cannot push it behind the list's scroll bar, and the model by its version only
+    # (the change page names it in full).
+    list_display = ("created_at", "has_photo", "status", "verdict_text", "stated", "predicted",
+                    "version")
+    # The status says whether there is a photo: "No photo: nothing to review" has none.
     list_filter = (
         "status",
-        ("correct", admin.BooleanFieldListFilter),
-        HasPhotoFilter,
+        VerdictFilter,
         "identification__model_version",
         ("identification__predicted_species", admin.RelatedOnlyFieldListFilter),
         ("species", admin.RelatedOnlyFieldListFilter),
-        "not_a_cat",
     )
     list_select_related = ("species", "identification__predicted_species")
     date_hierarchy = "created_at"
     actions = ("accept", "reject")
-    fields = ("photo_preview", "status", "correct", "species", "not_a_cat", "predicted",
+    # "visitor_said", not the field "correct": a read-only boolean is drawn as an icon beside
+    # the field's help text, which describes the True case ("The visitor says the answer was
+    # right" beside a red cross).
+    fields = ("photo_preview", "status", "visitor_said", "species", "not_a_cat", "predicted",
               "answer_summary", "model_version", "photo_sha256", "created_at", "reviewed_at",
               "reviewed_by")
-    readonly_fields = ("photo_preview", "correct", "predicted", "answer_summary",
+    readonly_fields = ("photo_preview", "visitor_said", "predicted", "answer_summary",
                        "model_version", "photo_sha256", "created_at", "reviewed_at",
                        "reviewed_by")
 
@@ -57,11 +70,36 @@ class FeedbackAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        # Without a photo there is nothing to review: the status stays "No photo".
+        return (*readonly, "status") if obj is not None and not obj.has_photo else readonly
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "status":
+            # "No photo" follows from the photo, it is not an editor's choice.
+            kwargs["choices"] = [(s.value, s.label) for s in services.REVIEW_STATUSES]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
     # Columns ---------------------------------------------------------------------------------
     @admin.display(description="verdict", ordering="correct")
     def verdict_text(self, obj):
-        return {"correct": "Right", "corrected": "Wrong", "not_a_cat": "Wrong: not a cat"}[
-            obj.verdict]
+        return VERDICT_WORDS[obj.verdict]
+
+    @admin.display(description="The visitor said")
+    def visitor_said(self, obj):
+        """The verdict in words, and an icon that agrees with them (a tick only for "right")."""
+        if obj.correct:
+            words = "The answer was right."
+        elif obj.not_a_cat:
+            words = "The answer was wrong: it is not a cat."
+        elif obj.species is not None:
+            words = f"The answer was wrong: it is {with_article(obj.species.common_name)}."
+        else:
+            words = "The answer was wrong: it is an entry deleted since."
+        icon = "admin/img/icon-yes.svg" if obj.correct else "admin/img/icon-no.svg"
+        # alt="": the words say it; the icon only repeats them.
+        return format_html('<img src="{}" alt="" class="verdict-icon"> {}', static(icon), words)
 
     @admin.display(description="stated label")
     def stated(self, obj):
@@ -70,6 +108,10 @@ class FeedbackAdmin(admin.ModelAdmin):
     @admin.display(description="answered")
     def predicted(self, obj):
         return obj.identification.predicted_label or obj.identification.answer_text
+
+    @admin.display(description="version", ordering="identification__model_version")
+    def version(self, obj):
+        return obj.identification.model_version
 
     @admin.display(description="model", ordering="identification__model_version")
     def model_version(self, obj):
@@ -104,8 +146,12 @@ class FeedbackAdmin(admin.ModelAdmin):
         self._review(request, queryset, Feedback.Status.REJECTED)
 
     def _review(self, request, queryset, status):
+        without_photo = queryset.without_photo().count()
         changed = services.feedback_review(queryset, status, request.user)
         self.message_user(request, f"{changed} feedback marked {status}.", messages.SUCCESS)
+        if without_photo:
+            self.message_user(request, f"{without_photo} without a photo left as they are: "
+                                       "there is nothing to review.", messages.WARNING)
 
     def save_model(self, request, obj, form, change):
         if "status" in form.changed_data:

@@ -71,6 +71,9 @@ class FeedbackQuerySet(models.QuerySet):
     def pending(self):
         return self.filter(status=Feedback.Status.PENDING)
 
+    def without_photo(self):
+        return self.filter(status=Feedback.Status.NO_PHOTO)
+
     def accepted(self):
         return self.filter(status=Feedback.Status.ACCEPTED)
 
@@ -79,9 +82,13 @@ class Feedback(models.Model):
     """A visitor's verdict on one identification, and the photo if they chose to share it."""
 
     class Status(models.TextChoices):
+        # Review is of the photo (may it train the next model?): a verdict without one has
+        # nothing to review. It is NO_PHOTO from the start, or once the retention purge takes
+        # the photo; every status but NO_PHOTO has a photo (the constraint below).
         PENDING = "pending", "Pending review"
         ACCEPTED = "accepted", "Accepted"
         REJECTED = "rejected", "Rejected"
+        NO_PHOTO = "no_photo", "No photo: nothing to review"
 
     identification = models.OneToOneField(
         Identification, on_delete=models.CASCADE, related_name="feedback",
@@ -116,6 +123,11 @@ class Feedback(models.Model):
                 condition=~(models.Q(not_a_cat=True) & models.Q(species__isnull=False)),
                 name="feedback_not_a_cat_has_no_species",
             ),
+            models.CheckConstraint(
+                condition=models.Q(photo="", status="no_photo")
+                | (~models.Q(photo="") & ~models.Q(status="no_photo")),
+                name="feedback_no_photo_status_iff_no_photo",
+            ),
         )
 
     def __str__(self):
@@ -133,6 +145,10 @@ class Feedback(models.Model):
         if self.correct:
             return self.identification.predicted_label
         return ""
+
+    @property
+    def has_photo(self) -> bool:
+        return bool(self.photo)
 
     @property
     def verdict(self) -> str:

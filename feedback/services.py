@@ -117,6 +117,7 @@ def feedback_create(*, identification_id: str, correct: bool, species: str | Non
             feedback = Feedback.objects.create(
                 identification=identification, correct=correct, species=stated,
                 not_a_cat=not_a_cat, photo=name, photo_sha256=sha256,
+                status=Feedback.Status.PENDING if name else Feedback.Status.NO_PHOTO,
             )
     except IntegrityError:
         # Another request gave feedback on the same id in the meantime.
@@ -135,9 +136,13 @@ def delete_photo_if_unused(name: str) -> bool:
     return True
 
 
+# What an editor can set: a verdict without a photo stays NO_PHOTO (nothing to review).
+REVIEW_STATUSES = (Feedback.Status.PENDING, Feedback.Status.ACCEPTED, Feedback.Status.REJECTED)
+
+
 def review_values(status: str, user=None) -> dict:
     """The fields a review sets: the status, and who reviewed it when (cleared for pending)."""
-    if status not in Feedback.Status.values:
+    if status not in REVIEW_STATUSES:
         raise ValueError(f"not a review status: {status!r}")
     pending = status == Feedback.Status.PENDING
     return {"status": status, "reviewed_at": None if pending else timezone.now(),
@@ -145,8 +150,10 @@ def review_values(status: str, user=None) -> dict:
 
 
 def feedback_review(feedbacks, status: str, user=None) -> int:
-    """Mark feedbacks accepted or rejected (or back to pending); returns how many changed."""
-    return feedbacks.exclude(status=status).update(**review_values(status, user))
+    """Mark feedbacks accepted or rejected (or back to pending); returns how many changed.
+    Those without a photo are left as they are: there is nothing to review."""
+    values = review_values(status, user)
+    return feedbacks.with_photo().exclude(status=status).update(**values)
 
 
 def feedback_purge(*, older_than_days: int, now: datetime.datetime | None = None,
@@ -165,7 +172,7 @@ def feedback_purge(*, older_than_days: int, now: datetime.datetime | None = None
         return counts
     names = set(stale.values_list("photo", flat=True))
     with transaction.atomic():
-        stale.update(photo="", photo_sha256="")
+        stale.update(photo="", photo_sha256="", status=Feedback.Status.NO_PHOTO)
         expired.delete()
     # Files go after the rows are committed: a failure leaves an orphan file, never a row
     # pointing at nothing.

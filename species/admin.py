@@ -3,6 +3,8 @@ the domestic cat) and the model labels each of them owns; each label has exactly
 Each of them has a History (django-simple-history: who changed which field, when, revert);
 clashes with the data files are listed apart (species/admin_clashes.py)."""
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -68,8 +70,104 @@ class ModelLabelAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ("species",)
 
 
+# Forms per kind ------------------------------------------------------------------------------
+# Wild species and breeds get forms of their own from one admin whose form follows the entry's
+# kind, rather than from two proxy models with an admin each: a proxy's saves send their signals
+# with the proxy as sender, which the receivers on Species (page-cache invalidation, edit
+# history) would not hear, and an entry keeps one admin URL that every link can use. Editors
+# still see only what applies: the list adds either kind, and each form leaves out the other
+# kind's fields.
+KIND_SECTIONS = {
+    Species.Kind.WILD: ("Wild species", {"fields": ("conservation_status", "conservation_note")}),
+    Species.Kind.BREED: ("Breed", {"fields": ("temperament", "care_notes")}),
+}
+# Fields a breed does without: the genus comparison (ears, tail) is shown for wild cats only.
+WILD_ONLY_FIELDS = ("ears", "tail")
+# What every breed is, filled in on the add form.
+BREED_INITIAL = {"scientific_name": "Felis catus", "subfamily": "Felinae", "genus": "Felis"}
+
+
+def _only(field, names) -> bool:
+    """Whether a fieldset entry (a field, or a row of fields) holds only these fields."""
+    return set(field if isinstance(field, tuple) else (field,)) <= set(names)
+
+
+class KindFormsMixin:
+    """The change form of a wild species has no temperament or care notes, a breed's no
+    conservation status; a new entry is added as one kind (the list's two add links) and the
+    kind of a saved one is shown, not edited (it decides which fields apply)."""
+
+    def entry_kind(self, request, obj=None) -> str | None:
+        """The kind the form is for: the entry's, else the add link's (?kind=) or the posted one."""
+        if obj is not None:
+            return obj.kind
+        kind = request.GET.get("kind") or request.POST.get("kind")
+        return kind if kind in Species.Kind.values else None
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        kind = self.entry_kind(request, obj)
+        if kind is None:
+            return fieldsets
+        per_kind = {field for _, options in KIND_SECTIONS.values() for field in options["fields"]}
+        chosen, at = [], None
+        for name, options in fieldsets:
+            if set(options["fields"]) <= per_kind:
+                at = len(chosen) if at is None else at  # the kind's section goes here
+                continue
+            fields = [field for field in options["fields"]
+                      if not (obj is None and field == "kind")  # the add link gave the kind
+                      and not (kind == Species.Kind.BREED and _only(field, WILD_ONLY_FIELDS))]
+            if fields:
+                chosen.append((name, {**options, "fields": tuple(fields)}))
+        name, options = KIND_SECTIONS[kind]
+        chosen.insert(len(chosen) if at is None else at, (name, dict(options)))
+        return chosen
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return (*readonly, "kind") if obj is not None else readonly
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        if self.entry_kind(request) == Species.Kind.BREED:
+            initial = {**BREED_INITIAL, **initial}
+        return initial
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        kind = self.entry_kind(request, obj)
+        if obj is not None or kind is None:
+            return form
+
+        class NewEntryForm(form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                # Set before validation: the model's clean() checks what the kind requires.
+                self.instance.kind = kind
+
+        return NewEntryForm
+
+    def add_view(self, request, form_url="", extra_context=None):
+        kind = self.entry_kind(request)
+        if kind is None:
+            # Nothing to fill in before the kind is known: ask for it first.
+            if not self.has_add_permission(request):
+                raise PermissionDenied
+            return TemplateResponse(request, "admin/species/species/choose_kind.html", {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta, "title": "Add a wild species or a breed",
+                "kinds": [(value, f"Add {label.lower()}") for value, label in
+                          Species.Kind.choices],
+                # A popup (the "+" beside a label's species) stays one.
+                "query": "".join(f"{part}&" for part in [request.GET.urlencode()] if part),
+            })
+        title = f"Add {Species.Kind(kind).label.lower()}"
+        return super().add_view(request, form_url, {**(extra_context or {}), "title": title})
+
+
 @admin.register(Species)
-class SpeciesAdmin(SimpleHistoryAdmin):
+class SpeciesAdmin(KindFormsMixin, SimpleHistoryAdmin):
     class Media:
         # Styles for the pictures below, from a file: the Content-Security-Policy refuses
         # inline style attributes.

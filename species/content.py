@@ -89,6 +89,8 @@ class Changes:
         return bool(self.created or self.updated)
 
     def mark_updated(self, key: str, name: str) -> None:
+        if key in self.created:
+            return  # its look-alikes are part of creating it, not an update
         if key in self.unchanged:
             self.unchanged.remove(key)
         self.updated.setdefault(key, []).append(name)

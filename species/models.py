@@ -6,7 +6,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from simple_history.models import HistoricalRecords
 
-from species.pictures import illustration_version
+from core.wording import with_article
+from species.pictures import illustration_title, illustration_version
 
 HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #c8a165.")
 
@@ -176,8 +177,8 @@ class Species(TidyTextModel):
     @property
     def picture_alt(self):
         if self.image:
-            return self.image_alt or f"Photo of a {self.common_name}"
-        return f"Illustration of a {self.common_name}"
+            return self.image_alt or f"Photo of {with_article(self.common_name)}"
+        return illustration_title(self)
 
     @property
     def kind_plural(self):
@@ -222,8 +223,9 @@ class Taxon(TidyTextModel):
 
     class Meta:
         ordering = ["scientific_name"]
-        verbose_name = "group (genus, domestic cat...)"
-        verbose_name_plural = "groups (genera, domestic cat...)"
+        # "Taxonomic": the admin index also lists Django's login groups.
+        verbose_name = "taxonomic group"
+        verbose_name_plural = "taxonomic groups"
 
     def __str__(self):
         return f"{self.common_name} ({self.get_rank_display().lower()} {self.scientific_name})"
@@ -270,7 +272,9 @@ class ModelLabel(TidyTextModel):
     )
     taxon = models.ForeignKey(
         Taxon, on_delete=models.CASCADE, related_name="labels", null=True, blank=True,
-        verbose_name="group", help_text="The group this label means, when no single entry.",
+        verbose_name="taxonomic group",
+        help_text="The group (a genus, the domestic cat...) this label means, when no single "
+                  "entry.",
     )
     history = HistoricalRecords()
 

@@ -113,7 +113,7 @@ def test_every_post_form_carries_a_csrf_token(client, path):
 
 @pytest.mark.django_db
 def test_admin_post_forms_carry_a_csrf_token(staff_client):
-    for path in ["/admin/", "/admin/species/species/add/", "/admin/password_change/"]:
+    for path in ["/admin/", "/admin/species/species/add/?kind=wild", "/admin/password_change/"]:
         response = staff_client.get(path)
         assert response.status_code == 200, path  # the editor's page, not a login redirect
         forms = re.findall(r"<form\b.*?</form>", response.content.decode(), re.S | re.I)
@@ -257,7 +257,7 @@ def test_no_csp_violation_in_the_browser(live_server, staff_user, tmp_path):
         page.fill("#id_password", "a-long-test-password")
         page.click("input[type=submit]")
         page.wait_for_selector("#site-name")
-        page.goto(live_server.url + reverse("admin:species_species_add"))
+        page.goto(live_server.url + reverse("admin:species_species_add") + "?kind=breed")
         page.wait_for_selector("#species_form")
         page.goto(live_server.url + reverse("admin:species_species_changelist"))
         page.wait_for_selector("#changelist img.species-thumb")

@@ -70,11 +70,14 @@ def test_the_queue_lists_filters_and_counts(staff_client, feedbacks):
         assert response.status_code == 200
         return {f.pk for f in response.context["cl"].result_list}
 
-    assert listed("?status__exact=pending") == {corrected.pk, confirmed.pk}
-    assert listed("?correct__exact=1") == {confirmed.pk}
+    # Only the shared photo waits for review; the confirmation without one has nothing to.
+    assert listed("?status__exact=pending") == {corrected.pk}
+    assert listed("?status__exact=no_photo") == {confirmed.pk}
+    assert listed("?verdict=correct") == {confirmed.pk}
+    assert listed("?verdict=corrected") == {corrected.pk}
+    assert listed("?verdict=not_a_cat") == set()
     assert listed("?identification__model_version=2.0.0") == {confirmed.pk}
     assert listed(f"?species__id__exact={corrected.species_id}") == {corrected.pk}
-    assert listed("?photo=yes") == {corrected.pk}
 
     change = staff_client.get(reverse("admin:feedback_feedback_change", args=[corrected.pk]))
     assert photo_url(corrected) in change.content.decode()
@@ -84,9 +87,13 @@ def test_bulk_accept_and_reject_then_the_counts(staff_client, staff_user, feedba
     corrected, confirmed = feedbacks
     response = staff_client.post(reverse(CHANGELIST), {
         "action": "accept", "_selected_action": [corrected.pk, confirmed.pk]}, follow=True)
-    assert "2 feedback marked accepted." in response.content.decode()
+    html = response.content.decode()
+    assert "1 feedback marked accepted." in html
+    assert "1 without a photo left as they are: there is nothing to review." in html
     corrected.refresh_from_db()
     assert corrected.status == "accepted" and corrected.reviewed_by == staff_user
+    confirmed.refresh_from_db()
+    assert confirmed.status == "no_photo" and confirmed.reviewed_by is None
     counts = staff_client.get(reverse(CHANGELIST)).context["accepted_counts"]
     assert counts == [("lynx-test", 1)]  # the confirmation shared no photo
 
@@ -105,3 +112,62 @@ def test_deleting_in_admin_deletes_the_photo(staff_client, feedbacks,
             reverse("admin:feedback_feedback_delete", args=[corrected.pk]), {"post": "yes"})
     assert response.status_code == 302
     assert not photos.storage().exists(corrected.photo)
+
+
+def change_page(client, feedback) -> str:
+    response = client.get(reverse("admin:feedback_feedback_change", args=[feedback.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def said(html: str) -> str:
+    """The read-only row that says what the visitor said: its icon and its words."""
+    row = html.split('field-visitor_said')[1].split("</div>\n")[0]
+    return " ".join(row.split())
+
+
+def test_the_change_page_says_the_verdict_in_words_that_match_the_icon(
+        staff_client, feedbacks, make_species):
+    corrected, confirmed = feedbacks
+    wrong = said(change_page(staff_client, corrected))
+    assert "icon-no.svg" in wrong and "icon-yes" not in wrong
+    assert "The answer was wrong: it is a Lynx test." in wrong
+    right = said(change_page(staff_client, confirmed))
+    assert "icon-yes.svg" in right and "The answer was right." in right
+    # The old sentence beside an icon of the opposite meaning is gone.
+    assert "The visitor says the answer was right" not in change_page(staff_client, corrected)
+
+    tabby = make_species(common_name="Ocelot test", slug="ocelot-test")
+    not_a_cat = services.feedback_create(
+        identification_id=identify(PHOTO, tabby).id, correct=False, not_a_cat=True)
+    assert "The answer was wrong: it is not a cat." in said(change_page(staff_client, not_a_cat))
+
+
+def test_without_a_photo_the_status_is_not_up_for_review(staff_client, feedbacks):
+    corrected, confirmed = feedbacks
+    assert confirmed.status == Feedback.Status.NO_PHOTO
+    html = change_page(staff_client, confirmed)
+    assert 'name="status"' not in html  # shown, not editable
+    assert "No photo: nothing to review" in html
+    # With a photo, an editor chooses among the review states only.
+    form = staff_client.get(reverse("admin:feedback_feedback_change", args=[corrected.pk])
+                            ).context["adminform"].form
+    assert [value for value, _ in form.fields["status"].choices] == [
+        "pending", "accepted", "rejected"]
+
+
+def test_the_services_keep_no_photo_out_of_review(feedbacks, staff_user):
+    corrected, confirmed = feedbacks
+    with pytest.raises(ValueError, match="not a review status"):
+        services.review_values(Feedback.Status.NO_PHOTO)
+    assert services.feedback_review(Feedback.objects.all(), "rejected", staff_user) == 1
+    assert Feedback.objects.get(pk=confirmed.pk).status == "no_photo"
+
+
+def test_the_database_refuses_a_status_that_contradicts_the_photo(feedbacks):
+    from django.db import IntegrityError, transaction
+
+    corrected, confirmed = feedbacks
+    for feedback, status in ((confirmed, "pending"), (corrected, "no_photo")):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Feedback.objects.filter(pk=feedback.pk).update(status=status)

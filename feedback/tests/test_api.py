@@ -78,7 +78,10 @@ def test_every_identification_gets_its_own_unguessable_id(client):
     assert response.json()["error"]["code"] == "identification_not_found"
     assert send(client, real + "0", correct="true").status_code == 404
     assert send(client, real.upper(), correct="true").status_code == 404
-    assert send(client, real, correct="true").status_code == 201
+    confirmed = send(client, real, correct="true")
+    assert confirmed.status_code == 201
+    # No photo shared: nothing to review, so not "pending".
+    assert confirmed.json()["photo_kept"] is False and confirmed.json()["status"] == "no_photo"
 
 
 @pytest.mark.parametrize("fields, code", [

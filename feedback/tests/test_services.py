@@ -73,6 +73,7 @@ def test_a_correction_with_the_photo_keeps_it_without_metadata(tabby, lynx):
 def test_a_photo_sent_without_consent_is_not_kept(tabby, lynx):
     feedback = give(identify(PHOTO, tabby), species="lynx-test", photo=io.BytesIO(PHOTO))
     assert feedback.photo == "" and not photos.storage().exists("photos")
+    assert feedback.status == Feedback.Status.NO_PHOTO  # not left pending: nothing to review
 
 
 def test_a_confirmation_labels_the_photo_with_the_answer(tabby):
@@ -182,6 +183,7 @@ def test_purge_deletes_old_unreviewed_photos_and_expired_hashes(tabby, lynx):
 
     old.refresh_from_db()
     assert old.photo == "" and old.label == "lynx-test"  # the verdict stays
+    assert old.status == Feedback.Status.NO_PHOTO  # nothing left to review
     assert not photos.storage().exists(photos.name_for(photos.sha256_of(photos.reencode(PHOTO))))
     assert photos.storage().exists(accepted.photo) and photos.storage().exists(recent.photo)
     assert not Identification.objects.filter(pk=unused.pk).exists()

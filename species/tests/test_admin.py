@@ -98,14 +98,23 @@ def test_a_change_saved_in_the_admin_shows_on_the_public_page(staff_client, clie
 def test_invalid_changes_are_refused_with_a_message(staff_client):
     persian = Species.objects.get(slug="persian")
     data = form_data(staff_client.get(change_url(persian)))
-    data["conservation_status"] = "EN"
+    data["conservation_status"] = "EN"  # not a field of a breed's form: ignored
     data["weight_min_kg"], data["weight_max_kg"] = "9.0", "3.0"
     response = staff_client.post(change_url(persian), data)
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
-    assert "conservation_status" in errors and "weight_max_kg" in errors
+    assert "weight_max_kg" in errors
     persian.refresh_from_db()
-    assert persian.conservation_status == ""
+    assert persian.conservation_status == "" and persian.weight_max_kg != 3
+
+
+def test_a_wild_species_needs_its_red_list_category(staff_client):
+    lion = Species.objects.get(slug="lion")
+    data = form_data(staff_client.get(change_url(lion)))
+    data["conservation_status"] = ""
+    response = staff_client.post(change_url(lion), data)
+    assert response.status_code == 200
+    assert "A wild species needs its IUCN category." in response.content.decode()
 
 
 def test_a_label_owned_elsewhere_cannot_be_taken_twice(staff_client):
@@ -223,7 +232,8 @@ def test_an_upload_that_is_not_an_image_is_refused(staff_client):
 
 
 def test_staff_can_add_a_species(staff_client, client):
-    response = staff_client.get(f"{CHANGELIST}add/")
+    # The form of the add link; posted to the bare add URL, the data's kind decides.
+    response = staff_client.get(f"{CHANGELIST}add/?kind=breed")
     data = form_data(response)
     data.update({
         "common_name": "Test cat", "slug": "test-cat", "kind": "breed",
@@ -234,3 +244,102 @@ def test_staff_can_add_a_species(staff_client, client):
     })
     assert staff_client.post(f"{CHANGELIST}add/", data).status_code == 302
     assert client.get("/species/test-cat/").status_code == 200
+
+
+# Forms per kind (issue 19) ---------------------------------------------------------------------
+def form_fields(response) -> set[str]:
+    return set(response.context["adminform"].form.fields)
+
+
+def fieldset_names(response) -> list[str]:
+    return [fieldset.name for fieldset in response.context["adminform"]]
+
+
+def test_a_wild_species_form_has_no_temperament_and_a_breed_form_no_red_list(staff_client):
+    snow_leopard = staff_client.get(change_url(Species.objects.get(slug="snow-leopard")))
+    fields = form_fields(snow_leopard)
+    assert {"conservation_status", "conservation_note", "ears", "tail"} <= fields
+    assert not fields & {"temperament", "care_notes", "kind"}  # the kind is shown, not edited
+    html = snow_leopard.content.decode()
+    assert "Temperament" not in html and "Care notes" not in html
+    assert "Wild species" in fieldset_names(snow_leopard)
+
+    persian = staff_client.get(change_url(Species.objects.get(slug="persian")))
+    fields = form_fields(persian)
+    assert {"temperament", "care_notes", "resembles"} <= fields
+    assert not fields & {"conservation_status", "conservation_note", "ears", "tail", "kind"}
+    assert "Conservation status" not in persian.content.decode()
+    assert "Breed" in fieldset_names(persian)
+
+
+def test_the_list_adds_either_kind_and_the_bare_add_page_asks_which(staff_client):
+    listing = staff_client.get(CHANGELIST).content.decode()
+    assert f'href="{CHANGELIST}add/?kind=wild"' in listing
+    assert f'href="{CHANGELIST}add/?kind=breed"' in listing
+    chooser = staff_client.get(f"{CHANGELIST}add/", {"_popup": "1", "_to_field": "id"})
+    assert chooser.status_code == 200
+    html = chooser.content.decode()
+    # A popup opened beside a label stays a popup whichever kind is chosen.
+    assert 'href="?_popup=1&amp;_to_field=id&amp;kind=wild"' in html
+    assert 'href="?_popup=1&amp;_to_field=id&amp;kind=breed"' in html
+
+
+def test_the_chooser_needs_the_add_permission(client, django_user_model):
+    viewer = django_user_model.objects.create_user("viewer", password="a-long-password-1",
+                                                   is_staff=True)
+    client.force_login(viewer)
+    assert client.get(f"{CHANGELIST}add/").status_code == 403
+
+
+def new_entry(response, **fields) -> dict:
+    data = form_data(response)
+    data.update({
+        "summary": "An entry added in a test.", "description": "One.\n\nTwo.\n\nThree.",
+        "native_range": "Testland", "coat_pattern": "plain", "coat_colour": "#aa8844",
+        "marking_colour": "#332211", **fields,
+    })
+    return data
+
+
+def test_adding_a_breed_sets_its_kind_and_fills_in_the_domestic_cat(staff_client, client):
+    url = f"{CHANGELIST}add/?kind=breed"
+    response = staff_client.get(url)
+    assert response.context["title"] == "Add domestic breed"
+    fields = form_fields(response)
+    assert "kind" not in fields and "conservation_status" not in fields
+    assert "temperament" in fields
+    data = new_entry(response, common_name="Test breed", slug="test-breed",
+                     temperament="Calm and curious.", care_notes="Brush it weekly.")
+    # What every breed is, already filled in.
+    assert (data["scientific_name"], data["subfamily"], data["genus"]) == (
+        "Felis catus", "Felinae", "Felis")
+    response = staff_client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    breed = Species.objects.get(slug="test-breed")
+    assert breed.kind == "breed" and breed.temperament == "Calm and curious."
+    assert client.get("/species/test-breed/").status_code == 200
+
+
+def test_adding_a_wild_species_sets_its_kind_and_asks_its_category(staff_client):
+    url = f"{CHANGELIST}add/?kind=wild"
+    response = staff_client.get(url)
+    assert response.context["title"] == "Add wild species"
+    assert "temperament" not in form_fields(response)
+    data = new_entry(response, common_name="Test wildcat", slug="test-wildcat",
+                     scientific_name="Felis testis", subfamily="Felinae", genus="Felis")
+    refused = staff_client.post(url, data)
+    assert refused.status_code == 200
+    assert "A wild species needs its IUCN category." in refused.content.decode()
+    data["conservation_status"] = "LC"
+    assert staff_client.post(url, data).status_code == 302
+    wild = Species.objects.get(slug="test-wildcat")
+    assert (wild.kind, wild.conservation_status, wild.temperament) == ("wild", "LC", "")
+
+
+def test_the_index_tells_login_groups_from_taxonomic_groups(staff_client):
+    index = staff_client.get("/admin/")
+    names = {model["name"] for app in index.context["app_list"] for model in app["models"]}
+    assert {"Login groups", "Taxonomic groups"} <= names
+    assert "Groups" not in names
+    html = index.content.decode()
+    assert ">Login groups</a>" in html and ">Taxonomic groups</a>" in html

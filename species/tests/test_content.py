@@ -305,13 +305,14 @@ def test_a_label_an_editor_deleted_is_not_created_again():
 
 def test_look_alike_labels_are_loaded_reported_and_checked():
     maine_coon = Species.objects.get(slug="maine-coon")
-    assert {label.label for label in maine_coon.resembles.all()} == {"tabby", "tiger cat"}
+    assert {label.label for label in maine_coon.resembles.all()} == {
+        "tabby", "tiger cat", "Persian cat"}
     maine_coon.resembles.remove(ModelLabel.objects.get(label="tiger cat"))  # an editor
     report = content.load(*files({"bengal": {"resembles": ["tabby"]}}))
     assert report.species.updated == {"bengal": ["resembles"]}
     assert report.species.kept == {"maine-coon": ["resembles"]}
-    assert [label.label for label in maine_coon.resembles.all()] == ["tabby"]
-    report = content.load(*files({"maine-coon": {"resembles": ["Persian cat", "tabby"]}}))
+    assert [label.label for label in maine_coon.resembles.all()] == ["Persian cat", "tabby"]
+    report = content.load(*files({"maine-coon": {"resembles": ["Siamese cat", "tabby"]}}))
     assert [(c.key, c.field) for c in report.clashes] == [("maine-coon", "resembles")]
     entries, taxa = files({"bengal": {"resembles": ["no such label"]}})
     with pytest.raises(content.ContentError, match="bengal: resembles unknown labels"):
@@ -328,11 +329,16 @@ def test_a_label_given_to_two_owners_is_refused():
 def test_a_new_entry_in_the_data_is_added():
     entries = copy.deepcopy(content.read_entries())
     extra = copy.deepcopy(next(e for e in entries if e["slug"] == "sand-cat"))
-    extra.update(slug="test-sand-cat", common_name="Test sand cat", labels=["test label"])
+    extra.update(slug="test-sand-cat", common_name="Test sand cat", labels=["test label"],
+                 resembles=["lynx"])
     content.load(entries)
     before = counts()
     report = content.load(entries + [extra])
     assert report.species.created == ["test-sand-cat"] and report.labels.created == ["test label"]
+    # Its look-alikes are part of creating it: not reported as an update as well.
+    assert "test-sand-cat" not in report.species.updated
+    assert [label.label for label in Species.objects.get(slug="test-sand-cat").resembles.all()
+            ] == ["lynx"]
     assert counts() == (before[0] + 1, before[1] + 1)
 
 

@@ -60,3 +60,41 @@ def test_an_editor_changes_text_and_photo_and_the_public_page_shows_them(site, s
         "Photo: Stefan van der Walt, scikit-image"
     )
     site.check(page)
+
+
+def test_an_editor_adds_a_breed_through_its_own_form(site, staff_user):
+    page = site.new_page()
+    page.goto("/admin/login/?next=/admin/")
+    site.check(page)
+    page.get_by_label("Username").fill(staff_user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    # The two kinds of group have names of their own.
+    main = page.locator("#content-main")
+    expect(main.get_by_role("link", name="Login groups", exact=True)).to_be_visible()
+    expect(main.get_by_role("link", name="Taxonomic groups", exact=True)).to_be_visible()
+    site.check(page)
+
+    # The bare add link asks which kind first.
+    main.get_by_role("row", name="Species").get_by_role("link", name="Add").click()
+    expect(page.get_by_role("link", name="Add domestic breed")).to_be_visible()
+    site.check(page)
+    page.get_by_role("link", name="Add domestic breed").click()
+    expect(page.get_by_role("heading", name="Add domestic breed")).to_be_visible()
+    expect(page.get_by_label("Temperament")).to_be_visible()
+    expect(page.get_by_label("Conservation status")).to_have_count(0)
+    expect(page.get_by_label("Scientific name")).to_have_value("Felis catus")
+    site.check(page)
+    page.get_by_label("Common name").fill("Test Bombay")
+    page.get_by_label("Summary").fill("A breed added in the browser test.")
+    page.get_by_label("Description").fill("One.\n\nTwo.\n\nThree.")
+    page.get_by_label("Native range").fill("Kentucky")
+    page.get_by_label("Temperament").fill("Affectionate.")
+    page.get_by_label("Care notes").fill("Little grooming.")
+    page.get_by_role("button", name="Save", exact=True).first.click()
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+    site.check(page)
+
+    page.goto("/species/test-bombay/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Test Bombay")
+    site.check(page)
