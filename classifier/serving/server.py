@@ -6,13 +6,14 @@ uvicorn, and a custom model is one ``kserve.Model`` subclass; the kserve package
 (the KServe project, CNCF). Seldon MLServer would do the same, but its runtime API is built
 around its own settings files and codecs. What we add is in protocol.py (binary photos, the
 version in the metadata, errors in the protocol's shape) and here (the bind address, a request
-size limit). One process, one ONNX Runtime session; no gRPC port.
+size limit, and only the routes we serve). One process, one ONNX Runtime session; no gRPC port.
 """
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import re
 
 from kserve import ModelServer
 from kserve.constants.constants import FASTAPI_APP_IMPORT_STRING
@@ -71,6 +72,41 @@ class RequestSizeLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+# The routes the service keeps: the protocol's health, metadata and inference, KServe's liveness
+# at / and its Prometheus metrics. Everything else KServe registers answers 404, above all the
+# model repository extension (POST /v2/repository/models/<name>/load and unload), which takes
+# no credentials: anyone who reaches the port could unload the model while /v2/health/ready
+# stays true. Also closed: the v1 protocol (its predict parses any JSON body whole), the
+# versioned routes (KServe answers them "not implemented") and the OpenAPI schema. An
+# allow-list, so that routes a later KServe adds stay closed until someone opens them here.
+SERVED_ROUTES = (
+    "/", "/metrics",
+    "/v2", "/v2/health/live", "/v2/health/ready", "/v2/models",
+    "/v2/models/{model_name}", "/v2/models/{model_name}/ready",
+    "/v2/models/{model_name}/infer",
+)
+_SERVED = re.compile("|".join(
+    re.escape(route).replace(re.escape("{model_name}"), "[^/]+") for route in SERVED_ROUTES))
+
+
+class ServedRoutesOnly:
+    """ASGI middleware: a path outside SERVED_ROUTES is answered 404 before the app (and its
+    body) is touched. Middleware rather than removing KServe's routes from the app: FastAPI's
+    router internals change between versions; the ASGI interface does not."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or _SERVED.fullmatch(scope["path"]):
+            return await self.app(scope, receive, send)
+        body = b'{"error":"Not Found"}'
+        await send({"type": "http.response.start", "status": 404,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
 class CatsiteRESTServer(RESTServer):
     def __init__(self, *args, host: str, max_request_bytes: int, **kwargs):
         super().__init__(*args, **kwargs)
@@ -83,6 +119,7 @@ class CatsiteRESTServer(RESTServer):
         for error_type, handler in EXCEPTION_HANDLERS.items():
             app.add_exception_handler(error_type, handler)
         app.add_middleware(RequestSizeLimit, max_bytes=self.max_request_bytes)
+        app.add_middleware(ServedRoutesOnly)  # the last added runs first
 
 
 class CatsiteModelServer(ModelServer):

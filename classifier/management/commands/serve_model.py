@@ -5,7 +5,9 @@
 Serves MODEL_DIR/current with KServe's model server (classifier/serving/): /v2/health/live,
 /v2/health/ready, /v2/models/<name> (metadata), /v2/models/<name>/ready and
 /v2/models/<name>/infer, where <name> is the package's name and its version is in the metadata
-and in every answer. The web processes use it when INFERENCE_URL points at it. The package is
+and in every answer; nothing else (KServe's model repository routes, which would let anyone
+unload the model, and its v1 protocol answer 404). The web processes use it when INFERENCE_URL
+points at it. The package is
 verified before the port opens; a missing or broken package ends the command with one line and
 exit status 1. Runs until SIGTERM or Ctrl-C.
 """

@@ -168,6 +168,7 @@ MODEL_SHADOW_RATE: {{ .Values.model.challenger.shadowRate | quote }}
 {{- end }}
 {{- if include "catsite.serviceMode" . }}
 INFERENCE_URL: {{ printf "http://%s:%v" (include "catsite.model.fullname" .) .Values.inference.service.port | quote }}
+MODEL_NAME: {{ required "inference.service.modelName: the name of the model package the service serves" .Values.inference.service.modelName | quote }}
 INFERENCE_TIMEOUT: {{ .Values.inference.service.timeoutSeconds | quote }}
 INFERENCE_RETRIES: {{ .Values.inference.service.retries | quote }}
 {{- end }}
