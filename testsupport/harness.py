@@ -215,6 +215,12 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
     return 0.0
 
 
+def reset_peak_rss(pid: int) -> None:
+    """Start VmHWM again from the current resident memory ("5": Documentation/filesystems/proc.rst),
+    so that a later peak is that of what ran in between."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
 def _has_loaded_app(pid: int) -> bool:
     # A worker that has imported catsite.wsgi has loaded ONNX Runtime's shared library.
     try:

@@ -2,6 +2,7 @@
 
     with ModelService(model_dir, workdir) as service:   # ready when its model is ready
         service.url, service.address ("127.0.0.1:PORT", what tritonclient takes), service.pid
+    photos_input(jpeg, png, ...)   # tritonclient's input of encoded photos
 """
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ import urllib.request
 from pathlib import Path
 from typing import Self
 
+import numpy as np
+import tritonclient.http as triton
+
+from classifier.serving.tensors import IMAGES
 from testsupport.harness import PYTHON, ROOT, base_env, free_port
 from testsupport.processes import stop_process_group
 
@@ -79,3 +84,10 @@ class ModelService:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def photos_input(*encoded: bytes) -> triton.InferInput:
+    """Encoded photos as the service's BYTES input, in the binary data extension."""
+    tensor = triton.InferInput(IMAGES, [len(encoded)], "BYTES")
+    tensor.set_data_from_numpy(np.array(encoded, dtype=object))
+    return tensor

@@ -31,6 +31,7 @@ from PIL import Image, UnidentifiedImageError
 from .decode_memory import (
     DEFAULT_MAX_DECODE_BYTES,
     SMALL_DECODE_BYTES,
+    DecodeBudget,
     DecodeGate,
     count_jpeg_scans,
     decode_cost,
@@ -76,13 +77,16 @@ _UPRIGHT = {
 def decode_image(data, *, min_side: int | None = None,
                  max_pixels: int = DEFAULT_MAX_PIXELS,
                  max_decode_bytes: int = DEFAULT_MAX_DECODE_BYTES,
-                 gate: DecodeGate | None = None) -> Image.Image:
+                 gate: DecodeGate | None = None,
+                 budget: DecodeBudget | None = None) -> Image.Image:
     """Decode ``data`` (bytes or a binary file object) into an upright RGB image.
 
     ``min_side``: the smallest shorter side the caller needs (the model's resize); the image is
     decoded (JPEG) or reduced (the others) to the coarsest integer scale that still gives at
     least that. ``None`` decodes at full size. ``gate``: the process's DecodeGate (None: no
-    limit on concurrent decodes). Raises InvalidImage, UnsupportedFormat, TooManyPixels or
+    limit on concurrent decodes). ``budget``: a DecodeBudget this decode's cost is charged to,
+    shared by decodes that count together (None: none). Raises InvalidImage,
+    UnsupportedFormat, TooManyPixels (DecodeBudgetSpent when the budget is spent) or
     DecoderBusy.
     """
     stream = _as_stream(data)
@@ -104,13 +108,13 @@ def decode_image(data, *, min_side: int | None = None,
         raise InvalidImage() from exc
     try:
         return _decode_opened(image, stream, min_side, max_pixels, max_decode_bytes, gate,
-                              owns_stream)
+                              owns_stream, budget)
     finally:
         _release(image, owns_stream)
 
 
 def _decode_opened(image, stream, min_side, max_pixels, max_decode_bytes, gate,
-                   owns_stream) -> Image.Image:
+                   owns_stream, budget=None) -> Image.Image:
     declared = width, height = image.size
     if width * height > max_pixels:
         raise TooManyPixels(width, height, max_pixels)
@@ -123,6 +127,8 @@ def _decode_opened(image, stream, min_side, max_pixels, max_decode_bytes, gate,
     if cost > max_decode_bytes:
         raise TooManyPixels(width, height, width * height * max_decode_bytes // cost,
                             kind=_kind(image.format))
+    if budget is not None:
+        budget.charge(cost)
     with gate.slot() if gate and cost > SMALL_DECODE_BYTES else nullcontext():
         try:
             image.load()  # the first frame only; seek() is never called

@@ -17,7 +17,7 @@ from classifier.inference import load_classifier
 from classifier.serving.tensors import IMAGES, LABELS, PROBABILITIES
 from testsupport import images
 from testsupport.harness import PYTHON, ROOT, base_env, install_model
-from testsupport.model_service import ModelService
+from testsupport.model_service import ModelService, photos_input
 
 DOMESTIC_CATS = {"tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat"}
 
@@ -41,12 +41,6 @@ def client(service):
     client = triton.InferenceServerClient(service.address, network_timeout=30)
     yield client
     client.close()
-
-
-def photos_input(*encoded: bytes) -> triton.InferInput:
-    tensor = triton.InferInput(IMAGES, [len(encoded)], "BYTES")
-    tensor.set_data_from_numpy(np.array(encoded, dtype=object))  # binary data extension
-    return tensor
 
 
 def tensor_input(package, batch: np.ndarray) -> triton.InferInput:

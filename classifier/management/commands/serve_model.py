@@ -11,6 +11,7 @@ points at it. The package is
 verified before the port opens; a missing or broken package ends the command with one line and
 exit status 1. Runs until SIGTERM or Ctrl-C.
 """
+import logging
 from typing import ClassVar
 
 from django.conf import settings
@@ -18,6 +19,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from classifier import runtime
 from classifier.inference import ClassifierError
+from core.malloc import return_large_buffers
+
+logger = logging.getLogger(__name__)
 
 # Room for the JSON header and the binary framing around a photo of UPLOAD_MAX_BYTES.
 REQUEST_ENVELOPE_BYTES = 1024 * 1024
@@ -34,6 +38,11 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8080, help="port (default 8080)")
 
     def handle(self, *args, **options):
+        # The gunicorn workers' allocator settings, before any thread starts: a request's
+        # large decodes go back to the system instead of staying in per-thread arenas.
+        if not return_large_buffers():
+            logger.warning("not glibc: the service's memory returns to the system only as the "
+                           "C library decides")
         # Imported here: KServe takes seconds to import, and no other command needs it.
         from classifier.serving.server import serve
 
