@@ -80,14 +80,17 @@ def post_fork(server, worker):
 os.environ["SERVER_WORKER_PROCESSES"] = str(workers)
 
 # Prometheus metrics from every worker (core/metrics.py): each worker process writes its values
-# to files in PROMETHEUS_MULTIPROC_DIR and a scrape of /metrics adds them up. Set here, in the
-# master, before any worker imports prometheus_client. A folder of this server's own unless one
+# to files in PROMETHEUS_MULTIPROC_DIR and a scrape of METRICS_PORT (core/metrics_server.py,
+# served by this master, never by the site's port) adds them up. Set here, in the master,
+# before anything imports prometheus_client. A folder of this server's own unless one
 # is given (several servers may run on one machine); emptied at start, removed at exit when it
 # is ours, and a dead worker's live gauges are dropped when it exits (its counts stay).
 _own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 if _own_metrics_dir:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.path.join(
         tempfile.gettempdir(), f"catsite-metrics-{os.getpid()}")
+# 0: no metrics port.
+_METRICS_PORT = int(os.environ.get("METRICS_PORT", "9100"))
 
 
 def on_starting(server):
@@ -95,6 +98,20 @@ def on_starting(server):
     os.makedirs(folder, exist_ok=True)
     for stale in glob.glob(os.path.join(folder, "*.db")):  # a previous run's counts
         os.remove(stale)
+
+
+def when_ready(server):
+    if not _METRICS_PORT:
+        return
+    # Imported now, after PROMETHEUS_MULTIPROC_DIR is set: prometheus_client picks its mode
+    # when first imported, and the workers inherit the module from this process.
+    from core.metrics_server import serve_metrics
+
+    # The address the site is bound to (0.0.0.0 in the container, 127.0.0.1 in tests).
+    bound = server.cfg.bind[0]
+    host = bound.rsplit(":", 1)[0].strip("[]") if not bound.startswith("unix:") else "0.0.0.0"
+    serve_metrics(host or "0.0.0.0", _METRICS_PORT)
+    server.log.info("Metrics on http://%s:%d/metrics", host, _METRICS_PORT)
 
 
 def child_exit(server, worker):

@@ -2,7 +2,7 @@
 
     site = prepare_site(workdir)                 # SQLite database, static files, model installed
     with GunicornServer(site.env) as server:     # gunicorn -c catsite/gunicorn_conf.py
-        server.url, server.worker_pids(), server.worker_rss_mb()
+        server.url, server.metrics_url, server.worker_pids(), server.worker_rss_mb()
 
 Nothing here imports Django: the server is a separate process tree, configured by environment
 variables exactly as production configures it.
@@ -111,6 +111,9 @@ class GunicornServer:
             self.env["GUNICORN_THREADS"] = str(threads)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # Prometheus metrics on a port of their own (core/metrics_server.py).
+        self.env.setdefault("METRICS_PORT", str(free_port()))
+        self.metrics_url = f"http://127.0.0.1:{self.env['METRICS_PORT']}/metrics"
         self.extra_args = extra_args
         self.ready_path = ready_path
         self.timeout = timeout

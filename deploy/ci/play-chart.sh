@@ -116,6 +116,7 @@ render() {
         --set image.pullPolicy=Never --set replicaCount=1 \
         --set containerPort="$WEB_PORT" --set inference.service.port="$MODEL_PORT" \
         --set inference.service.modelName="$(model_name "$MODEL_SRC")" \
+        --set metrics.port="$METRICS_PORT" \
         --set "config.allowedHosts={$HOST_HEADER}" \
         --set config.extraEnv.MODEL_STORE=azure \
         --set-string secret.data.DJANGO_SECRET_KEY="kube-play-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" \
@@ -213,7 +214,7 @@ main() {
     WORK="$(mktemp -d)"
     trap cleanup EXIT
     remove_release_pods
-    WEB_PORT="$(free_port)" MODEL_PORT="$(free_port)"
+    WEB_PORT="$(free_port)" MODEL_PORT="$(free_port)" METRICS_PORT="$(free_port)"
     WEB_URL="http://127.0.0.1:$WEB_PORT"
     start_azurite
     publish_models

@@ -142,9 +142,7 @@ WEB_CONCURRENCY: {{ .Values.gunicorn.workers | quote }}
 GUNICORN_THREADS: {{ .Values.gunicorn.threads | quote }}
 GUNICORN_TIMEOUT: {{ .Values.gunicorn.timeout | quote }}
 PORT: {{ .Values.containerPort | quote }}
-{{- with .Values.metrics.allowedNetworks }}
-METRICS_ALLOWED_NETWORKS: {{ join "," . | quote }}
-{{- end }}
+METRICS_PORT: {{ .Values.metrics.port | quote }}
 {{- if .Values.media.azure.container }}
 AZURE_MEDIA_CONTAINER: {{ .Values.media.azure.container | quote }}
 AZURE_ACCOUNT_NAME: {{ .Values.media.azure.accountName | quote }}
