@@ -90,7 +90,8 @@ RUN mkdir -p /app/var/media /app/var/feedback-photos \
     && chown catsite:catsite /app/var/media /app/var/feedback-photos
 WORKDIR /app
 USER 10001:10001
-EXPOSE 8000
+# The site, and its Prometheus metrics (METRICS_PORT, served by gunicorn's master).
+EXPOSE 8000 9100
 
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "/app/deploy/docker/healthcheck.py"]

@@ -6,11 +6,13 @@ The one place for gunicorn's settings and their defaults: the image's start scri
 bench/run.py measured the choices below on a 2-core machine.
 https://docs.gunicorn.org/en/stable/settings.html
 """
-import ctypes
 import glob
 import os
 import shutil
 import tempfile
+
+from core.cpus import available_cpus
+from core.malloc import return_large_buffers
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -59,32 +61,18 @@ limit_request_field_size = 8190   # bytes in one header
 # the CPU as soon as two workers infer at once. bench/run.py compares both on two servers
 # taking turns (2 workers, 2 cores, 4 clients sending 12 MP photos): one thread a worker gave
 # 26 vs 15 and 18 vs 17 identifications/s on a busy machine, never fewer; a lone client loses
-# a few ms of inference. Divide the cores between the workers unless MODEL_THREADS is set.
-_cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+# a few ms of inference. Divide the CPUs between the workers unless MODEL_THREADS is set (the
+# container's CPU quota when it has one: core/cpus.py).
+_cores = available_cpus()
 os.environ.setdefault("MODEL_THREADS", str(max(1, _cores // max(1, workers))))
 
-# Large buffers (a decoded photo, libjpeg's coefficients, libwebp's canvases: megabytes each)
-# go straight to mmap and back to the system when freed. By default glibc raises its mmap
-# threshold after the first such free (up to 32 MB), so later photos come from per-thread
-# arenas that keep their pages: one worker with 4 threads, sent hostile uploads that each decode
-# within 170 MB one at a time, peaked at 586 MB and kept 436 MB; with these settings 378 MB and
-# 210 MB (the 193 MB it started with, plus the model's warm buffers).
-# Threshold and arena count are set in each worker (glibc reads its environment variables only
-# when a process starts, before gunicorn forks).
-MALLOC_MMAP_THRESHOLD_BYTES = 1024 * 1024
-MALLOC_ARENAS = 2
-_M_MMAP_THRESHOLD, _M_ARENA_MAX = -3, -8  # glibc's mallopt parameters (malloc.h)
-
-
+# Large buffers go straight to mmap and back to the system when freed (core/malloc.py, the same
+# settings as the model service's). Set in each worker: glibc reads its environment variables
+# only when a process starts, before gunicorn forks.
 def post_fork(server, worker):
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    except OSError:
+    if not return_large_buffers():
         server.log.warning("not glibc: worker memory returns to the system only as the C "
                            "library decides")
-        return
-    libc.mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD_BYTES)
-    libc.mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
 
 
 # The settings need to know whether a local-memory cache would be one of several (the page
@@ -92,14 +80,17 @@ def post_fork(server, worker):
 os.environ["SERVER_WORKER_PROCESSES"] = str(workers)
 
 # Prometheus metrics from every worker (core/metrics.py): each worker process writes its values
-# to files in PROMETHEUS_MULTIPROC_DIR and a scrape of /metrics adds them up. Set here, in the
-# master, before any worker imports prometheus_client. A folder of this server's own unless one
+# to files in PROMETHEUS_MULTIPROC_DIR and a scrape of METRICS_PORT (core/metrics_server.py,
+# served by this master, never by the site's port) adds them up. Set here, in the master,
+# before anything imports prometheus_client. A folder of this server's own unless one
 # is given (several servers may run on one machine); emptied at start, removed at exit when it
 # is ours, and a dead worker's live gauges are dropped when it exits (its counts stay).
 _own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 if _own_metrics_dir:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.path.join(
         tempfile.gettempdir(), f"catsite-metrics-{os.getpid()}")
+# 0: no metrics port.
+_METRICS_PORT = int(os.environ.get("METRICS_PORT", "9100"))
 
 
 def on_starting(server):
@@ -107,6 +98,20 @@ def on_starting(server):
     os.makedirs(folder, exist_ok=True)
     for stale in glob.glob(os.path.join(folder, "*.db")):  # a previous run's counts
         os.remove(stale)
+
+
+def when_ready(server):
+    if not _METRICS_PORT:
+        return
+    # Imported now, after PROMETHEUS_MULTIPROC_DIR is set: prometheus_client picks its mode
+    # when first imported, and the workers inherit the module from this process.
+    from core.metrics_server import serve_metrics
+
+    # The address the site is bound to (0.0.0.0 in the container, 127.0.0.1 in tests).
+    bound = server.cfg.bind[0]
+    host = bound.rsplit(":", 1)[0].strip("[]") if not bound.startswith("unix:") else "0.0.0.0"
+    serve_metrics(host or "0.0.0.0", _METRICS_PORT)
+    server.log.info("Metrics on http://%s:%d/metrics", host, _METRICS_PORT)
 
 
 def child_exit(server, worker):

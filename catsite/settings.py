@@ -5,7 +5,6 @@ Every variable is documented in README.md ("Configuration"). The defaults suit a
 machine (SQLite, local files); production sets DJANGO_DEBUG off, which makes a secret key and
 allowed hosts mandatory. https://docs.djangoproject.com/en/stable/ref/settings/
 """
-import ipaddress
 from pathlib import Path
 
 import environ
@@ -381,21 +380,6 @@ if HTTPS:
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=True)
-
-# --------------------------------------------------------------------------------------------
-# Metrics: /metrics (Prometheus text format, core/metrics.py) answers only peers in these
-# networks whose request did not come through a proxy: the cluster, not the public ingress.
-# --------------------------------------------------------------------------------------------
-METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[
-    "127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",
-])
-for _network in METRICS_ALLOWED_NETWORKS:
-    try:
-        ipaddress.ip_network(_network, strict=False)
-    except ValueError as _error:
-        raise ImproperlyConfigured(
-            f"METRICS_ALLOWED_NETWORKS: {_network!r} is not a network ({_error}). Use a "
-            "comma-separated list such as 127.0.0.0/8,10.0.0.0/8.") from None
 
 # --------------------------------------------------------------------------------------------
 # Logging: one line a record on stderr, for the container runtime to collect. LOG_FORMAT=json

@@ -7,7 +7,6 @@ from django.views.static import serve
 from catsite import health, views
 from catsite.admin_lockout import LockoutAdminAuthenticationForm
 from classifier.model_card_views import model_card_page
-from core.metrics import metrics_view
 
 # Brute-force lockout on the admin login (catsite/admin_lockout.py).
 admin.site.login_form = LockoutAdminAuthenticationForm
@@ -24,7 +23,6 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("version", health.version, name="version"),
-    path("metrics", metrics_view, name="metrics"),
 ]
 
 

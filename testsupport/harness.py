@@ -2,7 +2,7 @@
 
     site = prepare_site(workdir)                 # SQLite database, static files, model installed
     with GunicornServer(site.env) as server:     # gunicorn -c catsite/gunicorn_conf.py
-        server.url, server.worker_pids(), server.worker_rss_mb()
+        server.url, server.metrics_url, server.worker_pids(), server.worker_rss_mb()
 
 Nothing here imports Django: the server is a separate process tree, configured by environment
 variables exactly as production configures it.
@@ -115,6 +115,9 @@ class GunicornServer:
             self.env["GUNICORN_THREADS"] = str(threads)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # Prometheus metrics on a port of their own (core/metrics_server.py).
+        self.env.setdefault("METRICS_PORT", str(free_port()))
+        self.metrics_url = f"http://127.0.0.1:{self.env['METRICS_PORT']}/metrics"
         self.extra_args = extra_args
         self.ready_path = ready_path
         self.timeout = timeout
@@ -217,6 +220,12 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
         if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def reset_peak_rss(pid: int) -> None:
+    """Start VmHWM again from the current resident memory ("5": Documentation/filesystems/proc.rst),
+    so that a later peak is that of what ran in between."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
 def _has_loaded_app(pid: int) -> bool:

@@ -1,10 +1,12 @@
 """``manage.py serve_model`` run for real: its own process on a free loopback port.
 
-    with ModelService(model_dir, workdir) as service:   # ready when /v2/health/ready is 200
-        service.url, service.address ("127.0.0.1:PORT", what tritonclient takes)
+    with ModelService(model_dir, workdir) as service:   # ready when its model is ready
+        service.url, service.address ("127.0.0.1:PORT", what tritonclient takes), service.pid
+    photos_input(jpeg, png, ...)   # tritonclient's input of encoded photos
 """
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 import urllib.error
@@ -12,6 +14,10 @@ import urllib.request
 from pathlib import Path
 from typing import Self
 
+import numpy as np
+import tritonclient.http as triton
+
+from classifier.serving.tensors import IMAGES
 from testsupport.harness import PYTHON, ROOT, base_env, free_port
 from testsupport.processes import stop_process_group
 
@@ -29,6 +35,14 @@ class ModelService:
         self.address = f"127.0.0.1:{self.port}"
         self.url = f"http://{self.address}"
         self.process: subprocess.Popen | None = None
+        # Ready when the model is: /v2/models/<name>/ready, what the chart's probe asks (the
+        # server's /v2/health/ready says nothing about a model that is not loaded).
+        manifest = json.loads((Path(model_dir) / "current" / "manifest.json").read_text())
+        self.model_name = manifest["name"]
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
     def start(self) -> Self:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -45,7 +59,8 @@ class ModelService:
                 raise RuntimeError(f"serve_model exited with {self.process.returncode}:\n"
                                    + self.logs())
             try:
-                with urllib.request.urlopen(self.url + "/v2/health/ready", timeout=2) as answer:
+                with urllib.request.urlopen(
+                        f"{self.url}/v2/models/{self.model_name}/ready", timeout=2) as answer:
                     if answer.status == 200:
                         return self
             except (OSError, urllib.error.HTTPError):
@@ -69,3 +84,10 @@ class ModelService:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def photos_input(*encoded: bytes) -> triton.InferInput:
+    """Encoded photos as the service's BYTES input, in the binary data extension."""
+    tensor = triton.InferInput(IMAGES, [len(encoded)], "BYTES")
+    tensor.set_data_from_numpy(np.array(encoded, dtype=object))
+    return tensor

@@ -6,11 +6,12 @@
 What a model package is (names, hashing, ``verify``) is defined once, in ``package``.
 """
 from .decode import ACCEPTED_PILLOW_FORMATS, DEFAULT_MAX_PIXELS, decode_image
-from .decode_memory import DEFAULT_MAX_DECODE_BYTES, DecodeGate
+from .decode_memory import DEFAULT_MAX_DECODE_BYTES, DecodeBudget, DecodeGate
 from .errors import (
     ACCEPTED_FORMATS,
     BadModelPackage,
     ClassifierError,
+    DecodeBudgetSpent,
     DecoderBusy,
     FileTooLarge,
     InferenceFailed,
@@ -40,6 +41,8 @@ __all__ = [
     "ClassifierError",
     "DEFAULT_MAX_DECODE_BYTES",
     "DEFAULT_MAX_PIXELS",
+    "DecodeBudget",
+    "DecodeBudgetSpent",
     "DecodeGate",
     "DecoderBusy",
     "FileTooLarge",

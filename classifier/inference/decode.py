@@ -33,7 +33,13 @@ from contextlib import nullcontext
 from PIL import Image, UnidentifiedImageError
 
 from . import exif
-from .decode_memory import DEFAULT_MAX_DECODE_BYTES, SMALL_DECODE_BYTES, DecodeGate, decode_cost
+from .decode_memory import (
+    DEFAULT_MAX_DECODE_BYTES,
+    SMALL_DECODE_BYTES,
+    DecodeBudget,
+    DecodeGate,
+    decode_cost,
+)
 from .downscale import reduce_factor, reduce_in_bands, to_rgb
 from .errors import ACCEPTED_FORMATS, InvalidImage, TooManyPixels, UnsupportedFormat
 from .jpeg_structure import jpeg_layout
@@ -75,7 +81,8 @@ _UPRIGHT = {
 def decode_image(data, *, min_side: int | None = None, max_side: int | None = None,
                  max_pixels: int = DEFAULT_MAX_PIXELS,
                  max_decode_bytes: int = DEFAULT_MAX_DECODE_BYTES,
-                 gate: DecodeGate | None = None) -> Image.Image:
+                 gate: DecodeGate | None = None,
+                 budget: DecodeBudget | None = None) -> Image.Image:
     """Decode ``data`` (bytes or a binary file object) into an upright RGB image.
 
     ``min_side``: the smallest shorter side the caller needs (the model's resize); the image is
@@ -83,8 +90,10 @@ def decode_image(data, *, min_side: int | None = None, max_side: int | None = No
     least that. ``max_side`` instead: the image is to fit in a square of that side (a kept
     photo); it is decoded at the coarsest scale whose longer side is still at least that, then
     resized to fit (Lanczos) before the gate's slot is given back. Neither: full size.
-    ``gate``: the process's DecodeGate (None: no limit on concurrent decodes).
-    Raises InvalidImage, UnsupportedFormat, TooManyPixels or DecoderBusy.
+    ``gate``: the process's DecodeGate (None: no limit on concurrent decodes). ``budget``: a
+    DecodeBudget this decode's cost is charged to, shared by decodes that count together
+    (None: none). Raises InvalidImage, UnsupportedFormat, TooManyPixels (DecodeBudgetSpent
+    when the budget is spent) or DecoderBusy.
     """
     if min_side and max_side:
         raise ValueError("decode_image takes min_side or max_side, not both")
@@ -108,13 +117,13 @@ def decode_image(data, *, min_side: int | None = None, max_side: int | None = No
         raise InvalidImage() from exc
     try:
         return _decode_opened(image, stream, min_side, max_side, max_pixels, max_decode_bytes,
-                              gate, owns_stream)
+                              gate, owns_stream, budget)
     finally:
         _release(image, owns_stream)
 
 
 def _decode_opened(image, stream, min_side, max_side, max_pixels, max_decode_bytes, gate,
-                   owns_stream) -> Image.Image:
+                   owns_stream, budget=None) -> Image.Image:
     declared = width, height = image.size
     if width * height > max_pixels:
         raise TooManyPixels(width, height, max_pixels)
@@ -130,6 +139,8 @@ def _decode_opened(image, stream, min_side, max_side, max_pixels, max_decode_byt
     if cost > max_decode_bytes:
         raise TooManyPixels(width, height, width * height * max_decode_bytes // cost,
                             kind=_kind(image.format))
+    if budget is not None:
+        budget.charge(cost)
     with gate.slot() if gate and cost > SMALL_DECODE_BYTES else nullcontext():
         try:
             image.load()  # the first frame only; seek() is never called

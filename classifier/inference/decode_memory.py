@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 from PIL import Image
 
-from .errors import DecoderBusy
+from .errors import DecodeBudgetSpent, DecoderBusy
 
 MB = 1024 * 1024
 # The memory one decode may take (the lower pixel cap for formats without DCT scaling follows
@@ -82,3 +82,21 @@ class DecodeGate:
             yield
         finally:
             self._semaphore.release()
+
+
+class DecodeBudget:
+    """The memory a group of decodes may take between them (the photos of one request to the
+    model service: each is within max_decode_bytes, but 64 of them would decode 9 GB). Each
+    decode's cost is charged before its pixels are decoded; the one that would go over is
+    refused with DecodeBudgetSpent. Thread-safe: a request's photos decode in several threads."""
+
+    def __init__(self, limit_bytes: int):
+        self.limit_bytes = limit_bytes
+        self.spent = 0
+        self._lock = threading.Lock()
+
+    def charge(self, cost: int) -> None:
+        with self._lock:
+            if self.spent + cost > self.limit_bytes:
+                raise DecodeBudgetSpent(self.limit_bytes)
+            self.spent += cost

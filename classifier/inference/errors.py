@@ -72,6 +72,17 @@ class TooManyPixels(ClassifierError):
         super().__init__(message)
 
 
+class DecodeBudgetSpent(TooManyPixels):
+    """Photos decoded together (one request of the model service) whose decodes would take
+    more memory between them than one photo may (decode_memory.DecodeBudget)."""
+
+    def __init__(self, limit_bytes: int):
+        self.limit_bytes = limit_bytes
+        ClassifierError.__init__(
+            self, f"The photos sent together would take more than {limit_bytes // 2**20} MB "
+                  "to decode. Please send fewer photos at a time, or smaller ones.")
+
+
 def _megapixels(pixels: int) -> str:
     return f"{pixels / 1e6:.1f}".removesuffix(".0")
 

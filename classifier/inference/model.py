@@ -15,7 +15,7 @@ import onnxruntime
 from PIL import Image
 
 from .decode import DEFAULT_MAX_PIXELS, decode_image
-from .decode_memory import DEFAULT_MAX_DECODE_BYTES, DecodeGate
+from .decode_memory import DEFAULT_MAX_DECODE_BYTES, DecodeBudget, DecodeGate
 from .errors import BadModelPackage, InferenceFailed
 from .external_data import MalformedModel, external_data_tensors
 from .package import MODEL_FILE, Manifest, verify_and_read_model
@@ -116,10 +116,12 @@ class ImageClassifier:
             image=image if keep_image else None,
         )
 
-    def decode(self, data) -> Image.Image:
+    def decode(self, data, budget: DecodeBudget | None = None) -> Image.Image:
+        """``budget``: shared by photos whose decodes count together (see decode_image)."""
         # Decoding at the resize size (not the crop size) keeps the resize a true downscale.
         return decode_image(data, min_side=self.manifest.input.resize, max_pixels=self.max_pixels,
-                            max_decode_bytes=self.max_decode_bytes, gate=self.decode_gate)
+                            max_decode_bytes=self.max_decode_bytes, gate=self.decode_gate,
+                            budget=budget)
 
     def preprocess(self, image: Image.Image) -> np.ndarray:
         return preprocess_image(image, self.manifest.input)

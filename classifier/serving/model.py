@@ -14,7 +14,6 @@ plus the ``code`` of catsite's error vocabulary); only our own failures are 500.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import uuid
 
@@ -22,13 +21,27 @@ import numpy as np
 from kserve import InferInput, InferOutput, InferRequest, InferResponse, Model
 from kserve.errors import InferenceError, InvalidInput
 
-from classifier.inference import ClassifierError, ImageClassifier, InferenceFailed, softmax
+from classifier.inference import (
+    ClassifierError,
+    DecodeBudget,
+    ImageClassifier,
+    InferenceFailed,
+    softmax,
+)
+from core.cpus import available_cpus
 
 from .tensors import IMAGES, LABELS, PROBABILITIES
 
 # Photos or tensors in one request. Each photo is decoded on its own (one full-size decode per
-# decoding thread), but a batch's preprocessed tensors (600 KB each) are held together.
+# decoding thread), but a batch's preprocessed tensors (600 KB each) are held together. The
+# photos' decodes together stay within what one photo may take (max_decode_bytes, the web
+# side's IDENTIFY_DECODE_MEMORY_MB): 64 phone JPEGs (draft-decoded, under 1 MB each) fit, 64
+# WebPs of 3000 x 3000 (144 MB each) do not.
 MAX_BATCH = 64
+# Images per ONNX Runtime run. Its activations grow with the batch, and its arena keeps what it
+# once needed: one request of 64 small photos run at once took the service from 310 MB to
+# 880 MB and kept it. Runs of 8 take under 100 MB, as fast per image on a CPU.
+PREDICT_CHUNK = 8
 # Where preprocess leaves its timings for predict, in the request it hands on.
 _TIMINGS = "catsite.timings"
 
@@ -46,12 +59,17 @@ class BadRequest(InvalidInput):
 class CatsiteModel(Model):
     def __init__(self, classifier: ImageClassifier, decode_threads: int | None = None):
         """``classifier``: a package loaded and verified by ``load_classifier``. At most
-        ``decode_threads`` photos are decoded at once (default: one per core), which bounds
-        the memory full-size decodes take."""
+        ``decode_threads`` photos are decoded, and as many requests handled, at once (default:
+        the CPUs this process may use, its container's quota: core/cpus.py); large decodes also
+        wait for the classifier's DecodeGate."""
         super().__init__(classifier.name)
         self.classifier = classifier
         self.version = classifier.version
-        self._decode_slots = asyncio.Semaphore(decode_threads or os.cpu_count() or 1)
+        slots = decode_threads or available_cpus()
+        self._decode_slots = asyncio.Semaphore(slots)
+        # Requests between preprocess and the answer: each holds its tensors (600 KB an image)
+        # and its runs (PREDICT_CHUNK images each); the others wait holding only their body.
+        self._request_slots = asyncio.Semaphore(slots)
         spec = classifier.manifest.input
         if spec.name == IMAGES:
             raise ValueError(f"the network's input is named {IMAGES!r}, the name of the "
@@ -76,6 +94,10 @@ class CatsiteModel(Model):
             {"name": PROBABILITIES, "datatype": "FP32", "shape": [-1, len(self._labels)]},
             {"name": LABELS, "datatype": "BYTES", "shape": [len(self._labels)]},
         ]
+
+    async def __call__(self, body, headers=None, *args, **kwargs):
+        async with self._request_slots:
+            return await super().__call__(body, headers, *args, **kwargs)
 
     async def preprocess(self, payload, headers=None) -> InferRequest:
         """The request -> a request holding only the network's input tensor."""
@@ -106,7 +128,7 @@ class CatsiteModel(Model):
         started = time.perf_counter()
         try:
             # In a thread: the event loop keeps answering health checks during a batch.
-            logits = await asyncio.to_thread(self.classifier.predict, batch)
+            logits = await asyncio.to_thread(self._predict_in_chunks, batch)
         except InferenceFailed as error:
             raise InferenceError(error.message) from error
         timings = {**payload.parameters[_TIMINGS],
@@ -124,6 +146,10 @@ class CatsiteModel(Model):
             parameters=timings,
         )
 
+    def _predict_in_chunks(self, batch: np.ndarray) -> np.ndarray:
+        return np.concatenate([self.classifier.predict(batch[start:start + PREDICT_CHUNK])
+                               for start in range(0, len(batch), PREDICT_CHUNK)])
+
     async def _photos_to_tensor(self, tensor: InferInput, timings: dict) -> np.ndarray:
         if tensor.datatype != "BYTES":
             raise BadRequest(f"Input {IMAGES!r} must be BYTES (encoded photos), "
@@ -134,27 +160,42 @@ class CatsiteModel(Model):
             raise BadRequest(f"Input {IMAGES!r} does not match its shape {tensor.shape}: "
                              f"{exc}") from None
         _check_batch(len(photos))
+        # One budget for the request's decodes; the first refusal ends the request: photos
+        # still waiting for a slot are skipped, the ones decoding finish (a thread cannot be
+        # stopped), so a refused request never holds a slot it does not use.
+        budget, refusals = DecodeBudget(self.classifier.max_decode_bytes), []
         batch = await asyncio.gather(*(
-            self._photo_to_tensor(photo, index if len(photos) > 1 else None, timings)
-            for index, photo in enumerate(photos)))
+            self._photo_to_tensor(photo, index if len(photos) > 1 else None, timings, budget,
+                                  refusals)
+            for index, photo in enumerate(photos)), return_exceptions=True)
+        if refusals:
+            raise refusals[0]
+        for result in batch:
+            if isinstance(result, BaseException):
+                raise result
         return np.concatenate(batch)
 
-    async def _photo_to_tensor(self, photo, index: int | None, timings: dict) -> np.ndarray:
+    async def _photo_to_tensor(self, photo, index: int | None, timings: dict,
+                               budget: DecodeBudget, refusals: list) -> np.ndarray | None:
         if isinstance(photo, str):  # JSON carries BYTES elements as text
             photo = photo.encode()
         async with self._decode_slots:
+            if refusals:
+                return None
             try:
-                return await asyncio.to_thread(self._decode_and_preprocess, photo, timings)
+                return await asyncio.to_thread(self._decode_and_preprocess, photo, timings,
+                                               budget)
             except ClassifierError as error:
-                if error.status >= 500:
-                    raise
                 where = "" if index is None else f"{IMAGES}[{index}]: "
-                raise BadRequest(where + error.message, code=error.code) from None
+                refusals.append(error if error.status >= 500
+                                else BadRequest(where + error.message, code=error.code))
+                return None
 
-    def _decode_and_preprocess(self, photo: bytes, timings: dict) -> np.ndarray:
+    def _decode_and_preprocess(self, photo: bytes, timings: dict,
+                               budget: DecodeBudget) -> np.ndarray:
         """One photo -> its (1, 3, size, size) tensor; adds the time spent to ``timings``."""
         started = time.perf_counter()
-        image = self.classifier.decode(photo)
+        image = self.classifier.decode(photo, budget=budget)
         decoded = time.perf_counter()
         tensor = self.classifier.preprocess(image)
         timings["decode_ms"] += _ms(decoded - started)

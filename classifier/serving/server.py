@@ -5,14 +5,16 @@ Why KServe's Python model server: it already speaks the Open Inference Protocol 
 uvicorn, and a custom model is one ``kserve.Model`` subclass; the kserve package is well kept
 (the KServe project, CNCF). Seldon MLServer would do the same, but its runtime API is built
 around its own settings files and codecs. What we add is in protocol.py (binary photos, the
-version in the metadata, errors in the protocol's shape) and here (the bind address, a request
-size limit). One process, one ONNX Runtime session; no gRPC port.
+version in the metadata, errors in the protocol's shape) and here (the bind address, limits on
+a request's size and its JSON (json_limits.py), and only the routes we serve). One process,
+one ONNX Runtime session; no gRPC port.
 """
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import re
 
 from kserve import ModelServer
 from kserve.constants.constants import FASTAPI_APP_IMPORT_STRING
@@ -21,15 +23,17 @@ from uvicorn.importer import import_from_string
 
 from classifier.inference import DEFAULT_MAX_PIXELS, load_classifier
 
+from .json_limits import JsonRefused, check_json, json_part
 from .model import CatsiteModel
 from .protocol import EXCEPTION_HANDLERS, CatsiteDataPlane
 
 logger = logging.getLogger(__name__)
 
 
-class RequestSizeLimit:
-    """ASGI middleware: a body over ``max_bytes`` is refused with 413 before the app parses it.
-    The body is read here (the app would read it whole anyway) and handed on as one message."""
+class RequestLimits:
+    """ASGI middleware: a body over ``max_bytes`` is refused with 413 before the app parses it,
+    and so is JSON over json_limits' bounds (400/413). The body is read here (the app would read
+    it whole anyway) and handed on as one message."""
 
     def __init__(self, app, max_bytes: int):
         self.app, self.max_bytes = app, max_bytes
@@ -37,9 +41,10 @@ class RequestSizeLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        declared = dict(scope["headers"]).get(b"content-length", b"").decode("latin-1")
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length", b"").decode("latin-1")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            return await self._refuse(send)
+            return await self._refuse(send, 413, self._too_large, "file_too_large")
         body, more = bytearray(), True
         while more:
             message = await receive()
@@ -47,8 +52,15 @@ class RequestSizeLimit:
                 return
             body += message.get("body", b"")
             if len(body) > self.max_bytes:
-                return await self._refuse(send)
+                return await self._refuse(send, 413, self._too_large, "file_too_large")
             more = message.get("more_body", False)
+        body = bytes(body)
+        if body:
+            try:
+                check_json(json_part(body, headers))
+            except JsonRefused as refused:
+                code = "file_too_large" if refused.status == 413 else "invalid_request"
+                return await self._refuse(send, refused.status, refused.message, code)
         replayed = False
 
         async def replay():
@@ -56,18 +68,57 @@ class RequestSizeLimit:
             if replayed:
                 return await receive()
             replayed = True
-            return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send):
-        body = json.dumps({"error": f"The request is larger than the {self.max_bytes} bytes "
-                                    "accepted. Send fewer or smaller photos.",
-                           "code": "file_too_large"}).encode()
-        await send({"type": "http.response.start", "status": 413,
+    @property
+    def _too_large(self) -> str:
+        return (f"The request is larger than the {self.max_bytes} bytes accepted. Send fewer or "
+                "smaller photos.")
+
+    @staticmethod
+    async def _refuse(send, status: int, message: str, code: str):
+        body = json.dumps({"error": message, "code": code}).encode()
+        await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode()),
                                 (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+# The routes the service keeps: the protocol's health, metadata and inference, KServe's liveness
+# at / and its Prometheus metrics. Everything else KServe registers answers 404, above all the
+# model repository extension (POST /v2/repository/models/<name>/load and unload), which takes
+# no credentials: anyone who reaches the port could unload the model while /v2/health/ready
+# stays true. Also closed: the v1 protocol (its predict parses any JSON body whole), the
+# versioned routes (KServe answers them "not implemented") and the OpenAPI schema. An
+# allow-list, so that routes a later KServe adds stay closed until someone opens them here.
+SERVED_ROUTES = (
+    "/", "/metrics",
+    "/v2", "/v2/health/live", "/v2/health/ready", "/v2/models",
+    "/v2/models/{model_name}", "/v2/models/{model_name}/ready",
+    "/v2/models/{model_name}/infer",
+)
+_SERVED = re.compile("|".join(
+    re.escape(route).replace(re.escape("{model_name}"), "[^/]+") for route in SERVED_ROUTES))
+
+
+class ServedRoutesOnly:
+    """ASGI middleware: a path outside SERVED_ROUTES is answered 404 before the app (and its
+    body) is touched. Middleware rather than removing KServe's routes from the app: FastAPI's
+    router internals change between versions; the ASGI interface does not."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or _SERVED.fullmatch(scope["path"]):
+            return await self.app(scope, receive, send)
+        body = b'{"error":"Not Found"}'
+        await send({"type": "http.response.start", "status": 404,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 
 
@@ -82,7 +133,8 @@ class CatsiteRESTServer(RESTServer):
         app = import_from_string(FASTAPI_APP_IMPORT_STRING)  # the app KServe just set up
         for error_type, handler in EXCEPTION_HANDLERS.items():
             app.add_exception_handler(error_type, handler)
-        app.add_middleware(RequestSizeLimit, max_bytes=self.max_request_bytes)
+        app.add_middleware(RequestLimits, max_bytes=self.max_request_bytes)
+        app.add_middleware(ServedRoutesOnly)  # the last added runs first
 
 
 class CatsiteModelServer(ModelServer):

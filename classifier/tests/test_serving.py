@@ -17,7 +17,7 @@ from classifier.inference import load_classifier
 from classifier.serving.tensors import IMAGES, LABELS, PROBABILITIES
 from testsupport import images
 from testsupport.harness import PYTHON, ROOT, base_env, install_model
-from testsupport.model_service import ModelService
+from testsupport.model_service import ModelService, photos_input
 
 DOMESTIC_CATS = {"tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat"}
 
@@ -41,12 +41,6 @@ def client(service):
     client = triton.InferenceServerClient(service.address, network_timeout=30)
     yield client
     client.close()
-
-
-def photos_input(*encoded: bytes) -> triton.InferInput:
-    tensor = triton.InferInput(IMAGES, [len(encoded)], "BYTES")
-    tensor.set_data_from_numpy(np.array(encoded, dtype=object))  # binary data extension
-    return tensor
 
 
 def tensor_input(package, batch: np.ndarray) -> triton.InferInput:
@@ -218,3 +212,36 @@ def test_without_an_installed_package_it_exits_with_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0
     assert "cannot serve the model" in result.stderr and "fetch_model" in result.stderr
+
+
+def get(service, path) -> int:
+    try:
+        with urllib.request.urlopen(service.url + path, timeout=30) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.mark.parametrize("path", ["/v2/repository/models/{name}/unload",
+                                  "/v2/repository/models/{name}/load",
+                                  "/v1/models/{name}:predict"])
+def test_kserves_unauthenticated_routes_are_closed_and_the_model_stays_ready(
+        service, client, package, path):
+    """KServe's model repository extension would let anyone who reaches the port unload the
+    model while /v2/health/ready stays true; the v1 protocol parses any JSON body whole."""
+    status, answer = post(service, path.format(name=package.name), b"{}",
+                          {"Content-Type": "application/json"})
+    assert status == 404 and answer["error"]
+    assert client.is_model_ready(package.name)
+    assert get(service, f"/v2/models/{package.name}/ready") == 200
+    result = client.infer(package.name, [photos_input(images.jpeg(images.chelsea()))])
+    assert result.as_numpy(PROBABILITIES).shape == (1, len(package.labels))
+
+
+@pytest.mark.parametrize("path", ["/v1/models", "/v1/models/{name}", "/openapi.json",
+                                  "/v2/models/{name}/versions/1.0.0/ready"])
+def test_only_the_protocols_health_metadata_and_inference_routes_answer(service, package, path):
+    assert get(service, path.format(name=package.name)) == 404
+    for served in ("/", "/v2", "/v2/health/live", "/v2/health/ready", "/v2/models",
+                   f"/v2/models/{package.name}", f"/v2/models/{package.name}/ready"):
+        assert get(service, served) == 200, served

@@ -117,6 +117,8 @@ render() {
         --set image.repository="${IMAGE%:*}" --set image.tag="${IMAGE##*:}" \
         --set image.pullPolicy=Never --set replicaCount=1 \
         --set containerPort="$WEB_PORT" --set inference.service.port="$MODEL_PORT" \
+        --set inference.service.modelName="$(model_name "$MODEL_SRC")" \
+        --set metrics.port="$METRICS_PORT" \
         --set "config.allowedHosts={$HOST_HEADER}" \
         --set config.extraEnv.MODEL_STORE=azure \
         --set-string secret.data.DJANGO_SECRET_KEY="kube-play-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" \
@@ -215,7 +217,7 @@ main() {
     WORK="$(mktemp -d)"
     trap cleanup EXIT
     remove_release_pods
-    WEB_PORT="$(free_port)" MODEL_PORT="$(free_port)"
+    WEB_PORT="$(free_port)" MODEL_PORT="$(free_port)" METRICS_PORT="$(free_port)"
     WEB_URL="http://127.0.0.1:$WEB_PORT"
     start_azurite
     publish_models
@@ -234,12 +236,14 @@ main() {
     wait_for "$WEB_URL/readyz" 503
     log "ok   /readyz answers 503 while migrations are unapplied"
     run_migrations "$WORK/release1"
-    wait_for "http://127.0.0.1:$MODEL_PORT/v2/health/ready" 200
+    # The model's own readiness, the path of the chart's probe (the server's /v2/health/ready
+    # stays true without a loaded model).
+    wait_for "http://127.0.0.1:$MODEL_PORT/v2/models/$(model_name "$MODEL_SRC")/ready" 200
     local fetched
     fetched="$(engine exec "$RELEASE-model-pod-0-model" python -c \
         'import json; print(json.load(open("/models/current/manifest.json"))["version"])')"
     [[ "$fetched" == "$MODEL_V1" ]] || die "the model pod's /models holds version '$fetched'"
-    log "ok   model pod ready (/v2/health/ready) serving $fetched, fetched and verified by its init container"
+    log "ok   model pod ready (/v2/models/<name>/ready) serving $fetched, fetched and verified by its init container"
     check_security_context "$RELEASE-model-pod-0-model"
     check_security_context "$RELEASE-pod-0-web"
     web_checks "$MODEL_V1"

@@ -27,7 +27,7 @@ read -r -a KUBE_VERSIONS <<<"${KUBE_VERSIONS:-1.30.0 1.34.0}"
 # is the model service (inference.mode: service) with the model fetched at pod start.
 RENDERS=("values -" "values-staging values-staging.yaml" "values-production values-production.yaml"
          "service-mode values-production.yaml inference.mode=service,model.fetchAtStart.enabled=true"
-         "monitoring values-production.yaml metrics.serviceMonitor.enabled=true,metrics.prometheusRule.enabled=true,metrics.grafanaDashboard.enabled=true,model.challenger.enabled=true")
+         "monitoring values-production.yaml metrics.serviceMonitor.enabled=true,metrics.prometheusRule.enabled=true,metrics.grafanaDashboard.enabled=true,model.challenger.enabled=true,ingress.enabled=true")
 # Releases deploy by digest (push-image.sh records it); render the same way.
 RELEASE_DIGEST="sha256:$(printf '%064d' 0)"
 

@@ -228,7 +228,9 @@ def test_service_mode_runs_the_model_in_its_own_deployment_behind_a_service(rend
     assert container["image"] == f"catsite@{DIGEST}"
     assert container["ports"][0]["containerPort"] == 8080
     assert container["livenessProbe"]["httpGet"]["path"] == "/v2/health/live"
-    assert container["readinessProbe"]["httpGet"]["path"] == "/v2/health/ready"
+    # Ready when the model is: the server's /v2/health/ready stays true without one.
+    assert container["readinessProbe"]["httpGet"]["path"] == (
+        "/v2/models/efficientnet-lite0-imagenet/ready")
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
     # The web Deployment never adopts model pods, and the other way round.
@@ -244,6 +246,14 @@ def test_service_mode_runs_the_model_in_its_own_deployment_behind_a_service(rend
     config = app_config(objects)["data"]
     assert config["INFERENCE_URL"] == "http://catsite-model:8080"
     assert config["INFERENCE_TIMEOUT"] == "10" and config["INFERENCE_RETRIES"] == "1"
+    # The web pods ask for the model the probe waits for.
+    assert config["MODEL_NAME"] == "efficientnet-lite0-imagenet"
+    renamed = render("--set", "inference.mode=service", "--set",
+                     "inference.service.modelName=cats-v2")
+    probe = named(renamed, "Deployment", "catsite-model")["spec"]["template"]["spec"][
+        "containers"][0]["readinessProbe"]
+    assert probe["httpGet"]["path"] == "/v2/models/cats-v2/ready"
+    assert app_config(renamed)["data"]["MODEL_NAME"] == "cats-v2"
     assert config["MODEL_REQUIRED"] == "0"
     # Scaled and protected on its own.
     hpa = named(objects, "HorizontalPodAutoscaler", "catsite-model")

@@ -40,22 +40,44 @@ def test_the_service_monitor_scrapes_metrics_on_the_service(render):
     selected = monitor["spec"]["selector"]["matchLabels"]
     assert selected.items() <= service["metadata"]["labels"].items()
     assert monitor["spec"]["endpoints"] == [
-        {"port": "http", "path": "/metrics", "interval": "30s", "scrapeTimeout": "10s"}]
-    assert service["spec"]["ports"][0]["name"] == "http"
+        {"port": "metrics", "path": "/metrics", "interval": "30s", "scrapeTimeout": "10s"}]
+    # The metrics port of its own, leading to the web container's; the ingress routes `http`.
+    ports = {port["name"]: port for port in service["spec"]["ports"]}
+    assert set(ports) == {"http", "metrics"}
+    assert ports["metrics"] == {"name": "metrics", "port": 9100, "targetPort": "metrics",
+                                "protocol": "TCP"}
+    web = one(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "metrics", "containerPort": 9100, "protocol": "TCP"} in web["ports"]
 
 
-def test_the_pods_accept_the_scrape(render):
-    objects = render(*ON, "--set", "metrics.allowedNetworks={10.0.0.0/8}",
+def test_only_prometheus_reaches_the_metrics_port(render):
+    objects = render(*ON, "--set", "metrics.port=9200",
                      "--set", "networkPolicy.ingressNamespaceSelector.name=ingress",
                      "--set", "networkPolicy.prometheusNamespaceSelector.name=monitoring")
-    web = one(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
-    # Prometheus scrapes by pod IP: the app adds POD_IP to its allowed hosts.
-    pod_ip = {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}
-    assert pod_ip in web["env"]
     config = next(c for c in by_kind(objects, "ConfigMap") if "DJANGO_DEBUG" in c["data"])
-    assert config["data"]["METRICS_ALLOWED_NETWORKS"] == "10.0.0.0/8"
-    sources = one(objects, "NetworkPolicy")["spec"]["ingress"][0]["from"]
-    assert {"namespaceSelector": {"matchLabels": {"name": "monitoring"}}} in sources
+    assert config["data"]["METRICS_PORT"] == "9200"
+    http, metrics = one(objects, "NetworkPolicy")["spec"]["ingress"]
+    assert http == {"ports": [{"port": "http", "protocol": "TCP"}],
+                    "from": [{"namespaceSelector": {"matchLabels": {"name": "ingress"}}}]}
+    assert metrics == {"ports": [{"port": "metrics", "protocol": "TCP"}],
+                       "from": [{"namespaceSelector": {"matchLabels": {"name": "monitoring"}}}]}
+    # Without Prometheus's namespace: any namespace of the cluster, never from outside it.
+    _http, anywhere = one(render(), "NetworkPolicy")["spec"]["ingress"]
+    assert anywhere["from"] == [{"namespaceSelector": {}}]
+    # The ingress routes the site's port only.
+    ingress = one(render("--set", "ingress.enabled=true"), "Ingress")
+    backends = {path["backend"]["service"]["port"]["name"]
+                for rule in ingress["spec"]["rules"] for path in rule["http"]["paths"]}
+    assert backends == {"http"}
+
+
+def test_scrape_annotations_are_opt_in(render):
+    annotations = one(render(), "Deployment")["spec"]["template"]["metadata"]["annotations"]
+    assert not any(key.startswith("prometheus.io/") for key in annotations)
+    annotated = one(render("--set", "metrics.scrapeAnnotations=true"), "Deployment")
+    assert annotated["spec"]["template"]["metadata"]["annotations"].items() >= {
+        "prometheus.io/scrape": "true", "prometheus.io/port": "9100",
+        "prometheus.io/path": "/metrics"}.items()
 
 
 def test_the_alerts_cover_errors_latency_drift_and_the_model(render):
@@ -106,6 +128,17 @@ def test_the_monitoring_check_passes_the_chart_and_catches_faults(render, tools_
     del alert["labels"]["severity"]
     failed = run_check(tools_env, tmp_path, objects)
     assert failed.returncode == 1 and "PrometheusRule" in failed.stderr
+
+
+def test_the_monitoring_check_refuses_a_scrape_of_the_public_port(render, tools_env, tmp_path):
+    objects = render(*ON, "--set", "ingress.enabled=true")
+    assert run_check(tools_env, tmp_path, objects).returncode == 0
+    one(objects, "ServiceMonitor")["spec"]["endpoints"][0]["port"] = "http"
+    failed = run_check(tools_env, tmp_path, objects)
+    assert failed.returncode == 1 and "routed by an Ingress" in failed.stderr
+    one(objects, "ServiceMonitor")["spec"]["endpoints"][0]["port"] = "nope"
+    failed = run_check(tools_env, tmp_path, objects)
+    assert failed.returncode == 1 and "has no port 'nope'" in failed.stderr
 
 
 @pytest.mark.parametrize("kube_version", ["1.30.0", "1.34.0"])

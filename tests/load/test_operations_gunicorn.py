@@ -1,7 +1,9 @@
 """Operations under gunicorn with several workers, as production runs them:
 
-- /metrics (prometheus-client's multiprocess mode): after a mixed load the counts in one scrape
-  add up to what was sent, whichever worker served it, and survive a worker's death;
+- metrics on METRICS_PORT (prometheus-client's multiprocess mode, served by the gunicorn master):
+  after a mixed load the counts in one scrape add up to what was sent, whichever worker served
+  it, and survive a worker's death; the site's own port has no /metrics, whatever headers a
+  request carries;
 - LOG_FORMAT=json: every line of the server's output is one JSON object; each answer has its
   line with the request id (the client's X-Request-ID, else a new one, returned in the
   response), and an identification's line its model version, answer and timings; never the
@@ -47,7 +49,7 @@ def server(tmp_path_factory):
 
 
 def scrape(server) -> dict:
-    status, _headers, body = request("GET", server.url + "/metrics")
+    status, _headers, body = request("GET", server.metrics_url)
     assert status == 200, body[:300]
     samples = {}
     for family in text_string_to_metric_families(body.decode()):
@@ -148,3 +150,15 @@ def test_counts_add_up_across_workers_and_survive_a_dead_worker(server):
     # ... and its live gauges dropped (gunicorn_conf.child_exit).
     assert not list(folder.glob(f"gauge_live*_{victim}.db"))
     assert total(after, "catsite_model_loaded") == 1
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-Real-IP": "127.0.0.1"},
+                                     {"True-Client-IP": "127.0.0.1"},
+                                     {"X-Client-IP": "10.0.0.1"}])
+def test_the_sites_port_has_no_metrics_whatever_the_headers_only_the_metrics_port(server,
+                                                                                   headers):
+    status, _headers, body = request("GET", server.url + "/metrics", headers=headers)
+    assert status == 404 and b"catsite_" not in body
+    status, answer_headers, body = request("GET", server.metrics_url)
+    assert status == 200 and b"catsite_http_requests_total" in body
+    assert answer_headers["Content-Type"].startswith("text/plain; version=")

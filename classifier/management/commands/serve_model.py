@@ -5,10 +5,13 @@
 Serves MODEL_DIR/current with KServe's model server (classifier/serving/): /v2/health/live,
 /v2/health/ready, /v2/models/<name> (metadata), /v2/models/<name>/ready and
 /v2/models/<name>/infer, where <name> is the package's name and its version is in the metadata
-and in every answer. The web processes use it when INFERENCE_URL points at it. The package is
+and in every answer; nothing else (KServe's model repository routes, which would let anyone
+unload the model, and its v1 protocol answer 404). The web processes use it when INFERENCE_URL
+points at it. The package is
 verified before the port opens; a missing or broken package ends the command with one line and
 exit status 1. Runs until SIGTERM or Ctrl-C.
 """
+import logging
 from typing import ClassVar
 
 from django.conf import settings
@@ -16,6 +19,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from classifier import runtime
 from classifier.inference import ClassifierError
+from core.malloc import return_large_buffers
+
+logger = logging.getLogger(__name__)
 
 # Room for the JSON header and the binary framing around a photo of UPLOAD_MAX_BYTES.
 REQUEST_ENVELOPE_BYTES = 1024 * 1024
@@ -32,6 +38,11 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8080, help="port (default 8080)")
 
     def handle(self, *args, **options):
+        # The gunicorn workers' allocator settings, before any thread starts: a request's
+        # large decodes go back to the system instead of staying in per-thread arenas.
+        if not return_large_buffers():
+            logger.warning("not glibc: the service's memory returns to the system only as the "
+                           "C library decides")
         # Imported here: KServe takes seconds to import, and no other command needs it.
         from classifier.serving.server import serve
 

@@ -142,9 +142,7 @@ WEB_CONCURRENCY: {{ .Values.gunicorn.workers | quote }}
 GUNICORN_THREADS: {{ .Values.gunicorn.threads | quote }}
 GUNICORN_TIMEOUT: {{ .Values.gunicorn.timeout | quote }}
 PORT: {{ .Values.containerPort | quote }}
-{{- with .Values.metrics.allowedNetworks }}
-METRICS_ALLOWED_NETWORKS: {{ join "," . | quote }}
-{{- end }}
+METRICS_PORT: {{ .Values.metrics.port | quote }}
 {{- if .Values.media.azure.container }}
 AZURE_MEDIA_CONTAINER: {{ .Values.media.azure.container | quote }}
 AZURE_ACCOUNT_NAME: {{ .Values.media.azure.accountName | quote }}
@@ -174,6 +172,7 @@ MODEL_SHADOW_RATE: {{ .Values.model.challenger.shadowRate | quote }}
 {{- end }}
 {{- if include "catsite.serviceMode" . }}
 INFERENCE_URL: {{ printf "http://%s:%v" (include "catsite.model.fullname" .) .Values.inference.service.port | quote }}
+MODEL_NAME: {{ required "inference.service.modelName: the name of the model package the service serves" .Values.inference.service.modelName | quote }}
 INFERENCE_TIMEOUT: {{ .Values.inference.service.timeoutSeconds | quote }}
 INFERENCE_RETRIES: {{ .Values.inference.service.retries | quote }}
 {{- end }}
