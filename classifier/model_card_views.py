@@ -7,8 +7,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catmodel.inference import ModelUnavailable
 from classifier import runtime
-from classifier.inference import ModelUnavailable
 from classifier.model_card import ModelCard, build_card, has_card
 
 REMOTE_MESSAGE = ("The identifier runs as a separate model service, so this site has no card "

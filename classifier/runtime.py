@@ -12,11 +12,11 @@ from importlib import metadata
 
 from django.conf import settings
 
+from catmodel.inference import ClassifierError, DecodeGate, ModelUnavailable, load_classifier
+from catmodel.inference.package import MANIFEST, MODEL_FILE, SIGNATURE_FILE
+from catmodel.inference.signatures import load_trusted_keys
+from catmodel.serving.client import InferenceClient, RemoteClassifier
 from classifier import metrics
-from classifier.inference import ClassifierError, DecodeGate, ModelUnavailable, load_classifier
-from classifier.inference.package import MANIFEST, MODEL_FILE, SIGNATURE_FILE
-from classifier.inference.signatures import load_trusted_keys
-from classifier.serving.client import InferenceClient, RemoteClassifier
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 The inference package knows labels and probabilities; this module knows the encyclopedia. Each
 label belongs to one owner (a species, a breed, or a group such as the genus Lynx or the
 domestic cat: admin-editable ModelLabel rows); labels without one are "not a cat". The
-probabilities add up the cat family tree (species.taxonomy) and the answer is the most specific
+probabilities add up the cat family tree (catmodel.taxonomy) and the answer is the most specific
 level that reaches settings.CAT_THRESHOLD: a species or breed when the model is sure of it, else
 a genus, "domestic cat" or a subfamily with its candidates. A new model works without code
 changes: only its labels and their links change.
@@ -12,19 +12,19 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from classifier import metrics, runtime, shadow
-from classifier.inference import (
+from catmodel.inference import (
     ClassifierError,
     FileTooLarge,
     ImageClassifier,
     InvalidImage,
     decode_image,
 )
+from catmodel.taxonomy import FAMILY, Node, most_specific, sum_up
+from classifier import metrics, runtime, shadow
 from core import logs
 from core.errors import AppError
 from species.answer_levels import Level, label_owners, lineage_of, resolve
 from species.models import Species, Taxon
-from species.taxonomy import FAMILY, Node, most_specific, sum_up
 
 # Labels below this probability say nothing about which breeds or species a photo resembles.
 EVIDENCE_MIN = 0.05

@@ -19,8 +19,8 @@ import threading
 from django.conf import settings
 from django.db import close_old_connections
 
+from catmodel.inference import ClassifierError, load_classifier
 from classifier import metrics
-from classifier.inference import ClassifierError, load_classifier
 
 logger = logging.getLogger(__name__)
 

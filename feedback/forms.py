@@ -3,7 +3,7 @@ script (static/js/feedback.js) adds a search box to the species choice and sends
 by itself."""
 from django import forms
 
-from feedback.models import NOT_A_CAT
+from catmodel.evaluation.dataset import NOT_A_CAT
 from species.models import Species
 
 YES, NO, UNKNOWN = "true", "false", "unknown"

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 # The label of a photo that shows no cat, as the dataset format defines it.
-from classifier.evaluation.dataset import NOT_A_CAT
+from catmodel.evaluation.dataset import NOT_A_CAT
 from species.models import Species
 
 

@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from PIL import Image
 
-from classifier.inference import decode_image
+from catmodel.inference import decode_image
 
 STORAGE_ALIAS = "feedback"
 # Longest side of a kept photo. Enough for any training resolution in sight (the model reads

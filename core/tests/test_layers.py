@@ -2,7 +2,7 @@
 
 ``catsite`` (settings, URLs, site pages) is built on the apps and on ``core``; if an app
 imported it back, the app could not be understood, tested or moved without the whole site.
-(classifier.inference importing no Django: classifier/tests/test_inference_imports.py.)
+(catmodel.inference importing no Django: catmodel/tests/test_imports.py.)
 bench/ and tests/ share their helpers through testsupport/ and never import each other.
 """
 import ast

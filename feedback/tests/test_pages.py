@@ -8,7 +8,7 @@ from django.test import Client
 
 from feedback import photos
 from feedback.models import Feedback, Identification
-from feedback.tests.support import has_location, jpeg_with_gps
+from testsupport.feedback import has_location, jpeg_with_gps
 
 pytestmark = pytest.mark.django_db
 PHOTO = jpeg_with_gps()

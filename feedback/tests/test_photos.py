@@ -5,8 +5,8 @@ import pytest
 from PIL import Image
 
 from feedback import photos
-from feedback.tests.support import CAMERA, gps_of, has_location, jpeg_with_gps
 from testsupport import images
+from testsupport.feedback import CAMERA, gps_of, has_location, jpeg_with_gps
 
 
 def test_a_gps_position_in_none_out():

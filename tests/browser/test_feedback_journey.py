@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from feedback import photos
 from feedback.models import Feedback, Identification
-from feedback.tests.support import has_location, jpeg_with_gps
+from testsupport.feedback import has_location, jpeg_with_gps
 
 PASSWORD = "a-long-test-password"
 GPS_PHOTO = jpeg_with_gps()  # the tabby, with a camera and a GPS position in its EXIF

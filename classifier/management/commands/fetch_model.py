@@ -19,9 +19,9 @@ from pathlib import Path
 
 from django.conf import settings
 
-from classifier.delivery.command import StoreCommand
-from classifier.delivery.fetch import fetch_model
-from classifier.delivery.packages import PackageLimits
+from catmodel.delivery.checks import PackageLimits
+from catmodel.delivery.fetch import fetch_model
+from classifier.management.store_command import StoreCommand
 
 
 class Command(StoreCommand):

@@ -2,7 +2,7 @@
 
     manage.py serve_model [--host H] [--port P]
 
-Serves MODEL_DIR/current with KServe's model server (classifier/serving/): /v2/health/live,
+Serves MODEL_DIR/current with KServe's model server (catmodel/serving/): /v2/health/live,
 /v2/health/ready, /v2/models/<name> (metadata), /v2/models/<name>/ready and
 /v2/models/<name>/infer, where <name> is the package's name and its version is in the metadata
 and in every answer. The web processes use it when INFERENCE_URL points at it. The package is
@@ -14,8 +14,8 @@ from typing import ClassVar
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from catmodel.inference import ClassifierError
 from classifier import runtime
-from classifier.inference import ClassifierError
 
 # Room for the JSON header and the binary framing around a photo of UPLOAD_MAX_BYTES.
 REQUEST_ENVELOPE_BYTES = 1024 * 1024
@@ -33,7 +33,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         # Imported here: KServe takes seconds to import, and no other command needs it.
-        from classifier.serving.server import serve
+        from catmodel.serving.server import serve
 
         try:
             serve(runtime.package_dir(), host=options["host"], port=options["port"],
