@@ -5,7 +5,7 @@ Messages never carry a secret: they are built from names we choose (store descri
 key, error code), and anything taken from an SDK exception goes through
 ``catmodel.redaction.redact`` first.
 """
-from core.errors import AppError
+from catmodel.errors import AppError
 
 
 class DeliveryError(AppError):

@@ -24,7 +24,7 @@ from catmodel.delivery.errors import EvaluationFailed, GateRefused
 from catmodel.delivery.fetch import fetch_model
 from catmodel.delivery.install import CURRENT
 from catmodel.delivery.store_base import CHAMPION, Store
-from core.errors import AppError
+from catmodel.errors import AppError
 
 # (package dir, dataset dir) -> top-1 accuracy on the dataset's test split, in [0, 1].
 Evaluator = Callable[[Path, Path], float]

@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from core.errors import AppError
+from catmodel.errors import AppError
 
 FORMAT = "catsite-dataset"
 FORMAT_VERSION = 1

