@@ -6,7 +6,8 @@ history says so).
     publish_model --promote VERSION --alias champion --evaluate DATASET_DIR ...
 
 Both packages are evaluated by one ``Evaluator`` (package dir, dataset dir -> top-1 accuracy on
-the dataset's test split; by default evaluate_model's, classifier/evaluator.py); a store's
+the dataset's test split), passed in by the caller: publish_model passes evaluate_model's
+(classifier/evaluator.py: it knows the encyclopedia, which this library must not); a store's
 packages are fetched with fetch_model's verification into a temporary directory first. The
 candidate is refused when its accuracy is below the champion's minus ``tolerance``. Moving
 ``champion`` without an evaluation needs ``--force`` too: otherwise leaving out ``--evaluate``
@@ -31,21 +32,13 @@ Evaluator = Callable[[Path, Path], float]
 TEST_SPLIT = "test"
 
 
-def top1_accuracy(package_dir: Path, dataset_dir: Path) -> float:
-    """Top-1 accuracy of the package on the test split, as ``manage.py evaluate_model`` counts
-    it (classifier/evaluator.py: the encyclopedia's label owners, the site's cat threshold)."""
-    from classifier.evaluator import evaluate_package
-
-    return evaluate_package(package_dir, dataset_dir, TEST_SPLIT).top1_accuracy
-
-
 @dataclass(frozen=True)
 class Gate:
-    """What --evaluate and --tolerance ask for."""
+    """What --evaluate and --tolerance ask for, and the evaluator that scores both packages."""
 
     dataset: Path
+    evaluate: Evaluator
     tolerance: float = 0.0
-    evaluate: Evaluator = top1_accuracy
 
 
 @dataclass(frozen=True)

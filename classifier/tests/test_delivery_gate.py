@@ -10,8 +10,8 @@ import pytest
 from django.core.management import CommandError
 
 from catmodel.delivery.aliases import history
-from catmodel.delivery.gate import top1_accuracy
 from catmodel.delivery.store_choice import store_from_settings
+from classifier.evaluator import top1_accuracy
 from testsupport.datasets import crops, photo, write_dataset
 from testsupport.delivery import assert_serves, degraded_copy, fetch, publish
 

@@ -25,6 +25,7 @@ from catmodel.delivery.gate import Gate
 from catmodel.delivery.publish import promote, publish_package
 from catmodel.delivery.store_base import ALIASES, CHAMPION
 from catmodel.inference.package import SIGNATURE_FILE
+from classifier import evaluator
 from classifier.management.store_command import StoreCommand
 
 
@@ -70,7 +71,8 @@ class Command(StoreCommand):
             raise CommandError("--tolerance is a top-1 accuracy difference between 0 and 1")
         gate = None
         if options["evaluate"] is not None:
-            gate = Gate(dataset=options["evaluate"], tolerance=options["tolerance"])
+            gate = Gate(dataset=options["evaluate"], evaluate=evaluator.top1_accuracy,
+                        tolerance=options["tolerance"])
         store = self.open_store(options)
         if options["promote"] is not None:
             name = options["name"] or settings.MODEL_NAME
