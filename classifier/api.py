@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from classifier import services, throttling
+from classifier.answer import Answer
 from feedback import services as feedback_services
 
 
@@ -81,7 +82,7 @@ def taxon_ref(rank: str, name: str, scientific_name: str) -> dict:
     return {"rank": rank, "name": name, "scientific_name": scientific_name}
 
 
-def identification_json(request, result: services.Identification) -> dict:
+def identification_json(request, result: Answer) -> dict:
     answer = result.answer
     return {
         "is_cat": result.is_cat,

@@ -52,7 +52,7 @@ STAGES = ("decode", "preprocess", "inference", "total")
 
 
 def count_identification(identification) -> None:
-    """An answer given (a services.Identification)."""
+    """An answer given (a classifier.answer.Answer)."""
     outcome = "cat" if identification.is_cat else "not_a_cat"
     identifications.labels(identification.model_name, identification.model_version, outcome,
                            identification.answer_key if identification.is_cat else "").inc()

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from classifier import runtime, services
+from classifier import answer, runtime
 from testsupport import images
 
 
@@ -74,4 +74,4 @@ def answer_for(classifier, **label_probabilities):
     # A real classification of a real photo, with these probabilities in place of its own.
     classification = dataclasses.replace(classifier.classify(coffee_jpeg()),
                                          probabilities=probabilities)
-    return services.summarise(classification, {})
+    return answer.summarise(classification, {})

@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class LabelScore:
     """One model label and its probability. (The answer about species that the site gives is
-    ``classifier.services.Prediction``; this is the model's raw view, one label at a time.)"""
+    ``classifier.answer.Prediction``; this is the model's raw view, one label at a time.)"""
 
     label: str
     index: int

@@ -17,7 +17,7 @@ from catmodel.evaluation import OTHER_CAT, read_dataset
 from catmodel.inference import load_classifier
 from catmodel.inference.package import verify
 from catmodel.modelbuild.labels import imagenet_labels
-from classifier import services
+from classifier import answer
 from classifier.evaluator import evaluate_package
 from testsupport import datasets
 from testsupport.images import jpeg
@@ -76,7 +76,7 @@ def test_the_model_names_the_taught_labels_on_crops_it_has_not_seen(classifier, 
 @pytest.mark.django_db
 def test_a_photo_it_never_saw_that_is_not_a_cat_is_still_not_a_cat(classifier):
     photo = jpeg(datasets.photo(datasets.HELD_OUT_NOT_A_CAT))
-    result = services.summarise(classifier.classify(photo), {})
+    result = answer.summarise(classifier.classify(photo), {})
     assert not result.is_cat
     # "What it looks like instead" still comes from ImageNet's classes.
     assert result.looks_like.label in imagenet_labels()
