@@ -6,9 +6,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from classifier import services, throttling
+from classifier import records, services, throttling
 from classifier.answer import Answer
-from feedback import services as feedback_services
 
 
 class SpeciesRefSerializer(serializers.Serializer):
@@ -132,6 +131,6 @@ class ClassifyView(APIView):
         result = services.identify(upload)
         answer = identification_json(request, result)
         # An id for feedback on this answer: the photo's hash is kept with it, not the photo.
-        identification = feedback_services.identification_create(
+        identification = records.identification_create(
             photo=upload, answer=answer, species=result.best_species)
         return Response({"id": identification.id, **answer})

@@ -57,8 +57,8 @@ def answer_for(species=None, *, is_cat: bool | None = None, label: str = "tabby"
 
 def identify(photo: bytes, species=None, **kwargs):
     """Record an identification of ``photo`` answered as ``species`` (or not a cat)."""
-    from feedback import services
+    from classifier import records
 
     answer = answer_for(species, is_cat=kwargs.pop("is_cat", None))
     answer["model"]["version"] = kwargs.pop("model_version", "1.0.0")
-    return services.identification_create(photo=io.BytesIO(photo), answer=answer, **kwargs)
+    return records.identification_create(photo=io.BytesIO(photo), answer=answer, **kwargs)

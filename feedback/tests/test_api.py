@@ -8,7 +8,8 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
-from feedback.models import Feedback, Identification
+from classifier.models import Identification
+from feedback.models import Feedback
 from testsupport.feedback import has_location, jpeg_with_gps
 
 pytestmark = pytest.mark.django_db

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from catmodel.evaluation.dataset import NOT_A_CAT
+from classifier.models import Identification
 from feedback import photos, services
 from feedback.errors import (
     FeedbackAlreadyGiven,
@@ -17,7 +18,7 @@ from feedback.errors import (
     PhotoMissing,
     UnknownSpecies,
 )
-from feedback.models import Feedback, Identification
+from feedback.models import Feedback
 from testsupport import images
 from testsupport.feedback import has_location, identify, jpeg_with_gps
 

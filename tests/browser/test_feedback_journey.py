@@ -9,8 +9,9 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from classifier.models import Identification
 from feedback import photos
-from feedback.models import Feedback, Identification
+from feedback.models import Feedback
 from testsupport.feedback import has_location, jpeg_with_gps
 
 PASSWORD = "a-long-test-password"
