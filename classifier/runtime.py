@@ -56,6 +56,11 @@ def served_model() -> tuple[str, str]:
     return classifier.name, classifier.version
 
 
+def served_model_key() -> str:
+    """The served model as one string ("name/version"), for the page cache's variants."""
+    return "/".join(served_model())
+
+
 def _load_installed():
     """The installed package, loaded; None (and _state["error"], _state["reason"]) when there
     is none or it fails its checks."""
