@@ -16,9 +16,15 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from catmodel.evaluation.dataset import NOT_A_CAT
 from catmodel.taxonomy import FAMILY, Node, most_specific, sum_up
 from species.answer_levels import Level, label_owners, lineage_of, resolve
 from species.models import Species, Taxon
+
+# "Not a cat", one spelling per layer, mapped here and nowhere else:
+NOT_A_CAT_LABEL = NOT_A_CAT     # the data: a dataset's label, the feedback form's choice
+NOT_A_CAT_KEY = "not_a_cat"     # the web: answer keys, metric outcomes, verdicts, API fields
+NOT_A_CAT_TEXT = "not a cat"    # the words a visitor or an editor reads
 
 # Labels below this probability say nothing about which breeds or species a photo resembles.
 EVIDENCE_MIN = 0.05
@@ -79,7 +85,7 @@ class Answer:
         """The answer in one word, for metrics, logs and the shadow's agreement: the entry's
         slug, else the level's scientific name ("Lynx", "Felis catus"), or "not_a_cat"."""
         if self.answer is None:
-            return "not_a_cat"
+            return NOT_A_CAT_KEY
         return self.answer.entry.slug if self.answer.entry is not None else (
             self.answer.scientific_name)
 

@@ -5,8 +5,7 @@ import secrets
 from django.db import models
 from django.utils import timezone
 
-# The label of a photo that shows no cat, as the dataset format defines it.
-from catmodel.evaluation.dataset import NOT_A_CAT
+from classifier.answer import NOT_A_CAT_LABEL, NOT_A_CAT_TEXT
 from species.models import Species
 
 
@@ -54,7 +53,7 @@ class Identification(models.Model):
         """What the visitor was told, in words: the species, else the group (a genus, "domestic
         cat") when the answer names one, else "a cat" or "not a cat"."""
         if not self.is_cat:
-            return "not a cat"
+            return NOT_A_CAT_TEXT
         named = self.answer.get("species") or self.answer.get("taxon") or {}
         return named.get("name") or "a cat"
 
@@ -63,5 +62,5 @@ class Identification(models.Model):
         """The answer as a dataset label: a species slug, or not-a-cat (empty for an answer above
         species level, e.g. a genus)."""
         if not self.is_cat:
-            return NOT_A_CAT
+            return NOT_A_CAT_LABEL
         return self.predicted_species.slug if self.predicted_species else ""

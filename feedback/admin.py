@@ -6,6 +6,7 @@ from django.http import FileResponse, Http404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from classifier.answer import NOT_A_CAT_KEY, NOT_A_CAT_TEXT
 from feedback import photos, services
 from feedback.models import Feedback
 from feedback.selectors import accepted_photo_counts
@@ -60,8 +61,9 @@ class FeedbackAdmin(admin.ModelAdmin):
     # Columns ---------------------------------------------------------------------------------
     @admin.display(description="verdict", ordering="correct")
     def verdict_text(self, obj):
-        return {"correct": "Right", "corrected": "Wrong", "not_a_cat": "Wrong: not a cat"}[
-            obj.verdict]
+        words = {"correct": "Right", "corrected": "Wrong",
+                 NOT_A_CAT_KEY: f"Wrong: {NOT_A_CAT_TEXT}"}
+        return words[obj.verdict]
 
     @admin.display(description="stated label")
     def stated(self, obj):
@@ -83,7 +85,7 @@ class FeedbackAdmin(admin.ModelAdmin):
     def answer_summary(self, obj):
         answer = obj.identification.answer
         best = (answer.get("predictions") or [{}])[0]
-        return (f"{'a cat' if answer.get('is_cat') else 'not a cat'}; best guess "
+        return (f"{'a cat' if answer.get('is_cat') else NOT_A_CAT_TEXT}; best guess "
                 f"{best.get('label', '?')} ({100 * best.get('probability', 0):.1f}%)")
 
     @admin.display(description="photo")

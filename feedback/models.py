@@ -3,8 +3,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-# The label of a photo that shows no cat, as the dataset format defines it.
-from catmodel.evaluation.dataset import NOT_A_CAT
+from classifier.answer import NOT_A_CAT_KEY, NOT_A_CAT_LABEL
 from classifier.models import Identification
 from species.models import Species
 
@@ -72,7 +71,7 @@ class Feedback(models.Model):
         """The dataset label this feedback gives its photo: a species slug or not-a-cat; empty
         when it gives none (a correct answer above species level, or a deleted species)."""
         if self.not_a_cat:
-            return NOT_A_CAT
+            return NOT_A_CAT_LABEL
         if self.species_id:
             return self.species.slug
         if self.correct:
@@ -84,4 +83,4 @@ class Feedback(models.Model):
         """correct, corrected or not_a_cat: the metric's and the admin's one-word summary."""
         if self.correct:
             return "correct"
-        return "not_a_cat" if self.not_a_cat else "corrected"
+        return NOT_A_CAT_KEY if self.not_a_cat else "corrected"
