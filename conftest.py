@@ -9,9 +9,9 @@ import pytest
 # Fixtures shared across packages live in plugins, never imported into test modules.
 pytest_plugins = [
     "testsupport.components",  # a missing PostgreSQL, Redis...: fail (CATSITE_ALLOW_SKIP=1: skip)
-    "classifier.tests.azurite",  # azurite, private_azurite, azurite_oauth
-    "classifier.tests.web_fixtures",  # model_package_dir, installed_model, no_model
-    "classifier.tests.mlflow_server",  # mlflow_server(_postgres), mlflow_servers, private_...
+    "testsupport.azurite",  # azurite, private_azurite, azurite_oauth
+    "testsupport.web_fixtures",  # model_package_dir, installed_model, no_model
+    "testsupport.mlflow_server",  # mlflow_server(_postgres), mlflow_servers, private_...
 ]
 
 

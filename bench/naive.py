@@ -1,6 +1,6 @@
 """The naive pipeline, as the origin walkthrough's service scored images: decode the whole photo
 with Pillow, torchvision transforms, PyTorch eager inference. Same weights as the ONNX model
-(classifier.modelbuild builds the torch module), same resize/crop/normalisation numbers.
+(catmodel.modelbuild builds the torch module), same resize/crop/normalisation numbers.
 
 Needs the model-building requirements (torch, torchvision); only the benchmark imports it.
 """
@@ -13,8 +13,8 @@ import torch
 from PIL import Image
 from torchvision import transforms
 
-from classifier.modelbuild.build import INPUT_SPEC
-from classifier.modelbuild.efficientnet_lite import load_pretrained
+from catmodel.modelbuild.build import INPUT_SPEC
+from catmodel.modelbuild.efficientnet_lite import load_pretrained
 
 
 class NaivePipeline:

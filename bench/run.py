@@ -57,8 +57,8 @@ def summary(values: list[float]) -> dict:
 
 def in_process(photo_bytes: dict[str, bytes], threads: int, repeats: dict[str, int]) -> dict:
     """Decode + preprocess + inference alone: the classifier object, no web framework."""
-    from classifier.inference import load_classifier
-    from classifier.modelbuild.cache import ensure_built
+    from catmodel.inference import load_classifier
+    from catmodel.modelbuild.cache import ensure_built
 
     classifier = load_classifier(ensure_built(), threads=threads)
     results = {}
@@ -87,7 +87,7 @@ def naive(photo_bytes: dict[str, bytes], repeats: dict[str, int]) -> dict:
     import torch
 
     from bench.naive import NaivePipeline
-    from classifier.modelbuild.labels import imagenet_labels
+    from catmodel.modelbuild.labels import imagenet_labels
 
     pipeline = NaivePipeline()
     labels = imagenet_labels()

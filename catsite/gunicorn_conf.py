@@ -11,8 +11,8 @@ import os
 import shutil
 import tempfile
 
-from core.cpus import available_cpus
-from core.malloc import return_large_buffers
+from catmodel.cpus import available_cpus
+from catmodel.malloc import return_large_buffers
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -62,11 +62,11 @@ limit_request_field_size = 8190   # bytes in one header
 # taking turns (2 workers, 2 cores, 4 clients sending 12 MP photos): one thread a worker gave
 # 26 vs 15 and 18 vs 17 identifications/s on a busy machine, never fewer; a lone client loses
 # a few ms of inference. Divide the CPUs between the workers unless MODEL_THREADS is set (the
-# container's CPU quota when it has one: core/cpus.py).
+# container's CPU quota when it has one: catmodel/cpus.py).
 _cores = available_cpus()
 os.environ.setdefault("MODEL_THREADS", str(max(1, _cores // max(1, workers))))
 
-# Large buffers go straight to mmap and back to the system when freed (core/malloc.py, the same
+# Large buffers go straight to mmap and back to the system when freed (catmodel/malloc.py, the same
 # settings as the model service's). Set in each worker: glibc reads its environment variables
 # only when a process starts, before gunicorn forks.
 def post_fork(server, worker):

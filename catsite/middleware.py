@@ -1,7 +1,7 @@
 """Request-level guards that must run before anything reads the request body."""
 from django.conf import settings
 
-from classifier.inference import FileTooLarge
+from catmodel.inference import FileTooLarge
 from core.http_errors import error_response
 
 # Room for the multipart envelope and the other form fields around the file itself.

@@ -210,7 +210,7 @@ INFERENCE_TIMEOUT = env.float("INFERENCE_TIMEOUT", default=10.0)
 INFERENCE_RETRIES = env.int("INFERENCE_RETRIES", default=1)
 # Identifications per client ("30/minute"; "off" switches the limit off), counted in the cache.
 IDENTIFY_RATE_LIMIT = env.str("IDENTIFY_RATE_LIMIT", default="30/minute")
-# Decoding uploads within a memory budget (classifier/inference/decode_memory.py): the memory
+# Decoding uploads within a memory budget (catmodel/inference/decode_memory.py): the memory
 # one decode may take (larger images of formats without JPEG's reduced-size decoding are refused
 # with 413), how many such large decodes a worker process runs at once, and how long an upload
 # waits for one before it gets 503 with Retry-After. Worker peak: about 210 MB + slots x budget
@@ -231,7 +231,7 @@ if not 0 <= MODEL_SHADOW_RATE <= 1:
 
 # --------------------------------------------------------------------------------------------
 # Model store: where publish_model uploads packages and fetch_model downloads them from
-# (classifier/delivery/). MODEL_STORE is "azure" or a local directory (relative paths are under
+# (catmodel/delivery/). MODEL_STORE is "azure" or a local directory (relative paths are under
 # the project folder); empty means not configured. Azure credentials, first match wins:
 # connection string; account URL + SAS token; account URL + DefaultAzureCredential.
 # Secrets come only from the environment and are never printed.
@@ -257,9 +257,9 @@ MLFLOW_REGISTERED_MODEL = env.str("MLFLOW_REGISTERED_MODEL", default="")
 MODEL_KEEP_VERSIONS = env.int("MODEL_KEEP_VERSIONS", default=2)
 # The lowest version fetch_model installs (empty: no floor); an alias pointing below the
 # installed version is refused too. fetch_model --allow-downgrade overrides both
-# (classifier/delivery/rollback.py).
+# (catmodel/delivery/rollback.py).
 MODEL_MIN_VERSION = env.str("MODEL_MIN_VERSION", default="")
-# Signed packages (classifier/inference/signatures.py): the EC private key (PEM path) that
+# Signed packages (catmodel/inference/signatures.py): the EC private key (PEM path) that
 # publish_model and build_model sign with, and the public keys (comma-separated PEM paths;
 # several during a rotation) whose signature fetch_model and the web process require. Without
 # trusted keys packages are not checked for a signature.
@@ -348,6 +348,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation documents its errors with the one Error component (core/api_schema.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "core.api_schema.document_errors"],
 }
 
 # --------------------------------------------------------------------------------------------
@@ -400,7 +403,7 @@ LOGGING = {
     "filters": {
         # Libraries log request URLs with their query strings; a SAS signature must not reach
         # logs.
-        "redact_secrets": {"()": "core.redaction.RedactSecrets"},
+        "redact_secrets": {"()": "catmodel.redaction.RedactSecrets"},
         "request_id": {"()": "core.logs.RequestIdFilter"},
     },
     "handlers": {

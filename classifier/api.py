@@ -1,13 +1,14 @@
 """POST /api/classify/: identify the cat in a photo (multipart field "image")."""
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from classifier import services, throttling
-from feedback import services as feedback_services
+from classifier import records, services, throttling
+from classifier.answer import Answer
+from core.api_schema import error_response
 
 
 class SpeciesRefSerializer(serializers.Serializer):
@@ -62,10 +63,6 @@ class UploadSerializer(serializers.Serializer):
     image = serializers.FileField(help_text="A photo: JPEG, PNG, WebP or GIF.")
 
 
-ERROR = inline_serializer("Error", {"error": inline_serializer("ErrorBody", {
-    "code": serializers.CharField(), "message": serializers.CharField()})})
-
-
 def species_ref(request, species):
     if species is None:
         return None
@@ -81,7 +78,7 @@ def taxon_ref(rank: str, name: str, scientific_name: str) -> dict:
     return {"rank": rank, "name": name, "scientific_name": scientific_name}
 
 
-def identification_json(request, result: services.Identification) -> dict:
+def identification_json(request, result: Answer) -> dict:
     answer = result.answer
     return {
         "is_cat": result.is_cat,
@@ -114,11 +111,11 @@ class ClassifyView(APIView):
         request={"multipart/form-data": UploadSerializer},
         responses={
             200: IdentificationSerializer,
-            400: OpenApiResponse(ERROR, description="No file, or not a readable image."),
-            413: OpenApiResponse(ERROR, description="File or pixel count over the limit."),
-            415: OpenApiResponse(ERROR, description="An image format that is not supported."),
-            429: OpenApiResponse(ERROR, description="Too many requests; see Retry-After."),
-            503: OpenApiResponse(ERROR, description="No model is loaded, the model service does "
+            400: error_response("No file, or not a readable image."),
+            413: error_response("File or pixel count over the limit."),
+            415: error_response("An image format that is not supported."),
+            429: error_response("Too many requests; see Retry-After."),
+            503: error_response("No model is loaded, the model service does "
                                                     "not answer, or too many large photos at "
                                                     "once; see Retry-After."),
         },
@@ -131,6 +128,6 @@ class ClassifyView(APIView):
         result = services.identify(upload)
         answer = identification_json(request, result)
         # An id for feedback on this answer: the photo's hash is kept with it, not the photo.
-        identification = feedback_services.identification_create(
+        identification = records.identification_create(
             photo=upload, answer=answer, species=result.best_species)
         return Response({"id": identification.id, **answer})

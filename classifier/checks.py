@@ -5,8 +5,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
-from classifier.inference import BadModelPackage
-from classifier.inference.signatures import load_trusted_keys
+from catmodel.inference import BadModelPackage
+from catmodel.inference.signatures import load_trusted_keys
 from classifier.signing_policy import REFUSAL, refuses_unsigned
 from classifier.throttling import parse_rate
 

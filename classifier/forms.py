@@ -1,6 +1,6 @@
 from django import forms
 
-from classifier.inference import ACCEPTED_FORMATS
+from catmodel.inference import ACCEPTED_FORMATS
 
 
 class IdentifyForm(forms.Form):

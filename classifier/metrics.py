@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from classifier.answer import NOT_A_CAT_KEY
 from core.metrics import LATENCY_BUCKETS
 
 CONFIDENCE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
@@ -52,8 +53,8 @@ STAGES = ("decode", "preprocess", "inference", "total")
 
 
 def count_identification(identification) -> None:
-    """An answer given (a services.Identification)."""
-    outcome = "cat" if identification.is_cat else "not_a_cat"
+    """An answer given (a classifier.answer.Answer)."""
+    outcome = "cat" if identification.is_cat else NOT_A_CAT_KEY
     identifications.labels(identification.model_name, identification.model_version, outcome,
                            identification.answer_key if identification.is_cat else "").inc()
     for stage in STAGES:

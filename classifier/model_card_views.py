@@ -1,15 +1,16 @@
 """The model card as a page (/model/) and as JSON (GET /api/model/)."""
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catmodel.inference import ModelUnavailable
 from classifier import runtime
-from classifier.inference import ModelUnavailable
 from classifier.model_card import ModelCard, build_card, has_card
+from core.api_schema import error_response
 
 REMOTE_MESSAGE = ("The identifier runs as a separate model service, so this site has no card "
                   "for it; ask the service's operators.")
@@ -73,8 +74,6 @@ CARD = inline_serializer("ModelCard", {
             "scientific_name": serializers.CharField()}, allow_null=True),
     }, many=True),
 })
-ERROR = inline_serializer("ModelCardError", {"error": inline_serializer("ModelCardErrorBody", {
-    "code": serializers.CharField(), "message": serializers.CharField()})})
 
 
 class ModelCardView(APIView):
@@ -82,7 +81,7 @@ class ModelCardView(APIView):
 
     @extend_schema(
         summary="What the identifier is and which cats it can name",
-        responses={200: CARD, 503: OpenApiResponse(ERROR, description="No model is installed.")},
+        responses={200: CARD, 503: error_response("No model is installed.")},
     )
     def get(self, request):
         classifier = runtime.get()  # 503 model_unavailable without a model

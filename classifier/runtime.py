@@ -12,11 +12,11 @@ from importlib import metadata
 
 from django.conf import settings
 
+from catmodel.inference import ClassifierError, DecodeGate, ModelUnavailable, load_classifier
+from catmodel.inference.package import MANIFEST, MODEL_FILE, SIGNATURE_FILE
+from catmodel.inference.signatures import load_trusted_keys
+from catmodel.serving.client import InferenceClient, RemoteClassifier
 from classifier import metrics
-from classifier.inference import ClassifierError, DecodeGate, ModelUnavailable, load_classifier
-from classifier.inference.package import MANIFEST, MODEL_FILE, SIGNATURE_FILE
-from classifier.inference.signatures import load_trusted_keys
-from classifier.serving.client import InferenceClient, RemoteClassifier
 from classifier.signing_policy import require_signature_policy
 
 logger = logging.getLogger(__name__)
@@ -62,6 +62,11 @@ def served_model() -> tuple[str, str]:
     if settings.INFERENCE_URL:
         return classifier.name, ""
     return classifier.name, classifier.version
+
+
+def served_model_key() -> str:
+    """The served model as one string ("name/version"), for the page cache's variants."""
+    return "/".join(served_model())
 
 
 def _load_installed():

@@ -19,8 +19,9 @@ import threading
 from django.conf import settings
 from django.db import close_old_connections
 
+from catmodel.inference import ClassifierError, load_classifier
 from classifier import metrics
-from classifier.inference import ClassifierError, load_classifier
+from classifier.answer import summarise, timings_ms
 
 logger = logging.getLogger(__name__)
 
@@ -46,12 +47,12 @@ class Shadow:
     def enabled(self) -> bool:
         return bool(self.challenger_dir) and self.rate > 0 and not self._failed
 
-    def submit(self, upload, identification) -> bool:
+    def submit(self, upload, answer) -> bool:
         """Maybe queue this photo for the challenger; True when queued. Never blocks."""
         if not self.enabled or random.random() >= self.rate:
             return False
         upload.seek(0)
-        job = (upload.read(), identification.answer_key)
+        job = (upload.read(), answer.answer_key)
         self._ensure_thread()
         try:
             self._queue.put_nowait(job)
@@ -96,8 +97,6 @@ class Shadow:
         return self._challenger
 
     def _score(self, data: bytes, champion_answer: str) -> None:
-        from classifier.services import summarise, timings_ms  # services submits here
-
         challenger = self._challenger_model()
         if challenger is None:
             return
@@ -105,8 +104,8 @@ class Shadow:
             result = challenger.classify(data)
         except ClassifierError:
             return  # a photo the challenger cannot read says nothing about agreement
-        identification = summarise(result, timings_ms(result))
-        metrics.count_shadow(challenger.version, identification.answer_key == champion_answer)
+        answer = summarise(result, timings_ms(result))
+        metrics.count_shadow(challenger.version, answer.answer_key == champion_answer)
 
 
 _shadow: Shadow | None = None

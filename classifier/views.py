@@ -6,12 +6,11 @@ from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from classifier import runtime, services, throttling
+from classifier import records, runtime, services, throttling
 from classifier.api import identification_json
 from classifier.forms import IdentifyForm
 from core.errors import AppError
 from core.http_errors import error_page
-from feedback import services as feedback_services
 
 THUMBNAIL_SIZE = 480
 
@@ -49,7 +48,7 @@ def identify(request):
         context["result"] = services.identify(upload, keep_image=True)
         context["photo"] = photo_data_url(context["result"].image)
         # An id for the feedback form under the answer (the photo's hash kept, not the photo).
-        context["identification"] = feedback_services.identification_create(
+        context["identification"] = records.identification_create(
             photo=upload, answer=identification_json(request, context["result"]),
             species=context["result"].best_species)
     except AppError as error:

@@ -1,36 +1,12 @@
-"""The application's one error type. Every failure a user or an operator can act on is an
-``AppError`` (or a subclass): a stable ``code`` for clients, the HTTP ``status`` the web layer
-answers with (a plain int: this module never imports Django) and a one-line ``message`` that
-says what went wrong and what to do.
+"""The errors of the apps: the one ``AppError`` (defined in the model library,
+``catmodel.errors``, so that its errors are the same class) and the web's own.
 
-One place maps it to HTTP (``core.http_errors``: ``{"error": {"code", "message"}}``) for the
+One place maps them to HTTP (``core.http_errors``: ``{"error": {"code", "message"}}``) for the
 API, the middleware and the pages; management commands print ``str(error)`` and exit non-zero.
 """
+from catmodel.errors import AppError
 
-
-class AppError(Exception):
-    code = "error"
-    status = 500
-    default_message = "Something went wrong. Please try again."
-    # Structured detail some clients can use (e.g. which form field is wrong); None for most.
-    details = None
-
-    def __init__(self, message: str | None = None):
-        self.message = message or self.default_message
-        super().__init__(self.message)
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """HTTP headers the answer carries besides the body (e.g. Retry-After)."""
-        return {}
-
-    def as_json(self) -> dict:
-        """The error body every client sees: {"error": {"code": ..., "message": ...}}, plus
-        "details" when there are any. The one definition of that shape."""
-        body = {"code": self.code, "message": self.message}
-        if self.details:
-            body["details"] = self.details
-        return {"error": body}
+__all__ = ["AppError", "ServiceUnavailable"]
 
 
 class ServiceUnavailable(AppError):

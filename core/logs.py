@@ -12,7 +12,7 @@
 
 Imports nothing from Django at module level: gunicorn's master (catsite/gunicorn_conf.py) uses
 the formatter before any Django setting exists. The secret redaction filter
-(core.redaction.RedactSecrets) runs on the same handlers (settings.LOGGING).
+(catmodel.redaction.RedactSecrets) runs on the same handlers (settings.LOGGING).
 """
 from __future__ import annotations
 

@@ -92,9 +92,22 @@ def invalidate(tags: Iterable[str]) -> None:
         transaction.on_commit(lambda: _bump(tags))
 
 
+# What every page may depend on in this process besides its tags, registered by the app that
+# knows it (the classifier: the model it serves, which the species pages name through a template
+# tag). A registry, so the app whose pages show it need not import the app that knows it.
+_SITE_VARIANTS: list[Callable[[], str]] = []
+
+
+def vary_pages_by(variant: Callable[[], str]) -> None:
+    """Keep one page per value of ``variant()`` (called on each request; it must be cheap)."""
+    if variant not in _SITE_VARIANTS:
+        _SITE_VARIANTS.append(variant)
+
+
 def _page_key(request, variant: str) -> str:
     # A deployment with other templates or code must not serve the previous one's pages.
-    described = (f"{settings.APP_VERSION}|{settings.APP_REVISION}|{variant}|"
+    site = "|".join(site_variant() for site_variant in _SITE_VARIANTS)
+    described = (f"{settings.APP_VERSION}|{settings.APP_REVISION}|{site}|{variant}|"
                  f"{request.get_full_path()}")
     return _PAGE_PREFIX + hashlib.sha256(described.encode()).hexdigest()
 

@@ -7,6 +7,7 @@ from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from classifier.answer import NOT_A_CAT_TEXT
 from core.wording import with_article
 from feedback import photos, services
 from feedback.models import Feedback
@@ -125,7 +126,7 @@ class FeedbackAdmin(admin.ModelAdmin):
     def answer_summary(self, obj):
         answer = obj.identification.answer
         best = (answer.get("predictions") or [{}])[0]
-        return (f"{'a cat' if answer.get('is_cat') else 'not a cat'}; best guess "
+        return (f"{'a cat' if answer.get('is_cat') else NOT_A_CAT_TEXT}; best guess "
                 f"{best.get('label', '?')} ({100 * best.get('probability', 0):.1f}%)")
 
     @admin.display(description="photo")

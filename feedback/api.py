@@ -2,7 +2,7 @@
 the photo (multipart). DELETE withdraws it, photo included.
 
 Errors are AppErrors (feedback/errors.py) answered by the project's one error mapping."""
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from classifier import throttling
+from core.api_schema import error_response
 from feedback import services
 from feedback.errors import IdentificationNotFound
 from feedback.models import Feedback
@@ -46,10 +47,6 @@ class FeedbackSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Feedback.Status.values)
 
 
-ERROR = inline_serializer("FeedbackError", {"error": inline_serializer("FeedbackErrorBody", {
-    "code": serializers.CharField(), "message": serializers.CharField()})})
-
-
 def feedback_json(feedback: Feedback) -> dict:
     return {
         "id": feedback.identification_id,
@@ -72,11 +69,11 @@ class FeedbackView(APIView):
         request={"multipart/form-data": FeedbackRequestSerializer},
         responses={
             201: FeedbackSerializer,
-            400: OpenApiResponse(ERROR, description="Unknown species, missing or mismatched "
+            400: error_response("Unknown species, missing or mismatched "
                                                     "photo, or a contradictory verdict."),
-            404: OpenApiResponse(ERROR, description="Unknown or expired identification id."),
-            409: OpenApiResponse(ERROR, description="Feedback was already given for this id."),
-            429: OpenApiResponse(ERROR, description="Too many requests; see Retry-After."),
+            404: error_response("Unknown or expired identification id."),
+            409: error_response("Feedback was already given for this id."),
+            429: error_response("Too many requests; see Retry-After."),
         },
     )
     def post(self, request, identification_id):
@@ -92,7 +89,10 @@ class FeedbackView(APIView):
         return Response(feedback_json(feedback), status=201)
 
     @extend_schema(summary="Withdraw the feedback given for an identification, photo included",
-                   request=None, responses={204: None, 404: OpenApiResponse(ERROR)})
+                   request=None, responses={
+                       204: None,
+                       404: error_response("No feedback was given under this id."),
+                       429: error_response("Too many requests; see Retry-After.")})
     def delete(self, request, identification_id):
         throttling.check_feedback_rate(request)
         if not services.feedback_withdraw(identification_id):

@@ -24,7 +24,7 @@ from pathlib import Path
 # The format's one definition lives with its reader (pure Python, for training scripts too):
 # the writer here names the images and writes labels.csv and dataset.json with it, so
 # read_dataset() accepts its output.
-from classifier.evaluation.dataset import (
+from catmodel.evaluation.dataset import (
     IMAGES_DIR,
     MANIFEST_FILE,
     SPLITS,

@@ -3,7 +3,7 @@ script (static/js/feedback.js) adds a search box to the species choice and sends
 by itself."""
 from django import forms
 
-from feedback.models import NOT_A_CAT
+from classifier.answer import NOT_A_CAT_LABEL
 from species.models import Species
 
 YES, NO, UNKNOWN = "true", "false", "unknown"
@@ -15,7 +15,7 @@ def species_choices():
     for slug, name, kind in Species.objects.order_by("common_name").values_list(
             "slug", "common_name", "kind"):
         groups[kind].append((slug, name))
-    return [("", "Choose…"), (NOT_A_CAT, "Not a cat"),
+    return [("", "Choose…"), (NOT_A_CAT_LABEL, "Not a cat"),
             *[(label, groups[kind]) for kind, label in Species.Kind.choices if groups[kind]]]
 
 
@@ -65,8 +65,8 @@ class FeedbackForm(forms.Form):
         stated = "" if correct else data["species"]
         return {
             "correct": correct,
-            "species": None if stated in ("", NOT_A_CAT) else stated,
-            "not_a_cat": stated == NOT_A_CAT,
+            "species": None if stated in ("", NOT_A_CAT_LABEL) else stated,
+            "not_a_cat": stated == NOT_A_CAT_LABEL,
             "share_photo": data["share_photo"],
             "photo": data.get("image") if data["share_photo"] else None,
         }

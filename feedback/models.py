@@ -1,67 +1,11 @@
-"""Identifications (what the identifier answered, about which photo) and the feedback on them."""
-import secrets
-
+"""The feedback on identifications (the record of each answer: classifier.models.Identification)."""
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-# The label of a photo that shows no cat, as the dataset format defines it.
-from classifier.evaluation.dataset import NOT_A_CAT
+from classifier.answer import NOT_A_CAT_KEY, NOT_A_CAT_LABEL
+from classifier.models import Identification
 from species.models import Species
-
-
-def new_identification_id() -> str:
-    """128 random bits from the operating system's CSPRNG, as 32 hex digits: the id is the only
-    thing that lets someone give feedback on an identification, so it must not be guessable."""
-    return secrets.token_hex(16)
-
-
-class Identification(models.Model):
-    """One answer of the identifier. The photo itself is never kept here: only its sha256, so
-    that feedback can prove it sends the same photo back."""
-
-    id = models.CharField(primary_key=True, max_length=32, default=new_identification_id,
-                          editable=False)
-    photo_sha256 = models.CharField(max_length=64, help_text="sha256 of the uploaded bytes.")
-    model_name = models.CharField(max_length=100)
-    model_version = models.CharField(max_length=100, db_index=True)
-    # The answer as the API gave it (without timings): what the visitor saw, kept whatever
-    # shape later answers take.
-    answer = models.JSONField()
-    is_cat = models.BooleanField()
-    predicted_species = models.ForeignKey(
-        Species, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="The species answered, if any.",
-    )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    expires_at = models.DateTimeField(db_index=True, help_text="Feedback is refused after this.")
-
-    class Meta:
-        ordering = ("-created_at",)
-
-    def __str__(self):
-        return f"identification {self.id[:8]}… ({self.predicted_label})"
-
-    @property
-    def expired(self) -> bool:
-        return timezone.now() >= self.expires_at
-
-    @property
-    def answer_text(self) -> str:
-        """What the visitor was told, in words: the species, else the group (a genus, "domestic
-        cat") when the answer names one, else "a cat" or "not a cat"."""
-        if not self.is_cat:
-            return "not a cat"
-        named = self.answer.get("species") or self.answer.get("taxon") or {}
-        return named.get("name") or "a cat"
-
-    @property
-    def predicted_label(self) -> str:
-        """The answer as a dataset label: a species slug, or not-a-cat (empty for an answer above
-        species level, e.g. a genus)."""
-        if not self.is_cat:
-            return NOT_A_CAT
-        return self.predicted_species.slug if self.predicted_species else ""
 
 
 class FeedbackQuerySet(models.QuerySet):
@@ -139,7 +83,7 @@ class Feedback(models.Model):
         """The dataset label this feedback gives its photo: a species slug or not-a-cat; empty
         when it gives none (a correct answer above species level, or a deleted species)."""
         if self.not_a_cat:
-            return NOT_A_CAT
+            return NOT_A_CAT_LABEL
         if self.species_id:
             return self.species.slug
         if self.correct:
@@ -155,4 +99,4 @@ class Feedback(models.Model):
         """correct, corrected or not_a_cat: the metric's and the admin's one-word summary."""
         if self.correct:
             return "correct"
-        return "not_a_cat" if self.not_a_cat else "corrected"
+        return NOT_A_CAT_KEY if self.not_a_cat else "corrected"

@@ -13,32 +13,19 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from PIL import Image
 
+from catmodel.inference import DEFAULT_MAX_DECODE_BYTES, DecodeGate, decode_image
 from classifier import runtime
-from classifier.inference import DEFAULT_MAX_DECODE_BYTES, DecodeGate, decode_image
+from classifier.records import sha256_of  # noqa: F401 (photos.sha256_of: the same hash)
 
 STORAGE_ALIAS = "feedback"
 # Longest side of a kept photo. Enough for any training resolution in sight (the model reads
 # 224 x 224) while a 12 MP photo shrinks to about a quarter of its bytes.
 MAX_SIDE = 2048
 JPEG_QUALITY = 90
-_CHUNK = 1 << 20
 
 
 def storage():
     return storages[STORAGE_ALIAS]
-
-
-def sha256_of(upload) -> str:
-    """sha256 of an uploaded file (a Django UploadedFile or any binary file object) or bytes,
-    read in chunks from the start; the file is left at its start for the next reader."""
-    if isinstance(upload, (bytes, bytearray, memoryview)):
-        return hashlib.sha256(upload).hexdigest()
-    digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in iter(lambda: upload.read(_CHUNK), b""):
-        digest.update(chunk)
-    upload.seek(0)
-    return digest.hexdigest()
 
 
 def reencode(data, *, max_decode_bytes: int = DEFAULT_MAX_DECODE_BYTES,

@@ -1,4 +1,5 @@
-"""Writes: recording identifications, taking feedback, reviewing it, purging old photos.
+"""Writes: taking feedback, reviewing it, purging old photos (identifications are recorded by
+the classifier: classifier/records.py).
 
 Views, the API and the admin call these; they hold no business rules of their own.
 """
@@ -7,11 +8,11 @@ from __future__ import annotations
 import datetime
 import logging
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from classifier import metrics
+from classifier.models import Identification
 from feedback import photos
 from feedback.errors import (
     FeedbackAlreadyGiven,
@@ -21,34 +22,10 @@ from feedback.errors import (
     PhotoMissing,
     UnknownSpecies,
 )
-from feedback.models import Feedback, Identification
+from feedback.models import Feedback
 from species.models import Species
 
 logger = logging.getLogger(__name__)
-
-
-def identification_create(*, photo, answer: dict, species: Species | None = None,
-                          now: datetime.datetime | None = None) -> Identification:
-    """Record an answer of the identifier under a new random id: the photo's sha256 (the photo
-    itself is not kept), the model and the answer (the API's JSON: ``is_cat``, ``species``,
-    ``model`` ...; timings left out). ``species``: the answered Species, when the caller has it
-    (saves a query); else it is looked up from the answer's slug."""
-    now = now or timezone.now()
-    answer = {key: value for key, value in answer.items() if key not in ("id", "timings_ms")}
-    slug = (answer.get("species") or {}).get("slug")
-    if species is None and slug:
-        species = Species.objects.filter(slug=slug).first()
-    model = answer.get("model") or {}
-    return Identification.objects.create(
-        photo_sha256=photos.sha256_of(photo),
-        model_name=model.get("name", ""),
-        model_version=model.get("version", ""),
-        answer=answer,
-        is_cat=bool(answer.get("is_cat")),
-        predicted_species=species if slug else None,
-        created_at=now,
-        expires_at=now + datetime.timedelta(hours=settings.IDENTIFICATION_EXPIRY_HOURS),
-    )
 
 
 def identification_get(identification_id: str) -> Identification:

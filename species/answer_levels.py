@@ -1,6 +1,6 @@
 """The encyclopedia's side of an answer: where each model label sits in the tree, and a tree node
 turned into what a visitor reads (its rank and name, the entries it could be, how to tell them
-apart). The adding-up itself is species.taxonomy (pure Python).
+apart). The adding-up itself is catmodel.taxonomy (pure Python).
 
 A label's owner is its ModelLabel row (an entry or a group, edited in the admin). A label named
 ``species:<slug>`` (what a model fine-tuned on the encyclopedia's own entries emits) means that
@@ -12,8 +12,8 @@ from functools import cached_property
 
 from django.db.models import F
 
+from catmodel.taxonomy import FAMILY, Lineage, Node, lineage, species_label_owners
 from species.models import ModelLabel, Species, Taxon, entries_under
-from species.taxonomy import FAMILY, Lineage, Node, lineage, species_label_owners
 
 DOMESTIC_CAT = "Felis catus"
 # More candidates than this are a list of links, not a side-by-side comparison.

@@ -5,8 +5,6 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
-from classifier import runtime
-from classifier.model_card import naming_for
 from core.page_cache import cached_page
 from species.caching import LIST, TAXONOMY, illustration_tag, page_tag
 from species.forms import SpeciesFilterForm
@@ -35,20 +33,15 @@ def species_list(request):
     })
 
 
-def _served_model() -> str:
-    # The page says how the installed model names the entry: one page per model.
-    return "/".join(runtime.served_model())
-
-
 @require_safe
-@cached_page(lambda request, slug: [page_tag(slug), TAXONOMY], variant=_served_model)
+# The page says how the installed model names the entry (classifier's model_naming tag): the
+# page cache keeps one page per served model (classifier/apps.py).
+@cached_page(lambda request, slug: [page_tag(slug), TAXONOMY])
 def species_detail(request, slug):
     species = get_object_or_404(Species, slug=slug)
     return render(request, "species/detail.html", {
         "species": species,
         "related": related_species(species),
-        # How the installed photo model names this entry (None when no model is installed).
-        "naming": naming_for(runtime.load(), species),
     })
 
 

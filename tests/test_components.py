@@ -42,7 +42,7 @@ def run_sample(tmp_path, allow_skip: bool | None, **env) -> subprocess.Completed
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-c", os.devnull, "--rootdir", str(tmp_path),
          "-p", "no:cacheprovider", "-p", "no:django", "-p", "testsupport.components",
-         "-p", "classifier.tests.azurite", "-rfEs", str(tmp_path / "test_sample.py")],
+         "-p", "testsupport.azurite", "-rfEs", str(tmp_path / "test_sample.py")],
         cwd=tmp_path, env=child_env, capture_output=True, text=True, timeout=120,
     )
 

@@ -17,7 +17,7 @@ from typing import Self
 import numpy as np
 import tritonclient.http as triton
 
-from classifier.serving.tensors import IMAGES
+from catmodel.serving.tensors import IMAGES
 from testsupport.harness import PYTHON, ROOT, base_env, free_port
 from testsupport.processes import stop_process_group
 

@@ -161,7 +161,7 @@ def test_readyz_fails_while_migrations_are_unapplied(tmp_path):
 
 # --- ONNX Runtime telemetry, CSP ---------------------------------------------------------------
 def test_onnx_runtime_telemetry_is_switched_off_before_a_session(monkeypatch, model_package_dir):
-    from classifier.inference import load_classifier
+    from catmodel.inference import load_classifier
 
     calls = []
     real = onnxruntime.disable_telemetry_events

@@ -28,9 +28,9 @@ def model_dir(settings, tmp_path):
 
 @pytest.fixture
 def installed_tiny_package(model_dir):
-    """A tiny but real ONNX model package in MODEL_DIR/current (classifier/tests/tiny_package);
+    """A tiny but real ONNX model package in MODEL_DIR/current (testsupport/tiny_package);
     not the real model that the ``installed_model`` fixture installs."""
-    from classifier.tests.tiny_package import write_package
+    from testsupport.tiny_package import write_package
 
     return write_package(model_dir / "current")
 
@@ -102,7 +102,7 @@ def test_readyz_is_not_ready_when_a_required_model_is_missing(client, settings, 
 
 
 def test_readyz_is_not_ready_when_the_required_model_is_broken(client, settings, model_dir):
-    from classifier.tests.tiny_package import write_package
+    from testsupport.tiny_package import write_package
 
     package = write_package(model_dir / "current")
     (package / "model.onnx").write_bytes(b"corrupted")  # no longer matches its sha256

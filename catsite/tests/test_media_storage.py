@@ -19,7 +19,7 @@ from catsite.media_storage import (
     azure_media_storage,
     parse_connection_string,
 )
-from classifier.tests.azurite import ACCOUNT, ACCOUNT_KEY
+from testsupport.azurite import ACCOUNT, ACCOUNT_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 

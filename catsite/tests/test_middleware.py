@@ -1,7 +1,7 @@
 """The upload size limit answers 413 before anything reads the request body."""
 import pytest
 
-from core.tests.error_urls import ERRORS
+from testsupport.error_urls import ERRORS
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def test_a_body_within_the_limit_reaches_the_view(client):
     assert response.status_code == 405
 
 
-@pytest.mark.urls("core.tests.error_urls")
+@pytest.mark.urls("testsupport.error_urls")
 def test_the_middleware_answers_as_a_view_raising_the_same_error_would(client):
     """One mapping: the 413 the middleware gives before any view runs is the answer a view
     raising FileTooLarge gets, on the API (JSON) and on a page (status and message)."""

@@ -112,3 +112,22 @@ def test_an_unreachable_database_is_a_503_with_retry_after(rf, django_assert_num
         }}
     else:
         assert b"catsite is back in a moment" in response.content
+
+
+def test_every_api_operation_documents_the_one_error_component(client):
+    """One Error component (with details) for every endpoint: each operation's error statuses,
+    or its default answer, refer to it; no endpoint declares an error shape of its own."""
+    schema = client.get("/api/schema/?format=json").json()
+    components = schema["components"]["schemas"]
+    assert [name for name in components if "error" in name.lower()] == ["Error", "ErrorBody"]
+    assert set(components["ErrorBody"]["properties"]) == {"code", "message", "details"}
+    operations = [(path, method, operation) for path, item in schema["paths"].items()
+                  for method, operation in item.items()]
+    assert len(operations) >= 5
+    for path, method, operation in operations:
+        errors = {status: response for status, response in operation["responses"].items()
+                  if status[0] in "45" or status == "default"}
+        assert errors, (path, method)
+        for status, response in errors.items():
+            schema_ref = response["content"]["application/json"]["schema"]["$ref"]
+            assert schema_ref == "#/components/schemas/Error", (path, method, status)

@@ -1,4 +1,4 @@
-"""manage.py build_model and classifier.modelbuild: the network, the package, the command."""
+"""manage.py build_model and catmodel.modelbuild: the network, the package, the command."""
 from __future__ import annotations
 
 import hashlib
@@ -16,18 +16,18 @@ import pytest
 import torch
 from django.core.management import CommandError, ManagementUtility, call_command
 
-from classifier.modelbuild import export, verification
-from classifier.modelbuild.build import INPUT_SPEC
-from classifier.modelbuild.cache import cached_package_dir, ensure_built, is_complete_package
-from classifier.modelbuild.efficientnet_lite import (
+from catmodel.modelbuild import export, verification
+from catmodel.modelbuild.build import INPUT_SPEC
+from catmodel.modelbuild.cache import cached_package_dir, ensure_built, is_complete_package
+from catmodel.modelbuild.efficientnet_lite import (
     EfficientNetLite0,
     load_pretrained,
     pretrained_weights_path,
     same_padding,
 )
-from classifier.modelbuild.errors import BuildCheckFailed, ModelBuildError
-from classifier.modelbuild.labels import imagenet_labels
-from classifier.modelbuild.samples import preprocess, sample_photos, softmax
+from catmodel.modelbuild.errors import BuildCheckFailed, ModelBuildError
+from catmodel.modelbuild.labels import imagenet_labels
+from catmodel.modelbuild.samples import preprocess, sample_photos, softmax
 from core.errors import AppError
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from classifier.inference import DecodeBudget, DecodeBudgetSpent, TooManyPixels, decode_image
+from catmodel.inference import DecodeBudget, DecodeBudgetSpent, TooManyPixels, decode_image
 from testsupport import images
 
 

@@ -18,13 +18,13 @@ from azure.core.credentials import AccessToken
 from azure.storage.blob import BlobServiceClient
 from django.core.management import CommandError
 
+from catmodel.delivery.errors import StoreNotConfigured, StoreUnreachable
+from catmodel.delivery.fetch import fetch_model
+from catmodel.delivery.progress import NoProgress
+from catmodel.delivery.store_choice import store_from_settings
 from classifier import runtime
-from classifier.delivery.errors import StoreNotConfigured, StoreUnreachable
-from classifier.delivery.fetch import fetch_model
-from classifier.delivery.progress import NoProgress
-from classifier.delivery.stores import store_from_settings
-from classifier.tests.azurite import ACCOUNT_KEY, connection_string_for
-from classifier.tests.delivery_support import (
+from testsupport.azurite import ACCOUNT_KEY, connection_string_for
+from testsupport.delivery import (
     NAME,
     assert_serves,
     current_version,

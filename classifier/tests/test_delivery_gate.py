@@ -9,11 +9,11 @@ import json
 import pytest
 from django.core.management import CommandError
 
-from classifier.delivery.aliases import history
-from classifier.delivery.gate import top1_accuracy
-from classifier.delivery.stores import store_from_settings
-from classifier.tests.datasets import crops, photo, write_dataset
-from classifier.tests.delivery_support import assert_serves, degraded_copy, fetch, publish
+from catmodel.delivery.aliases import history
+from catmodel.delivery.store_choice import store_from_settings
+from classifier.evaluator import top1_accuracy
+from testsupport.datasets import crops, photo, write_dataset
+from testsupport.delivery import assert_serves, degraded_copy, fetch, publish
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 

@@ -11,17 +11,17 @@ from types import SimpleNamespace
 import pytest
 from django.core.management import CommandError
 
-from classifier.delivery.errors import (
+from catmodel.delivery.errors import (
     PackageInvalid,
     PackageMismatch,
     StoreNotConfigured,
 )
-from classifier.delivery.fetch import fetch_model
-from classifier.delivery.local_store import LocalDirectoryStore
-from classifier.delivery.progress import Progress
-from classifier.delivery.publish import publish_package
-from classifier.delivery.stores import store_from_settings
-from classifier.tests.delivery_support import (
+from catmodel.delivery.fetch import fetch_model
+from catmodel.delivery.local_store import LocalDirectoryStore
+from catmodel.delivery.progress import Progress
+from catmodel.delivery.publish import publish_package
+from catmodel.delivery.store_choice import store_from_settings
+from testsupport.delivery import (
     NAME,
     assert_serves,
     current_version,

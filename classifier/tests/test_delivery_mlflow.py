@@ -14,11 +14,11 @@ import pytest
 from django.core.management import CommandError
 from mlflow import MlflowClient
 
-from classifier.delivery.errors import StoreUnreachable
-from classifier.delivery.fetch import fetch_model
-from classifier.delivery.progress import NoProgress
-from classifier.delivery.stores import store_from_settings
-from classifier.tests.delivery_support import (
+from catmodel.delivery.errors import StoreUnreachable
+from catmodel.delivery.fetch import fetch_model
+from catmodel.delivery.progress import NoProgress
+from catmodel.delivery.store_choice import store_from_settings
+from testsupport.delivery import (
     NAME,
     assert_serves,
     fetch,
@@ -27,7 +27,7 @@ from classifier.tests.delivery_support import (
     run_manage,
     snapshot,
 )
-from classifier.tests.mlflow_server import use_mlflow_store
+from testsupport.mlflow_server import use_mlflow_store
 
 pytestmark = pytest.mark.mlflow
 

@@ -10,13 +10,13 @@ import threading
 import pytest
 from django.core.management import CommandError, call_command
 
-from classifier.delivery.aliases import history, move_alias, read_alias
-from classifier.delivery.errors import AlreadyExists, Conflict, NotFound
-from classifier.delivery.progress import NoProgress
-from classifier.delivery.publish import publish_package, read_latest
-from classifier.delivery.store import alias_key, version_key
-from classifier.delivery.stores import store_from_settings
-from classifier.tests.delivery_support import (
+from catmodel.delivery.aliases import history, move_alias, read_alias
+from catmodel.delivery.errors import AlreadyExists, Conflict, NotFound
+from catmodel.delivery.progress import NoProgress
+from catmodel.delivery.publish import publish_package, read_latest
+from catmodel.delivery.store_base import alias_key, version_key
+from catmodel.delivery.store_choice import store_from_settings
+from testsupport.delivery import (
     NAME,
     assert_serves,
     current_version,
@@ -26,7 +26,7 @@ from classifier.tests.delivery_support import (
     snapshot,
     use_azure_store,
 )
-from classifier.tests.mlflow_server import use_mlflow_store
+from testsupport.mlflow_server import use_mlflow_store
 
 
 @pytest.fixture(params=["local", pytest.param("azure", marks=pytest.mark.azurite),

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from django.core.management import CommandError
 
-from classifier.inference import BadModelPackage, load_classifier
-from classifier.inference.external_data import MalformedModel, external_data_tensors
-from classifier.tests.delivery_support import NAME, fetch, snapshot
-from classifier.tests.tiny_package import tiny_onnx, write_package
+from catmodel.inference import BadModelPackage, load_classifier
+from catmodel.inference.external_data import MalformedModel, external_data_tensors
+from testsupport.delivery import NAME, fetch, snapshot
+from testsupport.tiny_package import tiny_onnx, write_package
 
 
 def with_external_data(model: bytes, tmp_path, location: str = "weights.bin") -> bytes:
@@ -141,8 +141,8 @@ def test_build_model_refuses_an_export_with_external_data(tmp_path, monkeypatch)
     """The exporter (torch.onnx) writes external data for models over 2 GB; the build must not
     package such an export. The export step is replaced by one that does exactly that."""
     pytest.importorskip("torch", reason="build_model needs requirements-ml.txt")
-    from classifier.modelbuild import build, export
-    from classifier.modelbuild.errors import ModelBuildError
+    from catmodel.modelbuild import build, export
+    from catmodel.modelbuild.errors import ModelBuildError
 
     def optimize_to_external(source, target):
         target.write_bytes(with_external_data(tiny_onnx(), tmp_path))

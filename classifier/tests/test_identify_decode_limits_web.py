@@ -8,8 +8,8 @@ from django.urls import reverse
 from PIL import Image
 
 from classifier import runtime
-from classifier.tests.web_fixtures import upload
 from testsupport import images
+from testsupport.web_fixtures import upload
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +70,7 @@ def test_the_memory_budget_is_a_setting_and_refusals_name_the_format(client, set
 
 
 def test_the_page_decodes_the_upload_once(client, installed_model, monkeypatch):
-    from classifier.inference import decode
+    from catmodel.inference import decode
 
     photo = images.jpeg(images.chelsea())  # made before counting (scikit-image opens files)
     opened = []

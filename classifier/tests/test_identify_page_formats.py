@@ -5,9 +5,9 @@ import io
 import pytest
 from django.urls import reverse
 
-from classifier.inference import decode_image
-from classifier.tests.web_fixtures import upload
+from catmodel.inference import decode_image
 from testsupport import images
+from testsupport.web_fixtures import upload
 
 NOT_RGB = {
     "PNG with transparency": lambda: images.encode(images.chelsea().convert("RGBA"), "PNG"),

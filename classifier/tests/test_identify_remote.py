@@ -6,13 +6,13 @@ import threading
 import pytest
 from django.urls import reverse
 
+from catmodel.inference import ImageClassifier
+from catmodel.serving.client import RemoteClassifier
 from classifier import runtime
-from classifier.inference import ImageClassifier
-from classifier.serving.client import RemoteClassifier
-from classifier.tests.web_fixtures import cat_jpeg, coffee_jpeg, upload
 from testsupport import images
 from testsupport.harness import install_model
 from testsupport.model_service import ModelService
+from testsupport.web_fixtures import cat_jpeg, coffee_jpeg, upload
 
 pytestmark = pytest.mark.django_db
 

@@ -2,8 +2,8 @@
 import pytest
 from django.urls import reverse
 
-from classifier.tests.web_fixtures import answer_for, cat_jpeg, coffee_jpeg, upload
 from testsupport import images
+from testsupport.web_fixtures import answer_for, cat_jpeg, coffee_jpeg, upload
 
 pytestmark = pytest.mark.django_db
 

@@ -9,15 +9,15 @@ from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from classifier import metrics, runtime
-from classifier.tests.web_fixtures import (  # noqa: F401 (fixtures)
+from core import metrics_server
+from testsupport import images
+from testsupport.web_fixtures import (  # noqa: F401 (fixtures)
     cat_jpeg,
     coffee_jpeg,
     installed_model,
     no_model,
     upload,
 )
-from core import metrics_server
-from testsupport import images
 
 pytestmark = pytest.mark.django_db
 API = reverse("api:classify")

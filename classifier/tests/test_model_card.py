@@ -3,7 +3,7 @@ installed model is and which encyclopedia entries it names, from its labels alon
 import pytest
 
 from classifier import runtime
-from classifier.tests.tiny_package import tiny_onnx, write_package
+from testsupport.tiny_package import tiny_onnx, write_package
 
 pytestmark = pytest.mark.django_db
 

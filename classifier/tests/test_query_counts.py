@@ -6,7 +6,7 @@ photo hash, for feedback (feedback/)."""
 import pytest
 from django.urls import reverse
 
-from classifier.tests.web_fixtures import cat_jpeg, coffee_jpeg, upload
+from testsupport.web_fixtures import cat_jpeg, coffee_jpeg, upload
 
 pytestmark = pytest.mark.django_db
 

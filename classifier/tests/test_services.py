@@ -1,10 +1,10 @@
 """Labels to species: probabilities added up per species, the threshold, admin-editable links."""
 import pytest
 
+from catmodel.inference import FileTooLarge, InvalidImage, ModelUnavailable
 from classifier import services
-from classifier.inference import FileTooLarge, InvalidImage, ModelUnavailable
-from classifier.tests.web_fixtures import answer_for, cat_jpeg, coffee_jpeg, upload
 from species.models import ModelLabel, Species
+from testsupport.web_fixtures import answer_for, cat_jpeg, coffee_jpeg, upload
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""classifier/serving/json_limits.py: which bytes are JSON, and the bounds checked on them
+"""catmodel/serving/json_limits.py: which bytes are JSON, and the bounds checked on them
 before parsing (the service itself: test_serving_memory.py)."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from classifier.serving.json_limits import (
+from catmodel.serving.json_limits import (
     MAX_JSON_BYTES,
     MAX_JSON_DEPTH,
     MAX_JSON_VALUES,

@@ -1,7 +1,7 @@
 """The model service's memory under one hostile request, measured as the peak resident memory
 (VmHWM) of the real ``manage.py serve_model`` process: a request's decodes share one budget,
 inference runs in chunks, JSON is bounded before it is parsed, and what a request took goes back
-to the system (the allocator settings of core/malloc.py). Without these, one request of 64 WebP
+to the system (the allocator settings of catmodel/malloc.py). Without these, one request of 64 WebP
 photos of 3000 x 3000 took the service from 316 MB to 990 MB and kept 954 MB; 18 MB of JSON
 numbers, to 805 MB; 64 small photos, to 880 MB."""
 from __future__ import annotations
@@ -17,9 +17,9 @@ import tritonclient.http as triton
 from PIL import Image
 from tritonclient.utils import InferenceServerException
 
-from classifier.inference import DEFAULT_MAX_DECODE_BYTES, load_classifier
-from classifier.serving.model import PREDICT_CHUNK
-from classifier.serving.tensors import IMAGES, PROBABILITIES
+from catmodel.inference import DEFAULT_MAX_DECODE_BYTES, load_classifier
+from catmodel.serving.model import PREDICT_CHUNK
+from catmodel.serving.tensors import IMAGES, PROBABILITIES
 from testsupport import images
 from testsupport.harness import install_model, reset_peak_rss, rss_mb
 from testsupport.model_service import ModelService, photos_input

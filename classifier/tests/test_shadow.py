@@ -12,11 +12,11 @@ import pytest
 from django.urls import reverse
 from prometheus_client import REGISTRY
 
+from catmodel.inference import load_classifier
 from classifier import shadow
-from classifier.inference import load_classifier
 from classifier.shadow import QUEUE_SIZE, Shadow
-from classifier.tests import tiny_package
-from classifier.tests.web_fixtures import (  # noqa: F401 (fixtures)
+from testsupport import tiny_package
+from testsupport.web_fixtures import (  # noqa: F401 (fixtures)
     cat_jpeg,
     coffee_jpeg,
     installed_model,

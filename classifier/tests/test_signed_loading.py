@@ -9,15 +9,15 @@ import threading
 
 import pytest
 
-from classifier.inference import BadModelPackage, load_classifier
-from classifier.inference.signatures import (
+from catmodel.inference import BadModelPackage, load_classifier
+from catmodel.inference.signatures import (
     SignatureRefused,
     load_trusted_keys,
     sign_package,
     verify_signature,
 )
-from classifier.tests.delivery_support import make_package
 from classifier.tests.test_signed_packages_azure import key_pair
+from testsupport.delivery import make_package
 
 
 def test_flipping_current_while_loading_never_loads_the_unsigned_package(tmp_path):

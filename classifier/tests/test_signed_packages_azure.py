@@ -16,15 +16,15 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 from django.core.management import CommandError
 
-from classifier import runtime
-from classifier.inference import BadModelPackage, load_classifier
-from classifier.inference.signatures import (
+from catmodel.inference import BadModelPackage, load_classifier
+from catmodel.inference.signatures import (
     SignatureRefused,
     load_trusted_keys,
     sign_package,
     signed_files,
 )
-from classifier.tests.delivery_support import (
+from classifier import runtime
+from testsupport.delivery import (
     NAME,
     assert_serves,
     current_version,
@@ -34,7 +34,7 @@ from classifier.tests.delivery_support import (
     snapshot,
     use_azure_store,
 )
-from classifier.tests.tiny_package import tiny_onnx
+from testsupport.tiny_package import tiny_onnx
 
 pytestmark = pytest.mark.azurite
 

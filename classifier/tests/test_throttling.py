@@ -5,9 +5,9 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from classifier.tests.web_fixtures import upload
 from classifier.throttling import Rate, parse_rate
 from testsupport import images
+from testsupport.web_fixtures import upload
 
 PAGE = reverse("classifier:identify")
 API = reverse("api:classify")

@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from classifier import services
-from classifier.evaluating import evaluate_package
-from classifier.evaluation import OTHER_CAT, read_dataset
-from classifier.inference import load_classifier
-from classifier.inference.package import verify
-from classifier.modelbuild.labels import imagenet_labels
-from classifier.tests import datasets
+from catmodel.evaluation import OTHER_CAT, read_dataset
+from catmodel.inference import load_classifier
+from catmodel.inference.package import verify
+from catmodel.modelbuild.labels import imagenet_labels
+from classifier import answer
+from classifier.evaluator import evaluate_package
+from testsupport import datasets
 from testsupport.images import jpeg
 
 EPOCHS = 6
@@ -76,7 +76,7 @@ def test_the_model_names_the_taught_labels_on_crops_it_has_not_seen(classifier, 
 @pytest.mark.django_db
 def test_a_photo_it_never_saw_that_is_not_a_cat_is_still_not_a_cat(classifier):
     photo = jpeg(datasets.photo(datasets.HELD_OUT_NOT_A_CAT))
-    result = services.summarise(classifier.classify(photo), {})
+    result = answer.summarise(classifier.classify(photo), {})
     assert not result.is_cat
     # "What it looks like instead" still comes from ImageNet's classes.
     assert result.looks_like.label in imagenet_labels()
@@ -111,8 +111,8 @@ def test_manifest_records_lineage_and_the_test_split_evaluation(trained, teachin
 
 
 def test_the_same_seed_gives_the_same_model(trained, teaching_dataset, tmp_path):
-    from classifier.modelbuild.training.package import train_package
-    from classifier.modelbuild.training.train import TrainingConfig
+    from catmodel.modelbuild.training.train import TrainingConfig
+    from catmodel.modelbuild.training.trained_package import train_package
 
     again = train_package(teaching_dataset, tmp_path / "again", version="2.0.0",
                           config=TrainingConfig(epochs=EPOCHS, seed=SEED, threads=1))
@@ -223,7 +223,7 @@ def test_dataset_copy_keeps_its_hash(teaching_dataset, tmp_path):
 
 @pytest.mark.django_db
 def test_a_base_package_not_built_from_these_weights_is_refused(tmp_path):
-    from classifier.tests.tiny_package import write_package
+    from testsupport.tiny_package import write_package
 
     base = write_package(tmp_path / "tiny")
     with pytest.raises(CommandError, match=r"the base package .*tiny was not built from the "

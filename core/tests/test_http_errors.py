@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from core.tests.error_urls import Teapot
+from testsupport.error_urls import Teapot
 
-pytestmark = [pytest.mark.urls("core.tests.error_urls"), pytest.mark.django_db]
+pytestmark = [pytest.mark.urls("testsupport.error_urls"), pytest.mark.django_db]
 
 
 def page_message(response) -> str:

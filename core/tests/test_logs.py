@@ -8,8 +8,8 @@ import logging
 import pytest
 from django.http import HttpResponse
 
+from catmodel.redaction import RedactSecrets
 from core.logs import JsonFormatter, RequestIdFilter, RequestLogMiddleware, annotate
-from core.redaction import RedactSecrets
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import feedback.models
+import classifier.models
 
 
 class Migration(migrations.Migration):
@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Identification',
             fields=[
-                ('id', models.CharField(default=feedback.models.new_identification_id, editable=False, max_length=32, primary_key=True, serialize=False)),
+                ('id', models.CharField(default=classifier.models.new_identification_id, editable=False, max_length=32, primary_key=True, serialize=False)),
                 ('photo_sha256', models.CharField(help_text='sha256 of the uploaded bytes.', max_length=64)),
                 ('model_name', models.CharField(max_length=100)),
                 ('model_version', models.CharField(db_index=True, max_length=100)),

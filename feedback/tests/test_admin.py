@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from feedback import photos, services
 from feedback.models import Feedback
-from feedback.tests.support import has_location, identify, jpeg_with_gps
+from testsupport.feedback import has_location, identify, jpeg_with_gps
 
 pytestmark = pytest.mark.django_db
 PHOTO = jpeg_with_gps()

@@ -8,8 +8,9 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
-from feedback.models import Feedback, Identification
-from feedback.tests.support import has_location, jpeg_with_gps
+from classifier.models import Identification
+from feedback.models import Feedback
+from testsupport.feedback import has_location, jpeg_with_gps
 
 pytestmark = pytest.mark.django_db
 PHOTO = jpeg_with_gps()

@@ -16,7 +16,7 @@ from django.core.management import call_command
 
 from feedback import photos, services
 from feedback.models import Feedback
-from feedback.tests.support import has_location, identify, jpeg_with_gps
+from testsupport.feedback import has_location, identify, jpeg_with_gps
 
 pytestmark = [pytest.mark.azurite, pytest.mark.django_db]
 ROOT = Path(__file__).resolve().parents[2]

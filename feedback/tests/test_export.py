@@ -8,12 +8,12 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 
-from classifier.evaluation.dataset import dataset_sha256
+from catmodel.evaluation.dataset import dataset_sha256
 from feedback import services
 from feedback.dataset import split_for
 from feedback.models import Feedback
-from feedback.tests.support import has_location, identify, jpeg_with_gps
 from testsupport import images
+from testsupport.feedback import has_location, identify, jpeg_with_gps
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +131,7 @@ def test_splits_are_spread_by_hash():
 def test_the_reader_of_the_training_side_accepts_the_export(data, tmp_path):
     """The contract with train_model and evaluate_model (issue 14): their reader checks every
     image, labels.csv, the counts and the dataset hash against dataset.json."""
-    from classifier.evaluation.dataset import read_dataset
+    from catmodel.evaluation.dataset import read_dataset
 
     call_command("export_dataset", "--out", str(tmp_path / "ds"), stdout=io.StringIO())
     dataset = read_dataset(tmp_path / "ds")

@@ -6,9 +6,10 @@ import re
 import pytest
 from django.test import Client
 
+from classifier.models import Identification
 from feedback import photos
-from feedback.models import Feedback, Identification
-from feedback.tests.support import has_location, jpeg_with_gps
+from feedback.models import Feedback
+from testsupport.feedback import has_location, jpeg_with_gps
 
 pytestmark = pytest.mark.django_db
 PHOTO = jpeg_with_gps()

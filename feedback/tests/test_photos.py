@@ -5,8 +5,8 @@ import pytest
 from PIL import Image
 
 from feedback import photos
-from feedback.tests.support import CAMERA, gps_of, has_location, jpeg_with_gps
 from testsupport import images
+from testsupport.feedback import CAMERA, gps_of, has_location, jpeg_with_gps
 
 
 def test_a_gps_position_in_none_out():
@@ -32,7 +32,7 @@ def test_the_same_photo_gives_the_same_bytes():
 
 
 def test_a_large_photo_is_decoded_reduced_and_within_the_budget():
-    from classifier.inference import TooManyPixels
+    from catmodel.inference import TooManyPixels
 
     photo = images.jpeg(images.chelsea(), size=(6000, 6000))
     # 144 MB at full size; decoded at 1/2 (3000 x 3000, 36 MB), it fits a 40 MB budget.

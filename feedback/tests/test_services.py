@@ -7,6 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from catmodel.evaluation.dataset import NOT_A_CAT
+from classifier.models import Identification
 from feedback import photos, services
 from feedback.errors import (
     FeedbackAlreadyGiven,
@@ -16,9 +18,9 @@ from feedback.errors import (
     PhotoMissing,
     UnknownSpecies,
 )
-from feedback.models import NOT_A_CAT, Feedback, Identification
-from feedback.tests.support import has_location, identify, jpeg_with_gps
+from feedback.models import Feedback
 from testsupport import images
+from testsupport.feedback import has_location, identify, jpeg_with_gps
 
 pytestmark = pytest.mark.django_db
 PHOTO = jpeg_with_gps()

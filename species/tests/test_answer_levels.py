@@ -2,9 +2,9 @@
 (species.answer_levels)."""
 import pytest
 
+from catmodel.taxonomy import Node
 from species.answer_levels import label_owners, lineage_of, namings, resolve
 from species.models import ModelLabel, Species, Taxon
-from species.taxonomy import Node
 
 pytestmark = pytest.mark.django_db
 

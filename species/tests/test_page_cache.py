@@ -177,16 +177,6 @@ def test_a_group_label_renders_every_species_page_again(client, page_cache):
     assert not is_hit(client, "/species/lion/") and not is_hit(client, "/species/sand-cat/")
 
 
-def test_each_model_has_its_own_species_pages(client, page_cache, monkeypatch):
-    from classifier import runtime
-
-    get(client, "/species/lion/")
-    assert is_hit(client, "/species/lion/")
-    monkeypatch.setattr(runtime, "served_model", lambda: ("another-model", "9.9.9"))
-    assert not is_hit(client, "/species/lion/")  # rendered for that model
-    assert is_hit(client, "/species/lion/")
-
-
 def test_a_deleted_or_renamed_entry_is_gone_at_once(client, make_species, page_cache):
     cat = make_species(slug="short-lived", genus="Panthera")
     assert get(client, "/species/short-lived/")["X-Cache"] == "miss"

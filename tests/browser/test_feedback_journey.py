@@ -9,10 +9,11 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from classifier.models import Identification
 from core.wording import with_article
 from feedback import photos
-from feedback.models import Feedback, Identification
-from feedback.tests.support import has_location, jpeg_with_gps
+from feedback.models import Feedback
+from testsupport.feedback import has_location, jpeg_with_gps
 
 PASSWORD = "a-long-test-password"
 GPS_PHOTO = jpeg_with_gps()  # the tabby, with a camera and a GPS position in its EXIF

@@ -6,10 +6,11 @@ import re
 
 from playwright.sync_api import expect
 
+from classifier import records
 from feedback import services
-from feedback.tests.support import jpeg_with_gps
 from species.models import Species
 from testsupport import images
+from testsupport.feedback import jpeg_with_gps
 
 PASSWORD = "a-long-test-password"
 # A wide photo at the size a phone shares it: the widest a review shows.
@@ -30,11 +31,11 @@ def fits_the_window(page) -> None:
 
 def identify_as_the_site_does(photo, species):
     """An identification by the real model's name and version (the list's widest texts)."""
-    from feedback.tests.support import answer_for
+    from testsupport.feedback import answer_for
 
     answer = answer_for(species)
     answer["model"] = {"name": "efficientnet-lite0-imagenet", "version": "2026.12.07-1"}
-    return services.identification_create(photo=io.BytesIO(photo), answer=answer)
+    return records.identification_create(photo=io.BytesIO(photo), answer=answer)
 
 
 def test_an_editor_reviews_a_correction_at_1280_px(site, staff_user):

@@ -15,9 +15,9 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from classifier.inference import DEFAULT_MAX_PIXELS, ClassifierError, decode_image
-from classifier.tests.web_fixtures import upload
+from catmodel.inference import DEFAULT_MAX_PIXELS, ClassifierError, decode_image
 from tests.fuzz.mutations import hostile_images, random_bytes
+from testsupport.web_fixtures import upload
 
 pytestmark = [
     pytest.mark.slow,

@@ -17,9 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from classifier.inference import DEFAULT_MAX_DECODE_BYTES
-from classifier.tests import hostile_images
-from testsupport import images, load
+from catmodel.inference import DEFAULT_MAX_DECODE_BYTES
+from testsupport import hostile_images, images, load
 from testsupport.harness import GunicornServer, multipart, prepare_site, request
 
 from .test_mixed_load import WORKER_PEAK_RSS_LIMIT_MB

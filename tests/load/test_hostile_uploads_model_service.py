@@ -17,10 +17,9 @@ import tritonclient.http as triton
 from PIL import Image
 from tritonclient.utils import InferenceServerException
 
-from classifier.inference import DEFAULT_MAX_DECODE_BYTES
-from classifier.serving.tensors import IMAGES, PROBABILITIES
-from classifier.tests import hostile_images
-from testsupport import images
+from catmodel.inference import DEFAULT_MAX_DECODE_BYTES
+from catmodel.serving.tensors import IMAGES, PROBABILITIES
+from testsupport import hostile_images, images
 from testsupport.harness import install_model, rss_mb
 from testsupport.model_service import ModelService
 

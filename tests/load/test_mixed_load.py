@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from classifier.inference import DEFAULT_MAX_DECODE_BYTES
-from classifier.tests import hostile_images
-from testsupport import images, load, photos
+from catmodel.inference import DEFAULT_MAX_DECODE_BYTES
+from testsupport import hostile_images, images, load, photos
 from testsupport.harness import GunicornServer, prepare_site
 
 pytestmark = pytest.mark.slow
@@ -24,7 +23,7 @@ RSS_GROWTH_LIMIT_MB = 40
 # No worker may ever hold more than this (the chart gives a pod of two workers 1 GiB; one 206 KB
 # RGBA PNG took a worker to 864 MB before uploads were decoded within a budget).
 WORKER_PEAK_RSS_LIMIT_MB = 400
-# Hostile uploads (classifier/tests/hostile_images.py) and their correct answers: refused by
+# Hostile uploads (testsupport/hostile_images.py) and their correct answers: refused by
 # size (413), identified (200), or turned away while the worker's large-decode slot is taken
 # for longer than IDENTIFY_DECODE_WAIT_SECONDS (503 with Retry-After).
 HOSTILE_UPLOADS = {

@@ -26,15 +26,15 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 
+from catmodel.evaluation import read_dataset
+from catmodel.inference.package import read_manifest
 from classifier import runtime
-from classifier.evaluation import read_dataset
-from classifier.inference.package import read_manifest
-from classifier.tests.datasets import crops, photo
-from classifier.tests.delivery_support import degraded_copy
-from classifier.tests.web_fixtures import upload
 from feedback.models import Feedback
 from species.models import Species
 from testsupport import images
+from testsupport.datasets import crops, photo
+from testsupport.delivery import degraded_copy
+from testsupport.web_fixtures import upload
 
 pytestmark = [
     pytest.mark.slow,
@@ -46,7 +46,7 @@ pytestmark = [
 BREED = "maine-coon"
 NEW_VERSION = "2.0.0"
 EPOCHS = 8
-# Crops (classifier/tests/datasets.py: seeded, so the same photos every run) that other visitors
+# Crops (testsupport/datasets.py: seeded, so the same photos every run) that other visitors
 # share. Their splits follow from their hashes; these seeds and counts give each label at least
 # five training photos (train_model's minimum) and a test split with both labels in it.
 MAINE_COON_CROPS = ("chelsea", 6, 1)

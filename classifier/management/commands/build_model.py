@@ -14,10 +14,10 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from classifier.modelbuild.requirements import require_build_modules
+from catmodel.modelbuild.requirements import require_build_modules
 from core.commands import PackageVersionCommand
 
-DEFAULT_VERSION = "1.0.0"  # the same default as classifier.modelbuild.build (which needs torch)
+DEFAULT_VERSION = "1.0.0"  # the same default as catmodel.modelbuild.build (which needs torch)
 
 
 class Command(PackageVersionCommand):
@@ -48,7 +48,7 @@ class Command(PackageVersionCommand):
         if options["out"] is None:
             raise CommandError("--out DIR is required (or --cached)")
         self._require_build_dependencies()
-        from classifier.modelbuild.build import build_package
+        from catmodel.modelbuild.build import build_package
 
         result = build_package(options["out"], version=options["package_version"],
                                force=options["force"], report=self._reporter(verbosity))
@@ -58,8 +58,8 @@ class Command(PackageVersionCommand):
             self._summary(result)
 
     def _sign(self, package_dir, signing_key, verbosity):
-        from classifier.inference import BadModelPackage
-        from classifier.inference.signatures import sign_package
+        from catmodel.inference import BadModelPackage
+        from catmodel.inference.signatures import sign_package
 
         try:
             signature = sign_package(package_dir, signing_key)
@@ -70,7 +70,7 @@ class Command(PackageVersionCommand):
             self.stdout.write(f"  Signed: {signature}")
 
     def _cached(self, verbosity):
-        from classifier.modelbuild.cache import (
+        from catmodel.modelbuild.cache import (
             cached_package_dir,
             ensure_built,
             is_complete_package,

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from classifier.evaluation.dataset import SPLITS
-from classifier.inference import ModelUnavailable
+from catmodel.evaluation.dataset import SPLITS
+from catmodel.inference import ModelUnavailable
 from core.errors import AppError
 
 
@@ -35,7 +35,7 @@ class Command(BaseCommand):
                             help="write the confusion matrix here as a PNG")
 
     def handle(self, *args, **options):
-        from classifier.evaluating import evaluate_package
+        from classifier.evaluator import evaluate_package
 
         try:
             evaluation = evaluate_package(options["package"], options["data"], options["split"])
@@ -52,7 +52,7 @@ class Command(BaseCommand):
             options["json"].write_text(json.dumps(evaluation.as_dict(), indent=2) + "\n")
             self.stdout.write(f"Wrote {options['json']}")
         if options["plot"]:
-            from classifier.evaluation.plot import plot_confusion
+            from catmodel.evaluation.plot import plot_confusion
 
             plot_confusion(evaluation, options["plot"])
             self.stdout.write(f"Wrote {options['plot']}")

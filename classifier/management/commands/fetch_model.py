@@ -14,16 +14,16 @@ With MODEL_TRUSTED_KEYS set, the version must be signed by one of those keys (mo
 unsigned version, one signed by another key, or files that differ from what was signed are
 refused before anything is installed. A manifest declaring more than MODEL_MAX_FILES files or a
 file over MODEL_MAX_FILE_BYTES is refused before any file is downloaded.
-Rollback protection (classifier/delivery/rollback.py): a version below MODEL_MIN_VERSION, or an
+Rollback protection (catmodel/delivery/rollback.py): a version below MODEL_MIN_VERSION, or an
 alias that points below the installed version, is refused unless --allow-downgrade.
 """
 from pathlib import Path
 
 from django.conf import settings
 
-from classifier.delivery.command import StoreCommand
-from classifier.delivery.fetch import fetch_model
-from classifier.delivery.packages import PackageLimits
+from catmodel.delivery.checks import PackageLimits
+from catmodel.delivery.fetch import fetch_model
+from classifier.management.store_command import StoreCommand
 
 
 class Command(StoreCommand):

@@ -11,9 +11,9 @@ from dataclasses import asdict
 
 from django.conf import settings
 
-from classifier.delivery.aliases import history, read_alias
-from classifier.delivery.command import StoreCommand
-from classifier.delivery.store import ALIASES
+from catmodel.delivery.aliases import history, read_alias
+from catmodel.delivery.store_base import ALIASES
+from classifier.management.store_command import StoreCommand
 
 
 class Command(StoreCommand):

@@ -12,7 +12,7 @@ directory), then points <name>/latest (and the --alias) at the version with a co
 write: if another publisher moved it meanwhile, this one fails loudly instead of overwriting
 it. With --signing-key (or MODEL_SIGNING_KEY) the published copy is signed: model.sig, uploaded
 before the manifest. ``--promote`` points an alias at a version already published. Moving
-``champion`` goes through the gate (classifier/delivery/gate.py): ``--evaluate`` compares the
+``champion`` goes through the gate (catmodel/delivery/gate.py): ``--evaluate`` compares the
 candidate with the current champion on the dataset's test split and refuses a worse one;
 ``--force`` overrides, and every move is recorded in the alias's history in the store.
 """
@@ -21,11 +21,12 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from classifier.delivery.command import StoreCommand
-from classifier.delivery.gate import Gate
-from classifier.delivery.publish import promote, publish_package
-from classifier.delivery.store import ALIASES, CHAMPION
-from classifier.inference.package import SIGNATURE_FILE
+from catmodel.delivery.gate import Gate
+from catmodel.delivery.publish import promote, publish_package
+from catmodel.delivery.store_base import ALIASES, CHAMPION
+from catmodel.inference.package import SIGNATURE_FILE
+from classifier import evaluator
+from classifier.management.store_command import StoreCommand
 
 
 class Command(StoreCommand):
@@ -70,7 +71,8 @@ class Command(StoreCommand):
             raise CommandError("--tolerance is a top-1 accuracy difference between 0 and 1")
         gate = None
         if options["evaluate"] is not None:
-            gate = Gate(dataset=options["evaluate"], tolerance=options["tolerance"])
+            gate = Gate(dataset=options["evaluate"], evaluate=evaluator.top1_accuracy,
+                        tolerance=options["tolerance"])
         store = self.open_store(options)
         if options["promote"] is not None:
             name = options["name"] or settings.MODEL_NAME

@@ -2,7 +2,7 @@
 
     manage.py serve_model [--host H] [--port P]
 
-Serves MODEL_DIR/current with KServe's model server (classifier/serving/): /v2/health/live,
+Serves MODEL_DIR/current with KServe's model server (catmodel/serving/): /v2/health/live,
 /v2/health/ready, /v2/models/<name> (metadata), /v2/models/<name>/ready and
 /v2/models/<name>/infer, where <name> is the package's name and its version is in the metadata
 and in every answer; nothing else (KServe's model repository routes, which would let anyone
@@ -17,9 +17,9 @@ from typing import ClassVar
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from catmodel.inference import ClassifierError
+from catmodel.malloc import return_large_buffers
 from classifier import runtime
-from classifier.inference import ClassifierError
-from core.malloc import return_large_buffers
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class Command(BaseCommand):
             logger.warning("not glibc: the service's memory returns to the system only as the "
                            "C library decides")
         # Imported here: KServe takes seconds to import, and no other command needs it.
-        from classifier.serving.server import serve
+        from catmodel.serving.server import serve
 
         try:
             serve(runtime.package_dir(), host=options["host"], port=options["port"],

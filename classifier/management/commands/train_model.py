@@ -15,7 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from classifier.modelbuild.requirements import require_build_modules
+from catmodel.modelbuild.requirements import require_build_modules
 from core.commands import PackageVersionCommand
 
 DEFAULT_EPOCHS = 10
@@ -54,9 +54,9 @@ class Command(PackageVersionCommand):
         if options["epochs"] < 1:
             raise CommandError("--epochs must be at least 1")
         require_build_modules("train_model")
-        from classifier.evaluating import encyclopedia_owners
-        from classifier.modelbuild.training.package import train_package
-        from classifier.modelbuild.training.train import TrainingConfig
+        from catmodel.modelbuild.training.train import TrainingConfig
+        from catmodel.modelbuild.training.trained_package import train_package
+        from classifier.evaluator import encyclopedia_owners
 
         verbosity = options["verbosity"]
 
@@ -85,7 +85,7 @@ class Command(PackageVersionCommand):
 
 def check_species(slugs: list[str]) -> None:
     """Every taught slug must be an encyclopedia entry: its species:<slug> label links to it."""
-    from classifier.modelbuild.errors import ModelBuildError
+    from catmodel.modelbuild.errors import ModelBuildError
     from species.models import Species
 
     known = set(Species.objects.filter(slug__in=slugs).values_list("slug", flat=True))

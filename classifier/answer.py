@@ -1,0 +1,145 @@
+"""The answer about cats: a classification (per-label probabilities) read with the
+encyclopedia.
+
+The inference package knows labels and probabilities; this module knows the encyclopedia. Each
+label belongs to one owner (a species, a breed, or a group such as the genus Lynx or the
+domestic cat: admin-editable ModelLabel rows); labels without one are "not a cat". The
+probabilities add up the cat family tree (catmodel.taxonomy) and the answer is the most specific
+level that reaches settings.CAT_THRESHOLD: a species or breed when the model is sure of it, else
+a genus, "domestic cat" or a subfamily with its candidates. A new model works without code
+changes: only its labels and their links change.
+
+Both the identify service (services.py) and the challenger in the shadow (shadow.py) read
+classifications through ``summarise``; neither imports the other.
+"""
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from catmodel.evaluation.dataset import NOT_A_CAT
+from catmodel.taxonomy import FAMILY, Node, most_specific, sum_up
+from species.answer_levels import Level, label_owners, lineage_of, resolve
+from species.models import Species, Taxon
+
+# "Not a cat", one spelling per layer, mapped here and nowhere else:
+NOT_A_CAT_LABEL = NOT_A_CAT     # the data: a dataset's label, the feedback form's choice
+NOT_A_CAT_KEY = "not_a_cat"     # the web: answer keys, metric outcomes, verdicts, API fields
+NOT_A_CAT_TEXT = "not a cat"    # the words a visitor or an editor reads
+
+# Labels below this probability say nothing about which breeds or species a photo resembles.
+EVIDENCE_MIN = 0.05
+
+
+@dataclass
+class Prediction:
+    probability: float
+    label: str                      # the owner's name, or the model label when nobody owns it
+    species: Species | None = None  # when the owner is an encyclopedia entry
+    taxon: Taxon | None = None      # when the owner is a group (a genus, the domestic cat)
+    labels: list[str] = field(default_factory=list)   # model labels that were added up
+
+    @property
+    def percent(self) -> float:
+        return round(self.probability * 100, 1)
+
+    @property
+    def is_cat(self) -> bool:
+        return self.species is not None or self.taxon is not None
+
+
+@dataclass
+class Answer:
+    """What the identifier answers about one photo (the record of it, with its id, is
+    classifier.models.Identification)."""
+
+    is_cat: bool
+    cat_probability: float
+    predictions: list[Prediction]   # best first, top-k
+    model_name: str
+    model_version: str
+    timings_ms: dict
+    # The most specific level whose probability reaches the threshold; None when not a cat.
+    answer: Level | None = None
+    answer_probability: float = 0.0
+    image: object = None  # the decoded photo (PIL image) when identify() was asked to keep it
+
+    @property
+    def cat_percent(self) -> float:
+        return round(self.cat_probability * 100, 1)
+
+    @property
+    def answer_percent(self) -> float:
+        return round(self.answer_probability * 100, 1)
+
+    @property
+    def best(self) -> Prediction:
+        return self.predictions[0]
+
+    @property
+    def best_species(self) -> Species | None:
+        """The encyclopedia entry, only when the answer is one species or breed."""
+        return self.answer.entry if self.answer is not None else None
+
+    @property
+    def answer_key(self) -> str:
+        """The answer in one word, for metrics, logs and the shadow's agreement: the entry's
+        slug, else the level's scientific name ("Lynx", "Felis catus"), or "not_a_cat"."""
+        if self.answer is None:
+            return NOT_A_CAT_KEY
+        return self.answer.entry.slug if self.answer.entry is not None else (
+            self.answer.scientific_name)
+
+    @property
+    def looks_like(self) -> Prediction | None:
+        """When it is not a cat: the best guess that is not a cat."""
+        return next((p for p in self.predictions if not p.is_cat), None)
+
+
+def timings_ms(result) -> dict:
+    """A classification's timings by stage, in milliseconds."""
+    timings = result.timings
+    return {
+        "decode": timings.decode_ms,
+        "preprocess": timings.preprocess_ms,
+        "inference": timings.inference_ms,
+        "total": timings.total_ms,
+    }
+
+
+def summarise(result, timings_ms) -> Answer:
+    """A classification (per-label probabilities, indexed like its labels) -> the answer about
+    cats. The labels and the model come from the classification itself: with a model service
+    (INFERENCE_URL) each answer names the model version that computed it."""
+    labels, probabilities = result.labels, result.probabilities
+    owners = label_owners(labels)  # one query, whatever the model's label count
+    by_label = dict(zip(labels, probabilities.tolist(), strict=True))
+    lineages = {label: lineage_of(owner) for label, owner in owners.items()}
+    totals = sum_up(by_label, lineages)
+    node = most_specific(totals, settings.CAT_THRESHOLD)
+
+    # The top-k list: each owner with its labels added up, and the labels nobody owns.
+    by_owner: dict[Node, Prediction] = {}
+    for label, owner in owners.items():
+        entry = by_owner.setdefault(lineages[label][0], Prediction(
+            probability=0.0, label=owner.common_name,
+            species=owner if isinstance(owner, Species) else None,
+            taxon=owner if isinstance(owner, Taxon) else None,
+        ))
+        entry.probability += by_label[label]
+        entry.labels.append(label)
+    others = [Prediction(probability=p, label=label, labels=[label])
+              for label, p in by_label.items() if label not in owners]
+    ranked = sorted([*by_owner.values(), *others], key=lambda p: p.probability, reverse=True)
+    return Answer(
+        is_cat=node is not None,
+        cat_probability=totals.get(Node("family", FAMILY), 0.0),
+        predictions=ranked[: settings.CLASSIFIER_TOP_K],
+        model_name=result.model_name,
+        model_version=result.model_version,
+        timings_ms=timings_ms,
+        answer=None if node is None else resolve(node, owners, evidence=[
+            label for label, path in lineages.items()
+            if node in path and by_label[label] >= EVIDENCE_MIN
+        ]),
+        answer_probability=totals[node] if node is not None else 0.0,
+    )
