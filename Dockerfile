@@ -1,48 +1,55 @@
-# catsite: the Django site and its ONNX model in one image.
+# catsite: one Dockerfile, a target per image role (the roles of pyproject.toml):
+#   web     the site (gunicorn): requirements/web.txt, no PyTorch, KServe or test tools
+#   model   the model alone over the Open Inference Protocol v2 (manage.py serve_model):
+#           requirements/model.txt, the web role plus KServe
+# Both carry the code and the installed model; they differ in their venv and default command.
 #
-# Build from the repository root after fetching the model and building the wheelhouse (what
-# deploy/ci/build-image.sh does):
-#   docker build --build-arg APP_REVISION=$(git rev-parse HEAD) \
+# Build from the repository root after fetching the model and building the role's wheelhouse
+# (what deploy/ci/build-image.sh does):
+#   docker build --target web --build-arg APP_REVISION=$(git rev-parse HEAD) \
 #     --build-arg MODEL_NAME=... --build-arg MODEL_VERSION=... -t catsite .
 # BASE_IMAGE is a public slim Python image by default; CI here passes a locally made Debian
 # bookworm image (no registry is reachable). Both have Python 3.11, matching the wheelhouse.
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 
 # ---------------------------------------------------------------------------------------------
-# build: the venv from the wheelhouse (no network), the app code, collected static files
+# venv-web, venv-model: each role's venv from its lock and the wheelhouse, without network
+# (deploy/docker/install-venv.sh; the locks carry hashes, pip checks every wheel)
 # ---------------------------------------------------------------------------------------------
-FROM ${BASE_IMAGE} AS build
-# Wheels for requirements.txt (deploy/ci/build-wheelhouse.sh), inside the build context.
+FROM ${BASE_IMAGE} AS venv-web
+# Wheels for the image roles' locks (deploy/ci/build-wheelhouse.sh), inside the build context.
 ARG WHEELHOUSE=var/build/wheelhouse
-ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_NO_CACHE_DIR=1 \
-    PYTHONDONTWRITEBYTECODE=1
-WORKDIR /src
-COPY requirements.txt ./
+COPY deploy/docker/install-venv.sh requirements/web.txt /tmp/
 COPY ${WHEELHOUSE} /wheels
-# The installers and the libraries' own test suites are not needed at run time (~40 MB).
-RUN python3 -m venv /venv \
-    && /venv/bin/pip install --no-index --find-links /wheels -r requirements.txt \
-    && /venv/bin/pip uninstall -q -y pip setuptools \
-    && find /venv/lib -depth -type d -name tests -path '*/site-packages/*' -exec rm -rf {} +
-COPY . .
-# Nothing under var/ (model, wheelhouse, local database) belongs in the code; the model is
-# copied on its own below. Static files are collected with a throwaway key: collectstatic
-# needs settings, not secrets.
-RUN rm -rf var \
-    && DJANGO_SECRET_KEY=collectstatic-only-not-a-secret STATIC_ROOT=/src/staticfiles \
-       CATSITE_VAR_DIR=/tmp/var /venv/bin/python manage.py collectstatic --noinput --verbosity 0 \
-    && /venv/bin/python -m compileall -q -j 0 /src >/dev/null
+RUN /tmp/install-venv.sh /tmp/web.txt
+
+FROM ${BASE_IMAGE} AS venv-model
+ARG WHEELHOUSE=var/build/wheelhouse
+COPY deploy/docker/install-venv.sh requirements/model.txt /tmp/
+COPY ${WHEELHOUSE} /wheels
+RUN /tmp/install-venv.sh /tmp/model.txt
 
 # ---------------------------------------------------------------------------------------------
-# runtime: venv + code + model, non-root, read-only friendly
+# app-web, app-model: the whole tree (what lives where is the code's business), collected
+# static files and bytecode, with each role's venv (deploy/docker/compile-app.sh)
+# ---------------------------------------------------------------------------------------------
+FROM venv-web AS app-web
+WORKDIR /app
+COPY . .
+RUN deploy/docker/compile-app.sh web
+
+FROM venv-model AS app-model
+WORKDIR /app
+COPY . .
+RUN deploy/docker/compile-app.sh model
+
+# ---------------------------------------------------------------------------------------------
+# runtime: what both images share (user, settings, entry point), non-root, read-only friendly;
+# then the targets web and model: their venv, the code, the model
 # ---------------------------------------------------------------------------------------------
 FROM ${BASE_IMAGE} AS runtime
 # Declared again so the label below can name it (an ARG before FROM is outside every stage).
 ARG BASE_IMAGE
-# The installed model directory (MODEL_DIR layout: current -> versions/<v>), fetched by
-# `manage.py fetch_model` before the build.
-ARG MODEL_SRC=var/model
 ARG APP_VERSION=0.0.0
 ARG APP_REVISION=unknown
 ARG MODEL_NAME=unknown
@@ -70,6 +77,7 @@ RUN groupadd --gid 10001 catsite \
 
 ENV PATH=/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONPYCACHEPREFIX=/pycache \
     PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=catsite.settings \
     APP_REVISION=${APP_REVISION} \
@@ -81,11 +89,9 @@ ENV PATH=/venv/bin:$PATH \
 # gunicorn's other settings (WEB_CONCURRENCY, GUNICORN_THREADS, ...) and their defaults live
 # in catsite/gunicorn_conf.py only; deploy/docker/start.sh runs gunicorn with it.
 
-COPY --from=build /venv /venv
-COPY --from=build /src /app
-COPY ${MODEL_SRC} /app/var/model
-# Code and model stay root-owned and read-only for the app user; only media and shared feedback
-# photos are writable (and /tmp). In Kubernetes the root file system is read-only and media goes to Azure Blob Storage.
+# Code and model (copied below) stay root-owned and read-only for the app user; only media and
+# shared feedback photos are writable (and /tmp). In Kubernetes the root file system is
+# read-only and media goes to Azure Blob Storage.
 RUN mkdir -p /app/var/media /app/var/feedback-photos \
     && chown catsite:catsite /app/var/media /app/var/feedback-photos
 WORKDIR /app
@@ -96,6 +102,28 @@ EXPOSE 8000 9100
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "/app/deploy/docker/healthcheck.py"]
 
-# Roles: `web` (the default), `model` (serve_model), or any command (deploy/docker/start.sh).
+# Roles: `web`, `model` (serve_model), or any command (deploy/docker/start.sh).
 ENTRYPOINT ["/app/deploy/docker/start.sh"]
+
+# The venv first: it changes with the lock only, so its layer is reused across code changes.
+FROM runtime AS web
+# The installed model directory (MODEL_DIR layout: current -> versions/<v>), fetched by
+# `manage.py fetch_model` before the build.
+ARG MODEL_SRC=var/model
+LABEL io.catsite.role="web"
+COPY --from=venv-web /venv /venv
+COPY --from=app-web /app /app
+COPY --from=app-web /pycache /pycache
+COPY ${MODEL_SRC} /app/var/model
 CMD ["web"]
+
+FROM runtime AS model
+ARG MODEL_SRC=var/model
+LABEL io.catsite.role="model" \
+      org.opencontainers.image.description="catsite's model alone over the Open Inference Protocol v2 (KServe + ONNX Runtime)"
+COPY --from=venv-model /venv /venv
+COPY --from=app-model /app /app
+COPY --from=app-model /pycache /pycache
+COPY ${MODEL_SRC} /app/var/model
+EXPOSE 8080
+CMD ["model"]

@@ -8,7 +8,7 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-ensure_venv
+ensure_venv dev
 cd "$CATSITE_ROOT"
 scripts/install-browser.sh >/dev/null
 SCREENSHOTS=1 python -m pytest tests/browser -q -p no:cacheprovider "$@"

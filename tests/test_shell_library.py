@@ -64,3 +64,43 @@ def test_die_names_the_script_and_fails(tmp_path):
     result = lib('die "the model is missing"', tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip() == "==> [bash] error: the model is missing"
+
+
+SIX = ("six==1.17.0 \\\n"
+       "    --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274 \\\n"
+       "    --hash=sha256:ff70335d468e7eb6ec65b95b99d3a2836546063f63acc5171de367e834932a81\n")
+
+
+def build_venv(tmp_path: Path, lock_text: str) -> tuple[subprocess.CompletedProcess, Path]:
+    lock = tmp_path / "lock.txt"
+    lock.write_text(lock_text)
+    venv = tmp_path / "venvs" / "test-0"
+    venv.parent.mkdir(parents=True)
+    result = subprocess.run(
+        ["bash", "-c", f'set -euo pipefail; source "{REPO}/scripts/lib.sh"; '
+                       f'build_venv "{venv}" "{lock}"'],
+        env={**os.environ, "CATSITE_CACHE_DIR": str(tmp_path)},
+        capture_output=True, text=True, timeout=300,
+    )
+    return result, venv
+
+
+def test_build_venv_shows_its_phases_and_count_and_keeps_pip_output_in_the_log(tmp_path):
+    result, venv = build_venv(tmp_path, SIX)
+    assert result.returncode == 0, result.stderr
+    assert (venv / ".complete").exists()
+    for phase in ("upgrading pip", "downloading and installing 1 packages", "1/1 collected",
+                  "unpacking 1 packages", "done in"):
+        assert phase in result.stderr
+    # pip's own lines (and any warning) go to the log, not the terminal.
+    assert "Successfully installed six-1.17.0" in Path(f"{venv}.pip.log").read_text()
+    assert "Successfully installed" not in result.stderr
+
+
+def test_build_venv_shows_pips_error_and_fails(tmp_path):
+    wrong_hash = SIX.replace("4721f391", "00000000").replace("ff70335d", "00000000")
+    result, venv = build_venv(tmp_path, wrong_hash)
+    assert result.returncode == 1
+    assert "ERROR: THESE PACKAGES DO NOT MATCH THE HASHES" in result.stderr
+    assert f"pip install failed (full log: {venv}.pip.log)" in result.stderr
+    assert not (venv / ".complete").exists()

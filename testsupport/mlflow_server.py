@@ -1,4 +1,4 @@
-"""A real MLflow tracking server for tests (``mlflow server`` from requirements-dev.txt), with a
+"""A real MLflow tracking server for tests (``mlflow server`` from the dev role), with a
 local artifact store served through it (--serve-artifacts), on a free local port.
 
 Fixtures (a pytest plugin, see the root conftest.py):
@@ -52,7 +52,7 @@ class MlflowServer:
         binary = Path(sys.executable).parent / "mlflow"
         if not binary.exists():
             missing_component("the MLflow server is not installed in this environment",
-                              "pip install -r requirements-dev.txt (scripts/lib.sh ensure_venv)")
+                              "pip install -r requirements/dev.txt (scripts/lib.sh ensure_venv)")
         command = [str(binary), "server", "--host", "127.0.0.1",
                    "--port", str(self.port), "--workers", "1",
                    "--backend-store-uri", self.backend_uri,

@@ -219,7 +219,7 @@ def _hashing_config(hashing, signature: Path):
 def _model_signing():
     """model-signing's signing, verifying and hashing modules, imported when first needed (it
     pulls in sigstore: seconds of start-up the unsigned path does not pay). model-signing 1.1
-    imports pyOpenSSL without declaring it: requirements.txt does."""
+    imports pyOpenSSL without declaring it: the web role (pyproject.toml) does."""
     from model_signing import hashing, signing, verifying
 
     return signing, verifying, hashing

@@ -1,5 +1,5 @@
 """Building the model package (model.onnx + manifest.json) from pretrained PyTorch weights.
 
-Needs the model-building requirements (``requirements-ml.txt``: torch, torchvision, onnx); the
+Needs the model-building requirements (the build role: torch, torchvision, onnx); the
 web site never imports this package. See ``docs/model-package.md`` for what a package holds.
 """

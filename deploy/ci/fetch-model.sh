@@ -20,23 +20,13 @@ source "$(dirname "$0")/../../scripts/lib.sh"
 MODEL_SRC="${MODEL_SRC:-var/build/model}"
 
 publish_local_model() {
-    local package name version published
+    local package version
     package="$(manage build_model --cached)"
-    name="$(manifest_field "$package" name)"
-    version="$(manifest_field "$package" version)"
     export MODEL_STORE="$CATSITE_CACHE_DIR/model-store"
-    published="$MODEL_STORE/${MODEL_STORE_PREFIX:+$MODEL_STORE_PREFIX/}$name/$version/manifest.json"
-    if cmp -s "$package/manifest.json" "$published"; then
-        log "model $name $version already published to the local store $MODEL_STORE"
-    else
-        log "publishing the built model $name $version to the local store $MODEL_STORE"
-        # --force: this store only mirrors the local build, which is rebuilt under the same
-        # version when the build code changes. Real stores keep versions immutable.
-        manage publish_model "$package" --force --verbosity 1 >&2
-    fi
+    version="$(publish_to_local_store "$package")"
     # A no-op when champion already points at it; else a forced move, recorded in its history.
-    manage publish_model --promote "$version" --alias champion --name "$name" --force \
-        --verbosity 1 >&2
+    manage publish_model --promote "$version" --alias champion \
+        --name "$(manifest_field "$package" name)" --force --verbosity 1 >&2
 }
 
 main() {

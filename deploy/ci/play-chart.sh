@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The chart, played: renders the Helm chart and runs its pods with `podman kube play` against
 # the image just built, as a cluster would run them (kube_play.py says how kube play differs and
-# what is adapted). Two releases:
+# what is adapted), with the web and model images just built. Two releases:
 #   1. inference.mode=service, model fetched at pod start (init container) from Azurite:
 #      the web and model pods start on a fresh PostgreSQL database (the machine's server, a
 #      database of this script's own) and /readyz refuses traffic while migrations are
@@ -12,7 +12,8 @@
 #      migration pod runs again, the pods are replaced, /version names the new version.
 # Needs podman (kube play), helm, catatonit (pause image), Azurite (scripts/install-azurite.sh),
 # PostgreSQL on 127.0.0.1:5432. Env:
-#   IMAGE             the image to play (default catsite:ci)
+#   IMAGE             the web image to play (default catsite:ci)
+#   MODEL_IMAGE       the model image, for the model service (default catsite-model:ci)
 #   MODEL_SRC         the model directory the image was built from (default var/build/model)
 #   PLAY_DATABASE     the database created (and dropped) for the run (default catsite_kube_play)
 #   PLAY_KEEP=1       keep the pods, secrets and files after the run (for debugging)
@@ -22,6 +23,7 @@ set -euo pipefail
 source "$(dirname "$0")/../../scripts/lib.sh"
 
 IMAGE="${IMAGE:-catsite:ci}"
+MODEL_IMAGE="${MODEL_IMAGE:-catsite-model:ci}"
 MODEL_SRC="${MODEL_SRC:-var/build/model}"
 PLAY_DATABASE="${PLAY_DATABASE:-catsite_kube_play}"
 READY_TIMEOUT="${READY_TIMEOUT:-180}"
@@ -116,6 +118,8 @@ render() {
     helm template "$RELEASE" "$CHART" --namespace catsite \
         --set image.repository="${IMAGE%:*}" --set image.tag="${IMAGE##*:}" \
         --set image.pullPolicy=Never --set replicaCount=1 \
+        --set inference.service.image.repository="${MODEL_IMAGE%:*}" \
+        --set inference.service.image.tag="${MODEL_IMAGE##*:}" \
         --set containerPort="$WEB_PORT" --set inference.service.port="$MODEL_PORT" \
         --set inference.service.modelName="$(model_name "$MODEL_SRC")" \
         --set metrics.port="$METRICS_PORT" \
@@ -244,6 +248,11 @@ main() {
         'import json; print(json.load(open("/models/current/manifest.json"))["version"])')"
     [[ "$fetched" == "$MODEL_V1" ]] || die "the model pod's /models holds version '$fetched'"
     log "ok   model pod ready (/v2/models/<name>/ready) serving $fetched, fetched and verified by its init container"
+    local model_image
+    model_image="$(engine inspect --format '{{.ImageName}}' "$RELEASE-model-pod-0-model")"
+    [[ "$model_image" == *"$MODEL_IMAGE" ]] \
+        || die "the model pod runs $model_image, not the model image $MODEL_IMAGE"
+    log "ok   the model pod runs the model image ($model_image)"
     check_security_context "$RELEASE-model-pod-0-model"
     check_security_context "$RELEASE-pod-0-web"
     web_checks "$MODEL_V1"

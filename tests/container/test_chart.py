@@ -49,6 +49,16 @@ def test_image_by_digest_wins_over_tag(render):
     assert pod_spec(pinned)["containers"][0]["image"] == f"catsite@{DIGEST}"
 
 
+def test_the_model_image_has_its_own_repository_and_tag(render):
+    objects = render("--set", "inference.mode=service", "--set", "image.tag=abc",
+                     "--set", "inference.service.image.repository=registry.example.com/model",
+                     "--set", "inference.service.image.tag=def")
+    model = named(objects, "Deployment", "catsite-model")["spec"]["template"]["spec"]
+    assert model["containers"][0]["image"] == "registry.example.com/model:def"
+    web = named(objects, "Deployment", "catsite")["spec"]["template"]["spec"]
+    assert web["containers"][0]["image"] == "catsite:abc"
+
+
 def test_a_malformed_digest_is_refused_by_the_schema(render):
     with pytest.raises(AssertionError, match="digest"):
         render("--set", "image.digest=latest")
@@ -219,13 +229,17 @@ def test_embedded_mode_has_no_model_service(render):
 
 
 def test_service_mode_runs_the_model_in_its_own_deployment_behind_a_service(render):
-    objects = render("--set", "inference.mode=service", "--set", f"image.digest={DIGEST}")
+    objects = render("--set", "inference.mode=service",
+                     "--set", f"inference.service.image.digest={DIGEST}")
     web = named(objects, "Deployment", "catsite")
     model = named(objects, "Deployment", "catsite-model")
     model_pod = model["spec"]["template"]
     container = model_pod["spec"]["containers"][0]
     assert container["args"] == ["model", "--port", "8080"]
-    assert container["image"] == f"catsite@{DIGEST}"
+    # The model image (the Dockerfile's `model` target, with KServe); the web pods keep the
+    # web image, which has none.
+    assert container["image"] == f"catsite-model@{DIGEST}"
+    assert web["spec"]["template"]["spec"]["containers"][0]["image"] == "catsite:0.1.0"
     assert container["ports"][0]["containerPort"] == 8080
     assert container["livenessProbe"]["httpGet"]["path"] == "/v2/health/live"
     # Ready when the model is: the server's /v2/health/ready stays true without one.

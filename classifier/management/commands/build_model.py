@@ -2,8 +2,9 @@
 
 Writes ``model.onnx`` + ``manifest.json`` (docs/model-package.md) after checking ONNX Runtime
 against PyTorch and the predictions on two real photos. Needs the model-building requirements
-(``requirements-ml.txt``); torch is imported only when the command runs, because the runtime
-image has no torch and Django may import every command module (``manage.py help``).
+(the build role, ``requirements/build.txt``); torch is imported only when the command runs,
+because the runtime image has no torch and Django may import every command module
+(``manage.py help``).
 
     manage.py build_model --out DIR [--version 1.0.0] [--force] [--signing-key PATH]
     manage.py build_model --cached      # print the cached package's path, building it if needed

@@ -6,7 +6,7 @@
 Writes a model package like build_model's (docs/model-package.md): ImageNet's 1000 labels, then
 ``species:<slug>`` for every species in the dataset (slugs the encyclopedia does not have are an
 error), with its lineage and its evaluation on the dataset's test split in the manifest. Needs
-the model-building requirements (requirements-ml.txt); torch is imported only when it runs.
+the model-building requirements (the build role); torch is imported only when it runs.
 """
 from __future__ import annotations
 

@@ -110,10 +110,20 @@ that installs or loads a model. Empty when model.trustedKeys is. */}}
 
 {{/* repository@digest when a digest is given (pinned), else repository:tag. */}}
 {{- define "catsite.image" -}}
-{{- if .Values.image.digest }}
-{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- include "catsite.imageRef" (dict "image" .Values.image "root" .) }}
+{{- end }}
+
+{{/* The model service's image (inference.service.image: the Dockerfile's `model` target). */}}
+{{- define "catsite.model.image" -}}
+{{- include "catsite.imageRef" (dict "image" .Values.inference.service.image "root" .) }}
+{{- end }}
+
+{{/* repository@digest, else repository:tag (default: the chart's appVersion). */}}
+{{- define "catsite.imageRef" -}}
+{{- if .image.digest }}
+{{- printf "%s@%s" .image.repository .image.digest }}
 {{- else }}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- printf "%s:%s" .image.repository (default .root.Chart.AppVersion .image.tag) }}
 {{- end }}
 {{- end }}
 

@@ -1,0 +1,74 @@
+"""The committed base model package (scripts/lib.sh BASE_MODEL_DIR): the first model
+./scripts/start installs, without PyTorch. It is signed by the committed key (BASE_MODEL_KEY),
+and build_model rebuilds it from the pretrained weights byte for byte, so the committed files
+stay exactly what the build code makes."""
+from __future__ import annotations
+
+import json
+import subprocess
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from classifier.inference.package import verify
+from classifier.inference.signatures import load_trusted_keys, verify_signature
+
+REPO = Path(__file__).resolve().parents[1]
+# What a rebuild does not reproduce, and need not: when it was built, and the checks' measured
+# numbers (floating-point differences against PyTorch, probabilities: they may differ in the
+# last digits between CPUs). build_model refuses to write a package whose checks fail, so a
+# rebuild that succeeds has passed them. Every other field, and model.onnx, must be identical.
+NOT_REPRODUCED = ("created_at", "checks")
+
+
+def lib_variable(name: str) -> Path:
+    script = f'source "{REPO}/scripts/lib.sh"; printf %s "${name}"'
+    return Path(subprocess.run(["bash", "-c", script], capture_output=True, text=True,
+                               check=True).stdout)
+
+
+BASE = lib_variable("BASE_MODEL_DIR")
+KEY = lib_variable("BASE_MODEL_KEY")
+
+
+def reproduced_fields(package: Path) -> dict:
+    manifest = json.loads((package / "manifest.json").read_text())
+    return {field: value for field, value in manifest.items() if field not in NOT_REPRODUCED}
+
+
+def test_the_base_package_verifies_and_is_signed_by_the_committed_key():
+    manifest = verify(BASE)
+    assert sorted(path.name for path in BASE.iterdir()) == ["manifest.json", "model.onnx",
+                                                             "model.sig"]
+    assert (manifest.name, manifest.version) == ("efficientnet-lite0-imagenet", "1.0.0")
+    (trusted,) = load_trusted_keys([str(KEY)])
+    assert verify_signature(BASE, (trusted,)) == trusted
+
+
+def test_start_installs_it_from_a_local_store_checking_the_signature(tmp_path, settings):
+    # What ./scripts/start does: publish the committed package to a folder store, then
+    # fetch_model with the committed public key as the only trusted one.
+    settings.MODEL_STORE = str(tmp_path / "store")
+    settings.MODEL_TRUSTED_KEYS = [str(KEY)]
+    call_command("publish_model", str(BASE), stdout=StringIO())
+    call_command("fetch_model", "--version", "latest", "--dest", str(tmp_path / "model"),
+                 stdout=StringIO())
+    installed = tmp_path / "model" / "current"
+    assert (installed / "model.onnx").read_bytes() == (BASE / "model.onnx").read_bytes()
+    assert (installed / "model.sig").exists()
+
+
+@pytest.mark.slow
+def test_build_model_rebuilds_the_base_package_byte_for_byte(tmp_path):
+    committed = json.loads((BASE / "manifest.json").read_text())
+    rebuilt = tmp_path / "rebuilt"
+    call_command("build_model", "--out", str(rebuilt), "--version", committed["version"],
+                 stdout=StringIO())
+    remedy = ("build_model no longer makes the committed base package: rebuild and re-sign it "
+              "(docs/development.md, 'The base model')")
+    assert (rebuilt / "model.onnx").read_bytes() == (BASE / "model.onnx").read_bytes(), remedy
+    assert reproduced_fields(rebuilt) == reproduced_fields(BASE), remedy
+    # The fields left out are there, and the rebuild's checks passed (or it would not exist).
+    assert set(NOT_REPRODUCED) <= set(json.loads((rebuilt / "manifest.json").read_text()))
