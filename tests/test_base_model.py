@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from classifier.inference.package import verify
-from classifier.inference.signatures import load_trusted_keys, verify_signature
+from catmodel.inference.package import verify
+from catmodel.inference.signatures import load_trusted_keys, verify_signature
 
 REPO = Path(__file__).resolve().parents[1]
 # What a rebuild does not reproduce, and need not: when it was built, and the checks' measured
