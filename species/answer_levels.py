@@ -89,6 +89,12 @@ class Level:
                     .exclude(pk=self.entry.pk).distinct().order_by("common_name"))
 
     @property
+    def includes_look_alikes(self) -> bool:
+        """Some candidates are not under the node but resemble its labels (the caracal among
+        the lynxes): the page then says "or a look-alike"."""
+        return any(self.node not in lineage_of(entry) for entry in self.candidates)
+
+    @property
     def candidates_in_words(self) -> str:
         """"four" for the lynxes: the result page says "one of these four"."""
         count = len(self.candidates)
@@ -136,10 +142,12 @@ def resolve(node: Node, owners: Mapping[str, Owner] | None = None, *,
 
 def _candidates(node: Node, evidence: tuple[str, ...], owners: Mapping[str, Owner]
                 ) -> list[Species]:
-    """The entries under the node that the evidence points to. Per label: the entry that owns
-    it, and the breeds that resemble it ("tabby": the tabby breeds, not the Egyptian Mau);
-    a label owned by a group that nothing resembles stands for all its members ("lynx": the
-    four lynxes). Without evidence, or when it points nowhere, every entry under the node."""
+    """The entries the evidence for the node points to. Only labels that count toward the node
+    (owned by it or by something under it) take part. Per label: the entry that owns it; for a
+    label owned by a group, its members that resemble the label, or all its members when none
+    does ("tabby": the tabby-like breeds; "lynx": the four lynxes); and the look-alikes from
+    outside the owner, which resemble the label too ("lynx": the caracal, once Lynx caracal).
+    Without evidence, or when it points nowhere, every entry under the node."""
     chosen: dict[int, Species] = {}
     resembling: dict[str, list[Species]] = {}
     if evidence:
@@ -148,16 +156,20 @@ def _candidates(node: Node, evidence: tuple[str, ...], owners: Mapping[str, Owne
             resembling.setdefault(entry.resembled_label, []).append(entry)
     for label in evidence:
         owner = owners.get(label)
-        entries = list(resembling.get(label, []))
+        if owner is None or node not in lineage_of(owner):
+            continue
+        alike = resembling.get(label, [])
         if isinstance(owner, Species):
-            entries.append(owner)
-        elif isinstance(owner, Taxon) and not entries:
-            entries = list(owner.members())
+            entries = [owner, *alike]
+        else:
+            group = lineage_of(owner)[0]
+            inside = [entry for entry in alike if group in lineage_of(entry)]
+            outside = [entry for entry in alike if group not in lineage_of(entry)]
+            entries = (inside or list(owner.members())) + outside
         chosen.update((entry.pk, entry) for entry in entries)
-    under = [entry for entry in chosen.values() if node in lineage_of(entry)]
-    if not under:
+    if not chosen:
         return list(entries_under(node.rank, node.key))
-    return sorted(under, key=lambda entry: entry.common_name)
+    return sorted(chosen.values(), key=lambda entry: entry.common_name)
 
 
 def _taxon(node: Node, known: dict[Node, Owner]) -> Taxon | None:

@@ -6,7 +6,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from simple_history.models import HistoricalRecords
 
-from species.pictures import illustration_version
+from core.wording import with_article
+from species.pictures import illustration_title, illustration_version
 
 HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #c8a165.")
 
@@ -176,8 +177,8 @@ class Species(TidyTextModel):
     @property
     def picture_alt(self):
         if self.image:
-            return self.image_alt or f"Photo of a {self.common_name}"
-        return f"Illustration of a {self.common_name}"
+            return self.image_alt or f"Photo of {with_article(self.common_name)}"
+        return illustration_title(self)
 
     @property
     def kind_plural(self):

@@ -12,6 +12,7 @@ import functools
 import hashlib
 from pathlib import Path
 
+from core.wording import with_article
 from species import illustration
 
 # The fields the drawing is made from (the title comes from the common name).
@@ -20,9 +21,14 @@ DRAWING_FIELDS = frozenset({"slug", "common_name", "coat_pattern", "coat_colour"
 _DRAWING_CODE = hashlib.sha256(Path(illustration.__file__).read_bytes()).hexdigest()[:12]
 
 
+def illustration_title(species) -> str:
+    """The drawing's title and its alt text: "Illustration of an Abyssinian"."""
+    return f"Illustration of {with_article(species.common_name)}"
+
+
 def _inputs(species) -> tuple[str, str, str, str, str]:
     return (species.slug, species.coat_pattern, species.coat_colour, species.marking_colour,
-            f"Illustration of a {species.common_name}")
+            illustration_title(species))
 
 
 def illustration_version(species) -> str:

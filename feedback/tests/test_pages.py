@@ -56,13 +56,13 @@ def test_the_result_page_asks_whether_it_is_right(browser):
 def test_a_correction_with_the_photo_through_the_page(browser):
     identification, _, token = identify(browser)
     response = browser.post(f"/feedback/{identification.id}/", {
-        "csrfmiddlewaretoken": token, "correct": "false", "species": "maine-coon",
+        "csrfmiddlewaretoken": token, "correct": "false", "species": "abyssinian",
         "share_photo": "on", "image": io.BytesIO(PHOTO)})
     assert response.status_code == 201
-    assert "You told us it is a Maine Coon." in response.content.decode()
+    assert "You told us it is an Abyssinian." in response.content.decode()
     assert identification.id in response.content.decode()  # the reference to delete it
     feedback = Feedback.objects.get()
-    assert feedback.label == "maine-coon" and not has_location(photos.read(feedback.photo))
+    assert feedback.label == "abyssinian" and not has_location(photos.read(feedback.photo))
 
 
 def test_without_the_csrf_token_nothing_is_recorded(browser):

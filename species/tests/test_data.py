@@ -167,6 +167,18 @@ def test_facts_corrected_in_review(slug, field, value):
         ("serval", "native_range", ["Morocco", "possibly extinct in Algeria", "Tunisia"]),
         ("northern-tiger-cat", "description", ["2024", "Leopardus pardinoides"]),
         ("sunda-leopard-cat", "conservation_note", ["Not assessed separately"]),
+        # Issue 19, against the Cat Specialist Group's 2017 revision and the Red List.
+        ("northern-tiger-cat", "description", ["niche modelling", "coat pattern",
+                                               "body measurements", "earlier genetic work"]),
+        ("northern-tiger-cat", "conservation_note", ["Cat Specialist Group", "Red List",
+                                                     "2024 split"]),
+        ("margay", "native_range", ["west of them", "Chocó of Colombia", "coastal Ecuador"]),
+        ("leopard", "native_range", ["at most a relict population in North Africa",
+                                     "Morocco", "Algeria"]),
+        ("pampas-cat", "native_range", ["southern Colombia"]),
+        ("pampas-cat", "description", ["splitting it into several species"]),
+        ("jaguar", "summary", ["reputed to have the strongest bite"]),
+        ("jaguar", "description", ["estimated from skulls"]),
     ],
 )
 def test_texts_corrected_in_review(slug, field, words):
@@ -205,3 +217,49 @@ def test_a_genus_compared_on_the_result_page_has_ears_and_tail_for_every_member(
         members = Species.objects.filter(genus=genus)
         assert all(s.ears and s.tail for s in members), genus
     assert Species.objects.filter(genus="Panthera").exclude(ears="").count() == 5
+
+
+def test_the_corrections_left_no_claim_of_the_old_texts():
+    assert "coat, skull and genes" not in Species.objects.get(slug="northern-tiger-cat").description
+    leopard = Species.objects.get(slug="leopard").native_range
+    assert "scattered populations in North Africa" not in leopard
+    assert "east of the Andes." not in Species.objects.get(slug="margay").native_range
+    assert "with the strongest bite" not in Species.objects.get(slug="jaguar").summary
+
+
+# The cat breeds of the Oxford-IIIT Pet dataset, which a fine-tuned model may learn.
+OXFORD_PET_CAT_BREEDS = [
+    "abyssinian", "bengal", "birman", "bombay", "british-shorthair", "egyptian-mau",
+    "maine-coon", "persian", "ragdoll", "russian-blue", "siamese", "sphynx",
+]
+
+
+def test_every_oxford_iiit_pet_cat_breed_has_an_entry():
+    present = set(Species.objects.filter(kind=Species.Kind.BREED).values_list("slug", flat=True))
+    assert set(OXFORD_PET_CAT_BREEDS) - present == set()
+
+
+def test_the_bombay_is_a_full_breed_entry():
+    bombay = Species.objects.get(slug="bombay")
+    assert (bombay.kind, bombay.scientific_name, bombay.genus) == ("breed", "Felis catus", "Felis")
+    assert bombay.coat_pattern == "plain"
+    assert bombay.lifespan_min_years and bombay.weight_min_kg  # the checks above hold it too
+    assert "Burmese" in bombay.description and "American Shorthair" in bombay.description
+    # Black: a dark coat and darker markings (the illustration draws light whiskers on it).
+    assert bombay.coat_colour < "#333333" and bombay.marking_colour < bombay.coat_colour
+    assert {label.label for label in bombay.resembles.all()} == {"tabby", "Egyptian cat"}
+
+
+def resembled(slug):
+    return {label.label for label in Species.objects.get(slug=slug).resembles.all()}
+
+
+def test_look_alikes_follow_what_the_imagenet_model_answers():
+    # ImageNet's "lynx" photos include caracals, a lynx in all but its genus (Lynx caracal).
+    assert resembled("caracal") == {"lynx"}
+    for slug in ("ragdoll", "birman", "maine-coon", "norwegian-forest-cat", "siberian",
+                 "turkish-van"):
+        assert "Persian cat" in resembled(slug), slug
+    for slug in ("egyptian-mau", "bengal"):
+        assert {"tabby", "Egyptian cat"} <= resembled(slug), slug
+    assert resembled("ragdoll") >= {"Siamese cat"} and resembled("bengal") >= {"tiger cat"}

@@ -119,3 +119,12 @@ def test_absolute_url_and_str(make_species):
     species = make_species(common_name="Zebra cat", slug="zebra-cat")
     assert species.get_absolute_url() == "/species/zebra-cat/"
     assert str(species) == "Zebra cat"
+
+
+def test_alt_texts_take_the_right_article(make_species, png_upload):
+    abyssinian = make_species(common_name="Abyssinian test", image_alt="")
+    assert abyssinian.picture_alt == "Illustration of an Abyssinian test"
+    abyssinian.image.save("cat.png", png_upload())
+    assert abyssinian.picture_alt == "Photo of an Abyssinian test"
+    assert make_species(common_name="European test").picture_alt == (
+        "Illustration of a European test")

@@ -113,7 +113,7 @@ def test_an_admin_edit_shows_at_once_and_invalidates_only_what_it_changed(
     # The name is drawn into the picture's title: a new URL, a new picture.
     new_picture = Species.objects.get(slug="lion").picture_url
     assert new_picture != lion.picture_url
-    assert b"Illustration of a African lion" in get(client, new_picture).content
+    assert b"Illustration of an African lion" in get(client, new_picture).content
     # What does not show the lion stays cached: another genus, the tiger's picture.
     assert is_hit(client, "/species/sand-cat/")
     assert is_hit(client, "/species/tiger/illustration.svg")

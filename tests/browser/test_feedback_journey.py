@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from core.wording import with_article
 from feedback import photos
 from feedback.models import Feedback, Identification
 from feedback.tests.support import has_location, jpeg_with_gps
@@ -41,7 +42,8 @@ def identify(site, page):
 
 def expect_thanks(site, page, name):
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
-    expect(page.locator("#feedback-thanks")).to_contain_text(f"You told us it is a {name}.")
+    expect(page.locator("#feedback-thanks")).to_contain_text(
+        f"You told us it is {with_article(name)}.")
     expect(page.locator("#feedback-thanks")).to_contain_text("Your photo is kept privately")
     site.check(page)
 
