@@ -1,4 +1,6 @@
 """Reads of the encyclopedia: search and filters, kept out of the views (and shared by the API)."""
+import math
+
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
@@ -83,14 +85,111 @@ def genus_choices() -> list[str]:
     return list(Species.objects.order_by("genus").values_list("genus", flat=True).distinct())
 
 
-def related_species(species: Species, limit: int = 6) -> QuerySet[Species]:
-    """Other members of the same genus, entries of the same kind first."""
-    same_kind_first = "-kind" if species.kind == Species.Kind.WILD else "kind"
-    return (
-        Species.objects.filter(genus=species.genus)
-        .exclude(pk=species.pk)
-        .order_by(same_kind_first, "common_name")[:limit]
-    )
+# Coats that read alike in a picture: spots and rosettes, stripes and tabby.
+COAT_LOOKS = {"rosettes": "spotted", "tabby": "striped"}
+RELATED_LIMIT = 6
+# An entry without weights sorts after every entry whose size is known.
+UNKNOWN_SIZE_GAP = 10.0
+
+
+def _label_signatures(entries) -> dict[int, set[str]]:
+    """Each entry's model labels: those it owns, those it resembles (its look-alikes on the
+    result page), and, for a wild species, its genus group's (ImageNet's "lynx" is every lynx).
+    Two entries that share one are told apart badly by photos: they look alike."""
+    from species.models import ModelLabel, Taxon
+
+    signatures: dict[int, set[str]] = {e.pk: set() for e in entries}
+    genus_labels: dict[str, set[str]] = {}
+    for label, species_id, rank, group in ModelLabel.objects.values_list(
+            "label", "species_id", "taxon__rank", "taxon__scientific_name"):
+        if species_id is not None and species_id in signatures:
+            signatures[species_id].add(label)
+        elif rank == Taxon.Rank.GENUS:
+            genus_labels.setdefault(group, set()).add(label)
+    for species_id, label in Species.resembles.through.objects.values_list(
+            "species_id", "modellabel__label"):
+        if species_id in signatures:
+            signatures[species_id].add(label)
+    for entry in entries:
+        if entry.kind == Species.Kind.WILD:
+            signatures[entry.pk] |= genus_labels.get(entry.genus, set())
+    return signatures
+
+
+def _weights(entry) -> tuple[float, float] | None:
+    if entry.weight_min_kg is None or entry.weight_max_kg is None:
+        return None
+    return float(entry.weight_min_kg), float(entry.weight_max_kg)
+
+
+def _size_distance(a, b) -> float:
+    """How far apart two entries are in size: the ratio of their typical weights (the middle
+    of each range), on a log scale, so a lion and a leopard are nearer than a leopard and a
+    sand cat."""
+    wa, wb = _weights(a), _weights(b)
+    if wa is None or wb is None:
+        return UNKNOWN_SIZE_GAP
+    return abs(math.log(math.sqrt(wa[0] * wa[1]) / math.sqrt(wb[0] * wb[1])))
+
+
+def _sizes_overlap(a, b) -> bool:
+    wa, wb = _weights(a), _weights(b)
+    return wa is not None and wb is not None and max(wa[0], wb[0]) <= min(wa[1], wb[1])
+
+
+def _coat_look(entry) -> str:
+    return COAT_LOOKS.get(entry.coat_pattern, entry.coat_pattern)
+
+
+def related_lists(species: Species, limit: int = RELATED_LIMIT) -> dict[str, list[Species]]:
+    """What a species page offers next.
+
+    ``look_alikes``: entries a photo (or an eye) confuses with it: those sharing a model label
+    with it (a breed's ``resembles``, the caracal and the lynxes), most shared first; for a
+    wild species then wild cats of other genera with a coat that reads alike and an
+    overlapping size. ``genus``: for a wild species its genus mates; for a breed the wild cats
+    of its genus, which it descends from (every breed is Felis catus: listing the other breeds
+    by name would say nothing). Nothing appears in both.
+    """
+    everyone = list(Species.objects.all())
+    if species.pk not in {e.pk for e in everyone}:
+        everyone.append(species)
+    signatures = _label_signatures(everyone)
+    look_alikes = _look_alikes(species, everyone, signatures, limit)
+    genus = [e for e in everyone if e.pk != species.pk and e.genus == species.genus
+             and e not in look_alikes and (species.is_wild or e.is_wild)]
+    genus.sort(key=lambda e: (_size_distance(species, e), e.common_name))
+    return {"look_alikes": look_alikes, "genus": genus[:limit]}
+
+
+def _look_alikes(species, everyone, signatures, limit) -> list[Species]:
+    own = signatures[species.pk]
+    entries = [e for e in everyone if e.pk != species.pk]
+
+    def closeness(entry):
+        return (-len(own & signatures[entry.pk]), _size_distance(species, entry),
+                entry.common_name)
+
+    alike = sorted((e for e in entries if own & signatures[e.pk]), key=closeness)
+    if species.is_wild:
+        alike += sorted(
+            (e for e in entries
+             if e.is_wild and e.genus != species.genus and e not in alike
+             and _coat_look(e) == _coat_look(species) and _sizes_overlap(species, e)),
+            key=closeness,
+        )
+    return alike[:limit]
+
+
+def pages_showing_as_look_alike(species_ids) -> set[str]:
+    """The slugs of the species pages whose look-alikes include any of these entries (for the
+    page cache: an edit to an entry changes exactly the pages that show it, before or after)."""
+    everyone = list(Species.objects.all())
+    signatures = _label_signatures(everyone)
+    wanted = set(species_ids)
+    return {entry.slug for entry in everyone
+            if wanted & {e.pk for e in _look_alikes(entry, everyone, signatures,
+                                                    RELATED_LIMIT)}}
 
 
 def featured_species(limit: int = 8) -> QuerySet[Species]:

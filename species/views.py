@@ -12,7 +12,7 @@ from species.caching import LIST, TAXONOMY, illustration_tag, page_tag
 from species.forms import SpeciesFilterForm
 from species.models import Species
 from species.pictures import illustration_svg, illustration_version
-from species.selectors import related_species, species_search
+from species.selectors import related_lists, species_search
 
 PAGE_SIZE = 12
 
@@ -46,7 +46,7 @@ def species_detail(request, slug):
     species = get_object_or_404(Species, slug=slug)
     return render(request, "species/detail.html", {
         "species": species,
-        "related": related_species(species),
+        **related_lists(species),  # look_alikes, genus
         # How the installed photo model names this entry (None when no model is installed).
         "naming": naming_for(runtime.load(), species),
     })

@@ -8,7 +8,7 @@ from species.selectors import (
     clean_query,
     featured_species,
     genus_choices,
-    related_species,
+    related_lists,
     species_search,
 )
 
@@ -157,17 +157,35 @@ def test_genus_choices_are_distinct_and_sorted():
     assert {"Panthera", "Felis", "Lynx"} <= set(genera)
 
 
-def test_related_species_share_the_genus_and_prefer_the_same_kind():
-    lion = Species.objects.get(slug="lion")
-    related = list(related_species(lion))
-    assert related and all(s.genus == "Panthera" for s in related)
-    assert lion not in related
-    sand_cat = Species.objects.get(slug="sand-cat")
-    felis = list(related_species(sand_cat, limit=20))
-    kinds = [s.kind for s in felis]
-    assert kinds == sorted(kinds, key=lambda k: k != "wild")  # wild species first, then breeds
-    persian = Species.objects.get(slug="persian")
-    assert related_species(persian)[0].kind == "breed"
+def related(slug):
+    lists = related_lists(Species.objects.get(slug=slug))
+    return [e.slug for e in lists["look_alikes"]], [e.slug for e in lists["genus"]]
+
+
+def test_a_wild_cat_lists_its_genus_mates_and_its_look_alikes():
+    look_alikes, genus = related("snow-leopard")
+    assert set(genus) == {"lion", "tiger", "leopard", "jaguar"}
+    assert genus[0] == "leopard"  # nearest in size first
+    # Spotted coats of other genera at an overlapping size; never a striped or plain one.
+    assert {"cheetah", "clouded-leopard"} <= set(look_alikes)
+    assert not {"puma", "tiger", "lion"} & set(look_alikes)
+    # The caracal is what ImageNet's "lynx" photos include: a look-alike of the lynxes, both ways.
+    caracal_alikes, caracal_genus = related("caracal")
+    assert {"eurasian-lynx", "canada-lynx", "iberian-lynx", "bobcat"} <= set(caracal_alikes)
+    assert caracal_genus == ["african-golden-cat"]
+    assert "caracal" in related("eurasian-lynx")[0]
+
+
+def test_a_breed_lists_its_look_alikes_first_then_its_wild_relatives():
+    look_alikes, genus = related("maine-coon")
+    # The breeds that share its labels (tabby, tiger cat, Persian cat), most shared first;
+    # not the first breeds by name.
+    assert set(look_alikes[:2]) == {"norwegian-forest-cat", "siberian"}
+    assert "abyssinian" not in look_alikes and "bombay" not in look_alikes[:2]
+    assert "african-wildcat" in genus and all(
+        Species.objects.get(slug=s).is_wild for s in genus)
+    assert not set(look_alikes) & set(genus)
+    assert related("siamese")[0][:2] in (["birman", "ragdoll"], ["ragdoll", "birman"])
 
 
 def test_featured_species_are_limited_and_featured():
