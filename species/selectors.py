@@ -1,9 +1,13 @@
 """Reads of the encyclopedia: search and filters, kept out of the views (and shared by the API)."""
 import math
+import re
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, TextField, Value, When
+from django.db.models.functions import Concat
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from species.models import Species
 
@@ -18,8 +22,17 @@ def clean_query(text: str | None) -> str:
     return " ".join(text.replace("\x00", " ").split())[:MAX_QUERY_LENGTH]
 
 
+# Where a snippet's matching words start and stop: characters no entry's text holds, turned
+# into <mark> after the text around them is escaped (species.selectors.snippet_html).
+MARK_START, MARK_STOP = "\ue000", "\ue001"
+# The text a snippet is taken from, in the order a reader meets it.
+SNIPPET_FIELDS = ("summary", "description", "native_range", "temperament", "care_notes")
+SNIPPET_WORDS = 28
+
+
 def species_search(
-    query: str = "", *, kind: str = "", status: str = "", genus: str = ""
+    query: str = "", *, kind: str = "", status: str = "", genus: str = "",
+    snippets: bool = False,
 ) -> QuerySet[Species]:
     """Species matching a free-text query and filters, best matches first.
 
@@ -59,6 +72,12 @@ def species_search(
             + SearchVector("description", weight="D")
         )
         search = SearchQuery(query, search_type="websearch", config="english")
+        if snippets:
+            # Why it matched: the best passage of its text with the query's words marked.
+            text = Concat(*_spaced(SNIPPET_FIELDS), output_field=TextField())
+            qs = qs.annotate(headline=SearchHeadline(
+                text, search, config="english", start_sel=MARK_START, stop_sel=MARK_STOP,
+                max_words=SNIPPET_WORDS, min_words=SNIPPET_WORDS // 2, max_fragments=1))
         # Match with @@ (the document filter), not rank > 0: ts_rank gives documents that miss
         # one word of an AND query a tiny non-zero rank, which would let every entry through.
         return (
@@ -79,6 +98,54 @@ def species_search(
             | Q(temperament__icontains=word)
         )
     return qs.filter(text_match | by_name).distinct().order_by(exact_name_first, "common_name")
+
+
+def _spaced(fields):
+    parts = []
+    for name in fields:
+        parts += [name, Value(" ")]
+    return parts[:-1]
+
+
+def plain_headline(species: Species, query: str) -> str:
+    """SQLite's stand-in for ts_headline: about SNIPPET_WORDS words of the entry's text around
+    the first place a query word appears (as the search matches: a substring, any case), every
+    appearance marked. Empty when the text holds none (the entry matched by its name or label).
+    """
+    words = [w for w in clean_query(query).split() if w]
+    if not words:
+        return ""
+    pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+    text = " ".join(" ".join(getattr(species, name).split()) for name in SNIPPET_FIELDS
+                    if getattr(species, name))
+    found = pattern.search(text)
+    if not found:
+        return ""
+    before = text[: found.start()].split(" ")
+    start = max(0, len(before) - SNIPPET_WORDS // 3)
+    window = (" ".join(before[start:]) + text[found.start():]).split(" ")[:SNIPPET_WORDS]
+    passage = " ".join(window)
+    return pattern.sub(lambda m: MARK_START + m.group(0) + MARK_STOP, passage)
+
+
+def snippet_html(headline: str) -> SafeString:
+    """A headline (its matches between MARK_START and MARK_STOP) as HTML: the text escaped,
+    each match in <mark>."""
+    html = escape(headline).replace(MARK_START, "<mark>").replace(MARK_STOP, "</mark>")
+    return mark_safe(html)  # noqa: S308 - escaped above; only our own markers become tags
+
+
+def with_snippets(entries, query: str) -> list[Species]:
+    """The entries of one result page, each with ``snippet``: why it matched, as HTML (None
+    when its text does not hold the words: it matched by its name or a model label). On
+    PostgreSQL from ts_headline (species_search(snippets=True)), elsewhere a plain snippet."""
+    entries = list(entries)
+    for entry in entries:
+        headline = getattr(entry, "headline", None)
+        if headline is None:
+            headline = plain_headline(entry, query)
+        entry.snippet = snippet_html(headline) if MARK_START in headline else None
+    return entries
 
 
 def genus_choices() -> list[str]:

@@ -12,7 +12,7 @@ from species.caching import LIST, TAXONOMY, illustration_tag, page_tag
 from species.forms import SpeciesFilterForm
 from species.models import Species
 from species.pictures import illustration_svg, illustration_version
-from species.selectors import related_lists, species_search
+from species.selectors import related_lists, species_search, with_snippets
 
 PAGE_SIZE = 12
 
@@ -22,8 +22,10 @@ PAGE_SIZE = 12
 def species_list(request):
     form = SpeciesFilterForm(request.GET)
     filters = form.filters()
-    results = species_search(**filters)
+    results = species_search(**filters, snippets=bool(filters["query"]))
     page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    if filters["query"]:
+        page.object_list = with_snippets(page.object_list, filters["query"])
     # Keep the filters in the pagination links.
     query_string = urlencode({k: v for k, v in request.GET.items() if k != "page" and v})
     return render(request, "species/list.html", {

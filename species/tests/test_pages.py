@@ -244,3 +244,11 @@ def test_a_photo_replaces_the_illustration_on_the_page(client, make_species, png
     assert match, html
     assert "Photo: A. Photographer" in html
     assert "illustration.svg" not in html.split('class="species-figure"')[1].split("</figure>")[0]
+
+
+def test_search_results_show_the_passage_that_matched(client):
+    html = client.get("/species/?q=siamese").content.decode()
+    assert html.count('class="card-summary card-snippet"') >= 2
+    assert re.search(r"<mark>siamese</mark>", html, re.IGNORECASE)
+    # Without a search the cards show their summaries.
+    assert "<mark>" not in client.get("/species/").content.decode()

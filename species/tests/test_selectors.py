@@ -1,4 +1,6 @@
 """Search and filters (species.selectors), on both database backends."""
+import re
+
 import pytest
 from django.db import connection
 
@@ -10,6 +12,7 @@ from species.selectors import (
     genus_choices,
     related_lists,
     species_search,
+    with_snippets,
 )
 
 pytestmark = pytest.mark.django_db
@@ -191,3 +194,28 @@ def test_a_breed_lists_its_look_alikes_first_then_its_wild_relatives():
 def test_featured_species_are_limited_and_featured():
     featured = list(featured_species(limit=3))
     assert len(featured) == 3 and all(s.featured for s in featured)
+
+
+def test_search_results_say_why_they_matched():
+    """Issue 21: "siamese" finds entries whose text mentions the Siamese; each result shows
+    the passage with the word marked (ts_headline on PostgreSQL, a plain snippet on SQLite)."""
+    found = with_snippets(species_search("siamese", snippets=True), "siamese")
+    assert len(found) >= 3
+    explained = {e.slug: str(e.snippet) for e in found if e.snippet}
+    others = [slug for slug in explained if slug != "siamese"]
+    assert others and set(explained) >= set(others)
+    for slug in others:  # the ones that matched by their text, not their name
+        marked = re.findall(r"<mark>(.*?)</mark>", explained[slug])
+        assert marked and all(m.lower().startswith("siames") for m in marked), explained[slug]
+        assert len(explained[slug].split()) <= 40
+
+
+def test_a_snippet_is_escaped_and_only_our_marks_are_tags():
+    entry = Species(summary='A <b>bold</b> & "quoted" Siamese cousin.', description="")
+    for name in ("native_range", "temperament", "care_notes"):
+        setattr(entry, name, "")
+    [shown] = with_snippets([entry], "siamese")
+    assert str(shown.snippet) == (
+        "A &lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot; <mark>Siamese</mark> cousin.")
+    [plain] = with_snippets([entry], "lion")
+    assert plain.snippet is None  # matched by something else: the summary stays
