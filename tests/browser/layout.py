@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 # For each visible form control (input, select, textarea, button): its content does not
-# overflow its box (scrollWidth <= clientWidth), and its text fits the room inside its padding:
-# an input's value or placeholder, a select's longest choice (whichever the visitor picks must
-# read whole, with room for the arrow). Measured with the control's own font. Controls of one
-# pixel or less are visually hidden on purpose (the file input under the photo button).
+# overflow its box (scrollWidth <= clientWidth); an input's value or placeholder fits the room
+# inside its padding (measured with its own font); a select is at least as wide as the
+# browser itself makes it for its longest choice (its max-content width: whichever choice the
+# visitor picks must read whole). Controls of one pixel or less are visually hidden on purpose
+# (the file input under the photo button).
 CLIPPED_CONTROLS = """() => {
-  const ARROW = 24;
   const context = document.createElement("canvas").getContext("2d");
   const problems = [];
   for (const el of document.querySelectorAll("input, select, textarea, button")) {
@@ -20,12 +20,21 @@ CLIPPED_CONTROLS = """() => {
     if (el.scrollWidth > el.clientWidth) {
       problems.push(`${name}: scrollWidth ${el.scrollWidth} > clientWidth ${el.clientWidth}`);
     }
-    let texts = [];
-    if (el.tagName === "SELECT") texts = [...el.options].filter(o => !o.hidden).map(o => o.text);
-    else if (el.tagName === "INPUT") texts = [el.value || el.placeholder || ""];
+    if (el.tagName === "SELECT") {
+      // Through the CSSOM, which the Content-Security-Policy allows; put back at once.
+      const saved = el.style.cssText, width = el.getBoundingClientRect().width;
+      el.style.cssText += ";width:max-content;min-width:0;max-width:none";
+      const natural = el.getBoundingClientRect().width;
+      el.style.cssText = saved;
+      if (natural > width + 0.5) {
+        problems.push(`${name}: ${Math.floor(width)} px wide, its longest choice needs ` +
+                      `${Math.ceil(natural)}`);
+      }
+      continue;
+    }
+    const texts = el.tagName === "INPUT" ? [el.value || el.placeholder || ""] : [];
     context.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
-    const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)
-      - (el.tagName === "SELECT" ? ARROW : 0);
+    const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
     for (const text of texts) {
       const needed = context.measureText(text).width;
       if (needed > room + 0.5) {
