@@ -167,16 +167,14 @@ def _label_signatures(entries) -> dict[int, set[str]]:
 
     signatures: dict[int, set[str]] = {e.pk: set() for e in entries}
     genus_labels: dict[str, set[str]] = {}
-    for label, species_id, rank, group in ModelLabel.objects.values_list(
-            "label", "species_id", "taxon__rank", "taxon__scientific_name"):
-        if species_id is not None and species_id in signatures:
-            signatures[species_id].add(label)
-        elif rank == Taxon.Rank.GENUS:
+    # One query: each label with its owner and (a row each) the entries that resemble it.
+    for label, species_id, rank, group, resembler in ModelLabel.objects.values_list(
+            "label", "species_id", "taxon__rank", "taxon__scientific_name", "resembled_by"):
+        for entry_id in (species_id, resembler):
+            if entry_id is not None and entry_id in signatures:
+                signatures[entry_id].add(label)
+        if rank == Taxon.Rank.GENUS:
             genus_labels.setdefault(group, set()).add(label)
-    for species_id, label in Species.resembles.through.objects.values_list(
-            "species_id", "modellabel__label"):
-        if species_id in signatures:
-            signatures[species_id].add(label)
     for entry in entries:
         if entry.kind == Species.Kind.WILD:
             signatures[entry.pk] |= genus_labels.get(entry.genus, set())
