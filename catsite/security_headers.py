@@ -43,6 +43,10 @@ def allow_inline_styles(view):
     return wrapped
 
 
+# The answers that Django gives as its technical (debug) page when DEBUG is on.
+DEBUG_PAGE_STATUSES = frozenset({404, 500})
+
+
 class SecurityHeadersMiddleware:
     """Adds the Content-Security-Policy and Permissions-Policy headers to every response.
 
@@ -56,6 +60,9 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        if settings.DEBUG and response.status_code in DEBUG_PAGE_STATUSES:
+            # Django's debug pages (DEBUG on only) style themselves inline; scripts stay refused.
+            response.headers.setdefault("Content-Security-Policy", INLINE_STYLES_POLICY)
         response.headers.setdefault("Content-Security-Policy", self.policy)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response

@@ -351,6 +351,9 @@ SPECTACULAR_SETTINGS = {
     # Every operation documents its errors with the one Error component (core/api_schema.py).
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
                              "core.api_schema.document_errors"],
+    # Every endpoint is public (AllowAny): no security schemes, so the docs show no
+    # "Authorize" button and no locks. SessionAuthentication stays on for the browsable API.
+    "AUTHENTICATION_WHITELIST": [],
 }
 
 # --------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ admin.site.login_form = LockoutAdminAuthenticationForm
 urlpatterns = [
     path("", views.home, name="home"),
     path("about/", views.about, name="about"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("species/", include("species.urls")),
     path("identify/", include("classifier.urls")),
     path("feedback/", include("feedback.urls")),

@@ -2,13 +2,14 @@
 import sys
 
 from django.db import DatabaseError
-from django.http import HttpResponseServerError
+from django.http import HttpResponseRedirect, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
+from django.templatetags.static import static
 from django.views.decorators.http import require_safe
 
 from core.errors import ServiceUnavailable
-from core.http_errors import HttpError, error_response
+from core.http_errors import error_response, not_found
 from core.page_cache import cached_page
 from species.caching import HOME
 from species.models import Species
@@ -31,9 +32,21 @@ def about(request):
 
 
 def page_not_found(request, exception):
-    # Not str(exception): for an unknown URL it lists the URL patterns tried.
-    error = HttpError("not_found", 404, "Not found.")
-    return error_response(request, error, "404.html")  # JSON under /api/, like every API error
+    # JSON under /api/, like every API error.
+    return error_response(request, not_found(), "404.html")
+
+
+@require_safe
+def favicon(request):
+    """/favicon.ico, which browsers ask for on their own (and pages without an icon link, such
+    as the API's JSON, make them ask): the logo, at its versioned static URL."""
+    response = HttpResponseRedirect(static("img/logo.svg"))
+    response.headers["Cache-Control"] = f"public, max-age={FAVICON_MAX_AGE}"
+    return response
+
+
+# A day: the redirect names the logo's hashed file name, which a deployment may change.
+FAVICON_MAX_AGE = 86400
 
 
 def server_error(request):

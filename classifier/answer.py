@@ -28,6 +28,15 @@ NOT_A_CAT_TEXT = "not a cat"    # the words a visitor or an editor reads
 
 # Labels below this probability say nothing about which breeds or species a photo resembles.
 EVIDENCE_MIN = 0.05
+# A cat below this share is not worth a bar on the answer (0.1 % Siamese on a tabby's answer
+# reads as a claim).
+GUESS_MIN = 0.01
+
+
+def percent(probability: float) -> float:
+    """A probability as the page shows it: in per cent, one decimal. The one rounding of every
+    number and bar on the answer, so a sentence and its bar never disagree."""
+    return round(probability * 100, 1)
 
 
 @dataclass
@@ -40,7 +49,7 @@ class Prediction:
 
     @property
     def percent(self) -> float:
-        return round(self.probability * 100, 1)
+        return percent(self.probability)
 
     @property
     def is_cat(self) -> bool:
@@ -62,14 +71,18 @@ class Answer:
     answer: Level | None = None
     answer_probability: float = 0.0
     image: object = None  # the decoded photo (PIL image) when identify() was asked to keep it
+    # What the page lists: the cats first (top-k, each at least GUESS_MIN), then, only when
+    # it is not a cat, the other things the model saw (top-k of the labels nobody owns).
+    cat_guesses: list[Prediction] = field(default_factory=list)
+    other_guesses: list[Prediction] = field(default_factory=list)
 
     @property
     def cat_percent(self) -> float:
-        return round(self.cat_probability * 100, 1)
+        return percent(self.cat_probability)
 
     @property
     def answer_percent(self) -> float:
-        return round(self.answer_probability * 100, 1)
+        return percent(self.answer_probability)
 
     @property
     def best(self) -> Prediction:
@@ -117,23 +130,29 @@ def summarise(result, timings_ms) -> Answer:
     totals = sum_up(by_label, lineages)
     node = most_specific(totals, settings.CAT_THRESHOLD)
 
-    # The top-k list: each owner with its labels added up, and the labels nobody owns.
+    # The top-k list: each owner with the labels at or below it added up (the group "domestic
+    # cat" counts its breeds' labels too, as the answer does), and the labels nobody owns.
     by_owner: dict[Node, Prediction] = {}
     for label, owner in owners.items():
-        entry = by_owner.setdefault(lineages[label][0], Prediction(
-            probability=0.0, label=owner.common_name,
-            species=owner if isinstance(owner, Species) else None,
-            taxon=owner if isinstance(owner, Taxon) else None,
-        ))
-        entry.probability += by_label[label]
-        entry.labels.append(label)
+        owner_node = lineages[label][0]
+        if owner_node not in by_owner:
+            by_owner[owner_node] = Prediction(
+                probability=totals[owner_node], label=owner.common_name,
+                species=owner if isinstance(owner, Species) else None,
+                taxon=owner if isinstance(owner, Taxon) else None,
+                labels=[other for other, path in lineages.items() if owner_node in path],
+            )
     others = [Prediction(probability=p, label=label, labels=[label])
               for label, p in by_label.items() if label not in owners]
     ranked = sorted([*by_owner.values(), *others], key=lambda p: p.probability, reverse=True)
+    top_k = settings.CLASSIFIER_TOP_K
+    cats = [p for p in ranked if p.is_cat and p.probability >= GUESS_MIN]
     return Answer(
         is_cat=node is not None,
         cat_probability=totals.get(Node("family", FAMILY), 0.0),
-        predictions=ranked[: settings.CLASSIFIER_TOP_K],
+        predictions=ranked[:top_k],
+        cat_guesses=cats[:top_k],
+        other_guesses=[] if node is not None else [p for p in ranked if not p.is_cat][:top_k],
         model_name=result.model_name,
         model_version=result.model_version,
         timings_ms=timings_ms,

@@ -69,6 +69,12 @@ def as_app_error(exc: Exception) -> AppError | None:
     return None
 
 
+def not_found() -> HttpError:
+    """The 404 of the site and the API. Never str(exception): for an unknown URL that lists
+    the URL patterns tried."""
+    return HttpError("not_found", 404, "Not found.")
+
+
 def is_api_request(request) -> bool:
     return request.path.startswith(API_PREFIX)
 
@@ -103,6 +109,10 @@ def api_exception_handler(exc, context):
     return Response(error.as_json(), status=error.status, headers=error.headers)
 
 
+def _is_json(response) -> bool:
+    return response.get("Content-Type", "").startswith("application/json")
+
+
 class AppErrorMiddleware:
     """Answers an AppError raised in any view outside DRF (DRF views answer through
     ``api_exception_handler`` before this sees them): JSON on the API, the error page
@@ -112,7 +122,14 @@ class AppErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 404 and is_api_request(request) and not _is_json(response):
+            # With DEBUG on, Django answers an unknown URL (and an Http404 outside DRF) with its
+            # HTML debug page instead of calling handler404: the API's clients get its JSON in
+            # every mode. (CommonMiddleware, outside this, still redirects to the URL with a
+            # slash when that one exists.)
+            return error_json(not_found())
+        return response
 
     def process_exception(self, request, exception):
         if isinstance(exception, AppError):

@@ -8,12 +8,13 @@ names its entry) and each illustration (its drawing inputs only).
 """
 from __future__ import annotations
 
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
 from core.page_cache import invalidate
 from species.models import ModelLabel, Species, Taxon
 from species.pictures import DRAWING_FIELDS
+from species.selectors import pages_showing_as_look_alike
 
 LIST = "species-list"
 HOME = "home"
@@ -76,6 +77,7 @@ def _remember_species(sender, instance, raw=False, **kwargs):
         return
     old = Species.objects.filter(pk=instance.pk).first() if instance.pk else None
     instance._page_cache_before = snapshot(old) if old else None
+    instance._page_cache_look_alikes = _look_alike_pages([old.pk]) if old else set()
 
 
 @receiver(post_save, sender=Species, dispatch_uid="page-cache-species-saved")
@@ -83,12 +85,23 @@ def _species_saved(sender, instance, raw=False, **kwargs):
     if raw:
         return
     before = instance.__dict__.pop("_page_cache_before", None)
-    invalidate(tags_for_change(before, snapshot(instance), _genus_mates))
+    shown_on = instance.__dict__.pop("_page_cache_look_alikes", set())
+    tags = tags_for_change(before, snapshot(instance), _genus_mates)
+    if tags:
+        tags |= shown_on | _look_alike_pages([instance.pk])
+    invalidate(tags)
 
 
 @receiver(post_delete, sender=Species, dispatch_uid="page-cache-species-deleted")
 def _species_deleted(sender, instance, **kwargs):
-    invalidate(tags_for_change(snapshot(instance), None, _genus_mates))
+    # Its pk is gone: every page that may have shown it is found by the list's old state.
+    invalidate(tags_for_change(snapshot(instance), None, _genus_mates)
+               | instance.__dict__.pop("_page_cache_look_alikes", set()))
+
+
+@receiver(pre_delete, sender=Species, dispatch_uid="page-cache-species-deleting")
+def _species_deleting(sender, instance, **kwargs):
+    instance._page_cache_look_alikes = _look_alike_pages([instance.pk])
 
 
 @receiver(pre_save, sender=ModelLabel, dispatch_uid="page-cache-label-before")
@@ -99,14 +112,17 @@ def _remember_label_owner(sender, instance, raw=False, **kwargs):
         ModelLabel.objects.filter(pk=instance.pk).values_list("species_id", "taxon_id").first()
         if instance.pk else None
     ) or (None, None)
+    instance._page_cache_look_alikes = _look_alike_pages(
+        [instance._page_cache_owner[0], instance.species_id])
 
 
-def _labels_changed(species_ids, group_changed: bool) -> None:
+def _labels_changed(species_ids, group_changed: bool, shown_before=frozenset()) -> None:
     # A species page says how the model names it (its labels, or its group's), and the list
-    # finds a species by its labels.
+    # finds a species by its labels; a label shared makes look-alikes.
     slugs = Species.objects.filter(pk__in=[pk for pk in species_ids if pk]).values_list(
         "slug", flat=True)
-    tags = {LIST} | {page_tag(slug) for slug in slugs}
+    tags = {LIST} | {page_tag(slug) for slug in slugs} | set(shown_before)
+    tags |= _look_alike_pages(species_ids)
     invalidate(tags | {TAXONOMY} if group_changed else tags)
 
 
@@ -115,12 +131,19 @@ def _label_saved(sender, instance, raw=False, **kwargs):
     if not raw:
         old_species, old_taxon = instance.__dict__.pop("_page_cache_owner", (None, None))
         _labels_changed([old_species, instance.species_id],
-                        bool(old_taxon or instance.taxon_id))
+                        bool(old_taxon or instance.taxon_id),
+                        instance.__dict__.pop("_page_cache_look_alikes", set()))
 
 
 @receiver(post_delete, sender=ModelLabel, dispatch_uid="page-cache-label-deleted")
 def _label_deleted(sender, instance, **kwargs):
-    _labels_changed([instance.species_id], bool(instance.taxon_id))
+    _labels_changed([instance.species_id], bool(instance.taxon_id),
+                    instance.__dict__.pop("_page_cache_look_alikes", set()))
+
+
+@receiver(pre_delete, sender=ModelLabel, dispatch_uid="page-cache-label-deleting")
+def _label_deleting(sender, instance, **kwargs):
+    instance._page_cache_look_alikes = _look_alike_pages([instance.species_id])
 
 
 @receiver(post_save, sender=Taxon, dispatch_uid="page-cache-taxon-saved")
@@ -128,3 +151,26 @@ def _label_deleted(sender, instance, **kwargs):
 def _taxon_changed(sender, instance, raw=False, **kwargs):
     if not raw:
         invalidate({TAXONOMY, LIST})
+
+
+# The look-alikes on species pages (species.selectors.related_lists) are chosen across genera by
+# labels, resemblances, coat and size: any edit may move an entry onto or off another page.
+# The pages that show it before or after the edit are exactly the ones it changes.
+def _look_alike_pages(species_ids) -> set[str]:
+    species_ids = [pk for pk in species_ids if pk]
+    if not species_ids:
+        return set()
+    return {page_tag(slug) for slug in pages_showing_as_look_alike(species_ids)}
+
+
+@receiver(m2m_changed, sender=Species.resembles.through, dispatch_uid="page-cache-resembles")
+def _resemblances_changed(sender, instance, action, reverse=False, pk_set=None, **kwargs):
+    # Reverse: a label's resembled_by changed (pk_set is None when cleared).
+    ids = ([instance.pk] if not reverse
+           else list(pk_set or instance.resembled_by.values_list("pk", flat=True)))
+    if action in ("pre_add", "pre_remove", "pre_clear"):
+        instance._page_cache_look_alike_pages = _look_alike_pages(ids)
+    elif action in ("post_add", "post_remove", "post_clear"):
+        before = instance.__dict__.pop("_page_cache_look_alike_pages", set())
+        invalidate(before | _look_alike_pages(ids) | {page_tag(instance.slug)}
+                   if not reverse else before | _look_alike_pages(ids))

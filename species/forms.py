@@ -21,7 +21,7 @@ class SpeciesFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["genus"].choices = [("", "Any genus")] + [(g, g) for g in genus_choices()]
         self.fields["q"].widget.attrs.update(
-            {"placeholder": "Name, scientific name or any word", "type": "search",
+            {"placeholder": "A name or any word", "type": "search",
              "maxlength": MAX_QUERY_LENGTH}
         )
 

@@ -16,7 +16,11 @@ from core.wording import with_article
 from species import illustration
 
 # The fields the drawing is made from (the title comes from the common name).
-DRAWING_FIELDS = frozenset({"slug", "common_name", "coat_pattern", "coat_colour", "marking_colour"})
+DRAWING_FIELDS = frozenset({
+    "slug", "common_name", "coat_pattern", "coat_colour", "marking_colour",
+    # The features drawn (species.illustration.features): ear tufts, tail, build, genus.
+    "kind", "genus", "weight_max_kg", "ears", "tail",
+})
 # Read once: the drawing code's own bytes, so a changed drawing gets new URLs.
 _DRAWING_CODE = hashlib.sha256(Path(illustration.__file__).read_bytes()).hexdigest()[:12]
 
@@ -26,22 +30,26 @@ def illustration_title(species) -> str:
     return f"Illustration of {with_article(species.common_name)}"
 
 
-def _inputs(species) -> tuple[str, str, str, str, str]:
+def _inputs(species) -> tuple:
+    weight = None if species.weight_max_kg is None else str(species.weight_max_kg)
     return (species.slug, species.coat_pattern, species.coat_colour, species.marking_colour,
-            illustration_title(species))
+            illustration_title(species), species.kind, species.genus, weight or "",
+            species.ears, species.tail)
 
 
 def illustration_version(species) -> str:
     """A short hash of everything the picture is drawn from."""
-    described = "|".join((_DRAWING_CODE, *_inputs(species)))
+    described = "|".join((_DRAWING_CODE, *map(str, _inputs(species))))
     return hashlib.sha256(described.encode()).hexdigest()[:12]
 
 
 @functools.lru_cache(maxsize=512)
-def _draw(slug, coat_pattern, coat_colour, marking_colour, title) -> bytes:
+def _draw(slug, coat_pattern, coat_colour, marking_colour, title, kind, genus, weight,
+          ears, tail) -> bytes:
     return illustration.species_svg(
         slug=slug, coat_pattern=coat_pattern, coat_colour=coat_colour,
-        marking_colour=marking_colour, title=title,
+        marking_colour=marking_colour, title=title, kind=kind, genus=genus,
+        weight_max_kg=weight or None, ears=ears, tail=tail,
     ).encode()
 
 

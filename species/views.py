@@ -10,7 +10,7 @@ from species.caching import LIST, TAXONOMY, illustration_tag, page_tag
 from species.forms import SpeciesFilterForm
 from species.models import Species
 from species.pictures import illustration_svg, illustration_version
-from species.selectors import related_species, species_search
+from species.selectors import related_lists, species_search, with_snippets
 
 PAGE_SIZE = 12
 
@@ -20,8 +20,10 @@ PAGE_SIZE = 12
 def species_list(request):
     form = SpeciesFilterForm(request.GET)
     filters = form.filters()
-    results = species_search(**filters)
+    results = species_search(**filters, snippets=bool(filters["query"]))
     page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    if filters["query"]:
+        page.object_list = with_snippets(page.object_list, filters["query"])
     # Keep the filters in the pagination links.
     query_string = urlencode({k: v for k, v in request.GET.items() if k != "page" and v})
     return render(request, "species/list.html", {
@@ -41,7 +43,7 @@ def species_detail(request, slug):
     species = get_object_or_404(Species, slug=slug)
     return render(request, "species/detail.html", {
         "species": species,
-        "related": related_species(species),
+        **related_lists(species),  # look_alikes, genus
     })
 
 

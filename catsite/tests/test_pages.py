@@ -71,6 +71,47 @@ def test_an_unknown_api_url_is_a_404_json_error(client, settings):
     assert response.json() == {"error": {"code": "not_found", "message": "Not found."}}
 
 
+@pytest.mark.parametrize("path", ["/api/no-such-endpoint/", "/api/species/no-such-cat/x/"])
+def test_an_unknown_api_url_is_json_with_debug_on_too(client, settings, path):
+    # With DEBUG on Django answers with its HTML debug page instead of handler404.
+    settings.DEBUG = True
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"error": {"code": "not_found", "message": "Not found."}}
+
+
+def test_an_api_url_without_its_slash_still_redirects(client, settings):
+    settings.DEBUG = True
+    response = client.get("/api/species")
+    assert response.status_code == 301 and response["Location"] == "/api/species/"
+
+
+def test_djangos_debug_page_may_style_itself_but_never_run_inline_script(client, settings):
+    settings.DEBUG = True
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404 and b"<style" in response.content
+    policy = response["Content-Security-Policy"]
+    assert "style-src 'self' 'unsafe-inline'" in policy and "script-src" not in policy
+    assert "'unsafe-inline'" not in client.get("/")["Content-Security-Policy"]
+
+
+def test_the_favicon_is_the_logo(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"].endswith(".svg") and "logo" in response["Location"]
+    assert "max-age=" in response["Cache-Control"]
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_the_api_docs_show_no_locks_on_public_endpoints(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert "securitySchemes" not in schema.get("components", {})
+    operations = [op for path in schema["paths"].values() for op in path.values()]
+    # [{}] is OpenAPI's "no credentials needed": Swagger UI draws no lock for it.
+    assert operations and all(op.get("security", [{}]) == [{}] for op in operations)
+
+
 def test_a_server_error_renders_the_500_page(settings):
     settings.DEBUG = False
     client = Client(raise_request_exception=False)

@@ -35,11 +35,14 @@ def test_probabilities_of_labels_owned_by_one_owner_add_up(installed_model):
     best = result.best
     assert best.label == "domestic cat" and best.taxon.slug == "domestic-cat"
     assert best.species is None and best.is_cat
-    assert sorted(best.labels) == sorted(house_cat)
-    assert best.probability == pytest.approx(expected, rel=1e-6)
-    # The domestic cat's total also holds the breeds under it (Persian, Siamese).
-    breeds = sum(raw.probabilities[labels.index(b)] for b in ("Persian cat", "Siamese cat"))
-    assert result.answer_probability == pytest.approx(expected + breeds, rel=1e-6)
+    # The domestic cat's total also holds the breeds under it (Persian, Siamese), in its row
+    # as in the answer: the page's sentence and its bar say the same number (issue 21).
+    breeds = ["Persian cat", "Siamese cat"]
+    assert sorted(best.labels) == sorted(house_cat + breeds)
+    breeds_total = sum(raw.probabilities[labels.index(b)] for b in breeds)
+    assert best.probability == pytest.approx(expected + breeds_total, rel=1e-6)
+    assert result.answer_probability == best.probability
+    assert result.answer_percent == best.percent
     cat_labels = set(ModelLabel.objects.values_list("label", flat=True))
     cat_probabilities = [p for label, p in zip(labels, raw.probabilities, strict=True)
                          if label in cat_labels]
@@ -85,6 +88,19 @@ def test_predictions_are_ranked_top_k_and_non_cats_keep_their_label(installed_mo
     assert probabilities == sorted(probabilities, reverse=True)
     assert result.looks_like.label == "espresso"
     assert result.best_species is None
+
+
+def test_a_cat_answer_lists_cats_only_and_a_non_cat_lists_cats_first(installed_model, settings):
+    settings.CLASSIFIER_TOP_K = 5
+    cat = services.identify(upload(cat_jpeg()))
+    # The cat photo's raw top five hold "window screen" and "laptop": not on a cat's answer.
+    assert any(not p.is_cat for p in cat.predictions)
+    assert [p.label for p in cat.cat_guesses] == ["domestic cat", "lynx"]  # each >= 1 %
+    assert cat.other_guesses == []
+    coffee = services.identify(upload(coffee_jpeg()))
+    assert [p.label for p in coffee.other_guesses][:2] == ["espresso", "cup"]
+    assert len(coffee.other_guesses) == 5 and not any(p.is_cat for p in coffee.other_guesses)
+    assert coffee.cat_guesses == []  # no cat reaches 1 %
 
 
 def test_the_threshold_decides_cat_or_not(installed_model, settings):

@@ -151,10 +151,13 @@ def test_a_species_page_has_facts_description_and_related_species(client):
     assert f"{snow.length_min_cm}–{snow.length_max_cm} cm" in html
     for paragraph in snow.paragraphs:
         assert f"<p>{paragraph}</p>" in html.replace("&#x27;", "'")
+    look_alikes = html.split('id="look-alikes-heading"')[1].split('id="related-heading"')[0]
     related = html.split('id="related-heading"')[1]
+    assert "Also in the genus <i>Panthera</i>" in html
     for other in ("lion", "tiger", "leopard", "jaguar"):
         assert f'href="/species/{other}/"' in related
-    assert 'href="/species/snow-leopard/"' not in related
+    assert 'href="/species/cheetah/"' in look_alikes
+    assert 'href="/species/snow-leopard/"' not in look_alikes + related
     assert f'src="{snow.picture_url}"' in html and "/snow-leopard/illustration.svg?v=" in html
 
 
@@ -184,7 +187,8 @@ def test_a_breed_page_shows_origin_temperament_and_care_but_no_status(client):
     html = client.get("/species/persian/").content.decode()
     persian = Species.objects.get(slug="persian")
     assert '<th scope="row">Origin</th>' in html
-    assert "IUCN" not in html
+    # (Its wild relatives' cards below the entry have theirs.)
+    assert "IUCN" not in html.split("</article>")[0]
     assert "<h2>Temperament</h2>" in html and "<h2>Care</h2>" in html
     assert persian.temperament[:40].replace("'", "&#x27;") in html
 
@@ -240,3 +244,11 @@ def test_a_photo_replaces_the_illustration_on_the_page(client, make_species, png
     assert match, html
     assert "Photo: A. Photographer" in html
     assert "illustration.svg" not in html.split('class="species-figure"')[1].split("</figure>")[0]
+
+
+def test_search_results_show_the_passage_that_matched(client):
+    html = client.get("/species/?q=siamese").content.decode()
+    assert html.count('class="card-summary card-snippet"') >= 2
+    assert re.search(r"<mark>siamese</mark>", html, re.IGNORECASE)
+    # Without a search the cards show their summaries.
+    assert "<mark>" not in client.get("/species/").content.decode()

@@ -102,6 +102,13 @@
     }
   });
   select.addEventListener("change", function () { if (select.value) no.checked = true; });
+  // Back after an error with an entry chosen: a list box opens at its top, so bring the chosen
+  // entry into view and say which one it is.
+  var chosen = select.options[select.selectedIndex];
+  if (chosen && chosen.value) {
+    select.scrollTop = Math.max(0, chosen.offsetTop - select.clientHeight / 2);
+    status.textContent = "Chosen: " + chosen.textContent;
+  }
 
   // The photo again: only asked for when it is needed and did not travel by itself.
   function showPhotoField() {
@@ -138,6 +145,7 @@
       var transfer = new DataTransfer();
       transfer.items.add(file);
       photoInput.files = transfer.files;
+      photoInput.dispatchEvent(new Event("change"));  // its name beside the photo button
       photoCarried = true;
       showPhotoField();
     });

@@ -46,7 +46,7 @@
     var transfer = new DataTransfer();
     transfer.items.add(file);
     input.files = transfer.files;
-    showPreview(file);
+    input.dispatchEvent(new Event("change"));  // the preview and the file's name
   }
 
   input.addEventListener("change", function () { showPreview(input.files[0]); });

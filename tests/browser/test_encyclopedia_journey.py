@@ -4,8 +4,8 @@ import re
 from playwright.sync_api import expect
 
 
-def test_search_filter_open_a_species_and_follow_a_related_one(site):
-    page = site.new_page()
+def test_search_filter_open_a_species_and_follow_a_related_one(site, screen):
+    page = site.new_page(phone=screen.phone)
     page.goto("/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Every cat")
     expect(page.locator(".card")).not_to_have_count(0)
@@ -60,8 +60,8 @@ def _match_count(page) -> int:
     return int(page.locator(".result-count").inner_text().split()[0])
 
 
-def test_species_list_pages_and_empty_search(site):
-    page = site.new_page()
+def test_species_list_pages_and_empty_search(site, screen):
+    page = site.new_page(phone=screen.phone)
     page.goto("/species/")
     expect(page.locator(".result-count")).to_contain_text("page 1 of")
     first_page = page.locator(".card-title").all_inner_texts()

@@ -57,9 +57,9 @@ def kept_feedback(label):
     return feedback
 
 
-def test_a_visitor_corrects_the_answer_and_shares_the_photo_with_javascript(site, staff_user,
-                                                                              tmp_path):
-    page = site.new_page()
+def test_a_visitor_corrects_the_answer_and_shares_the_photo_with_javascript(
+        site, screen, staff_user, tmp_path):
+    page = site.new_page(phone=screen.phone)
     form = identify(site, page)
     # The photo travelled from the identify form: no file to choose again.
     expect(form.get_by_label("The same photo again")).to_be_hidden()
@@ -86,11 +86,11 @@ def test_a_visitor_corrects_the_answer_and_shares_the_photo_with_javascript(site
     assert page.request.get(f"/media/{feedback.photo}").status == 404
 
     # An editor accepts it in the admin and sees the photo, which a visitor cannot.
-    anonymous = site.new_page().request.get(f"/admin/feedback/feedback/{feedback.pk}/photo/",
-                                            max_redirects=0)
+    anonymous = site.new_page(phone=screen.phone).request.get(
+        f"/admin/feedback/feedback/{feedback.pk}/photo/", max_redirects=0)
     assert anonymous.status == 302 and "/admin/login/" in anonymous.headers["location"]
 
-    admin = site.new_page()
+    admin = site.new_page(phone=screen.phone)
     admin.goto("/admin/feedback/feedback/")
     site.check(admin)
     admin.get_by_label("Username").fill(staff_user.username)
@@ -118,8 +118,8 @@ def test_a_visitor_corrects_the_answer_and_shares_the_photo_with_javascript(site
     assert not has_location((tmp_path / "ds" / rows[0]["file"]).read_bytes())
 
 
-def test_a_visitor_corrects_the_answer_and_shares_the_photo_without_javascript(site):
-    page = site.new_page(java_script_enabled=False)
+def test_a_visitor_corrects_the_answer_and_shares_the_photo_without_javascript(site, screen):
+    page = site.new_page(phone=screen.phone, java_script_enabled=False)
     form = identify(site, page)
     expect(form.get_by_role("searchbox")).to_be_hidden()
     form.get_by_label("No, it's a…").check()
@@ -132,8 +132,8 @@ def test_a_visitor_corrects_the_answer_and_shares_the_photo_without_javascript(s
     kept_feedback("eurasian-lynx")
 
 
-def test_without_javascript_a_forgotten_photo_is_asked_for_again(site):
-    page = site.new_page(java_script_enabled=False)
+def test_without_javascript_a_forgotten_photo_is_asked_for_again(site, screen):
+    page = site.new_page(phone=screen.phone, java_script_enabled=False)
     form = identify(site, page)
     form.get_by_label("No, it's a…").check()
     form.get_by_label("What it is").select_option(label="Not a cat")
@@ -149,8 +149,8 @@ def test_without_javascript_a_forgotten_photo_is_asked_for_again(site):
     kept_feedback("not-a-cat")
 
 
-def test_the_keyboard_alone_corrects_the_answer_and_shares_the_photo(site):
-    page = site.new_page()
+def test_the_keyboard_alone_corrects_the_answer_and_shares_the_photo(site, screen):
+    page = site.new_page(phone=screen.phone)
     identify(site, page)
 
     def focused():

@@ -11,8 +11,8 @@ def model(installed_model):
     return installed_model
 
 
-def test_from_the_identify_page_to_the_model_card_and_a_lynx(site):
-    page = site.new_page()
+def test_from_the_identify_page_to_the_model_card_and_a_lynx(site, screen):
+    page = site.new_page(phone=screen.phone)
     page.goto("/identify/")
     site.check(page)
     page.get_by_role("link", name="What the identifier can and cannot name").click()

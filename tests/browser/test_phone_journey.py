@@ -67,7 +67,7 @@ def test_a_phone_identifies_a_cat(site):
     page.goto("/identify/")
     assert_navigation_in_view(page)
     assert_fits_the_screen(page)
-    expect(page.get_by_role("button", name="Take a photo")).to_be_in_viewport()
+    expect(page.get_by_role("button", name="Use the camera")).to_be_in_viewport()
     site.check(page)
 
     page.get_by_label("Photo of a cat").set_input_files(CAT)
