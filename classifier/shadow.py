@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from catmodel.inference import ClassifierError, load_classifier
+from catmodel.inference.signatures import load_trusted_keys
 from classifier import metrics
 from classifier.answer import summarise, timings_ms
 
@@ -33,10 +34,13 @@ QUEUE_SIZE = 4
 class Shadow:
     """The challenger, its queue and the thread that scores it."""
 
-    def __init__(self, challenger_dir, rate: float, load=load_classifier):
+    def __init__(self, challenger_dir, rate: float, load=load_classifier, trusted_keys=()):
         self.challenger_dir = challenger_dir
         self.rate = rate
         self._load = load
+        # The challenger runs in the web process like the champion: with trusted keys it must be
+        # signed by one of them too (an unsigned ONNX file is code we would parse unchecked).
+        self.trusted_keys = tuple(trusted_keys)
         self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_SIZE)
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -86,7 +90,8 @@ class Shadow:
     def _challenger_model(self):
         if self._challenger is None and not self._failed:
             try:
-                self._challenger = self._load(self.challenger_dir / "current", threads=1)
+                self._challenger = self._load(self.challenger_dir / "current", threads=1,
+                                              trusted_keys=self.trusted_keys)
             except ClassifierError as error:
                 self._failed = True  # stops sampling: nothing to compare with
                 logger.error("Shadow scoring off: the challenger at %s failed to load: %s",
@@ -117,5 +122,6 @@ def get() -> Shadow:
     global _shadow
     with _shadow_lock:
         if _shadow is None:
-            _shadow = Shadow(settings.MODEL_CHALLENGER_DIR, settings.MODEL_SHADOW_RATE)
+            _shadow = Shadow(settings.MODEL_CHALLENGER_DIR, settings.MODEL_SHADOW_RATE,
+                             trusted_keys=load_trusted_keys(settings.MODEL_TRUSTED_KEYS))
         return _shadow

@@ -166,13 +166,9 @@ def test_an_unreachable_registry_fails_in_one_line(settings, tmp_path):
 def test_a_signed_package_round_trips_and_the_registry_says_so(registry, settings, tmp_path):
     """Package signing (issue 11) through the registry: model.sig travels as an artifact, the
     version's tag says a signature is there, and fetch_model checks it with the trusted key."""
-    import subprocess
+    from testsupport.signing import key_pair
 
-    private, public = tmp_path / "key.pem", tmp_path / "key.pub"
-    subprocess.run(["openssl", "ecparam", "-genkey", "-name", "prime256v1", "-noout", "-out",
-                    str(private)], check=True, capture_output=True)
-    subprocess.run(["openssl", "ec", "-in", str(private), "-pubout", "-out", str(public)],
-                   check=True, capture_output=True)
+    private, public = key_pair(tmp_path, "key")
     output = publish(make_package(tmp_path / "build", "1.0.0"), "--signing-key", str(private),
                      "--alias", "challenger")
     assert "Published tiny-colours 1.0.0 (signed)" in output

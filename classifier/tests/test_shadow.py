@@ -6,6 +6,7 @@ challenger's thread reads the labels through its own connection, as in productio
 """
 from __future__ import annotations
 
+import shutil
 import threading
 
 import pytest
@@ -13,9 +14,11 @@ from django.urls import reverse
 from prometheus_client import REGISTRY
 
 from catmodel.inference import load_classifier
+from catmodel.inference.signatures import load_trusted_keys, sign_package
 from classifier import shadow
 from classifier.shadow import QUEUE_SIZE, Shadow
 from testsupport import tiny_package
+from testsupport.signing import key_pair
 from testsupport.web_fixtures import (  # noqa: F401 (fixtures)
     cat_jpeg,
     coffee_jpeg,
@@ -44,8 +47,8 @@ def use_shadow(monkeypatch):
     """Serve identifications with the given Shadow, and wait for it to finish afterwards."""
     made = []
 
-    def use(challenger_dir, rate=1.0, load=load_classifier):
-        made.append(Shadow(challenger_dir, rate, load=load))
+    def use(challenger_dir, rate=1.0, load=load_classifier, trusted_keys=()):
+        made.append(Shadow(challenger_dir, rate, load=load, trusted_keys=trusted_keys))
         monkeypatch.setattr(shadow, "_shadow", made[-1])
         return made[-1]
 
@@ -102,7 +105,7 @@ def test_a_slow_challenger_does_not_delay_the_answer(client, tmp_path, model_pac
                                                       use_shadow):
     slow = SlowChallenger(load_classifier(model_package_dir))
     the_shadow = use_shadow(install(model_package_dir, tmp_path / "challenger"),
-                            load=lambda path, threads: slow)
+                            load=lambda path, **options: slow)
     before = value("catsite_shadow_predictions_total", challenger_version="slow")
     answer = identify(client, cat_jpeg())  # returned while the challenger is held ...
     assert answer["is_cat"]
@@ -117,7 +120,7 @@ def test_a_busy_challenger_sheds_and_identification_goes_on(client, tmp_path, mo
                                                              use_shadow):
     slow = SlowChallenger(load_classifier(model_package_dir))
     the_shadow = use_shadow(install(model_package_dir, tmp_path / "challenger"),
-                            load=lambda path, threads: slow)
+                            load=lambda path, **options: slow)
     shed = value("catsite_shadow_shed_total")
     before = value("catsite_shadow_predictions_total", challenger_version="slow")
     identify(client, cat_jpeg())
@@ -145,3 +148,35 @@ def test_a_challenger_that_does_not_load_turns_shadowing_off(client, tmp_path, u
     the_shadow.join()
     assert not the_shadow.enabled
     assert "Shadow scoring off" in caplog.text
+
+
+def test_with_trusted_keys_an_unsigned_challenger_is_not_loaded(client, tmp_path,
+                                                               model_package_dir, use_shadow,
+                                                               caplog):
+    """The challenger is held to the champion's trust: with MODEL_TRUSTED_KEYS an unsigned
+    package is never handed to ONNX Runtime, and shadow scoring turns off saying why."""
+    _, public = key_pair(tmp_path, "publisher")
+    the_shadow = use_shadow(install(model_package_dir, tmp_path / "challenger"),
+                            trusted_keys=load_trusted_keys([public]))
+    version = load_classifier(model_package_dir).version
+    before = value("catsite_shadow_predictions_total", challenger_version=version)
+    assert identify(client, cat_jpeg())["is_cat"]
+    the_shadow.join()
+    assert not the_shadow.enabled
+    assert "Shadow scoring off" in caplog.text and "signature" in caplog.text.lower()
+    assert value("catsite_shadow_predictions_total", challenger_version=version) == before
+
+
+def test_a_challenger_signed_by_a_trusted_key_is_scored(client, tmp_path, model_package_dir,
+                                                        use_shadow):
+    private, public = key_pair(tmp_path, "publisher")
+    package = tmp_path / "signed"
+    shutil.copytree(model_package_dir, package)
+    sign_package(package, private)
+    the_shadow = use_shadow(install(package, tmp_path / "challenger"),
+                            trusted_keys=load_trusted_keys([public]))
+    version = load_classifier(package).version
+    before = value("catsite_shadow_predictions_total", challenger_version=version)
+    identify(client, cat_jpeg())
+    the_shadow.join()
+    assert value("catsite_shadow_predictions_total", challenger_version=version) == before + 1

@@ -16,8 +16,8 @@ from catmodel.inference.signatures import (
     sign_package,
     verify_signature,
 )
-from classifier.tests.test_signed_packages_azure import key_pair
 from testsupport.delivery import make_package
+from testsupport.signing import key_pair
 
 
 def test_flipping_current_while_loading_never_loads_the_unsigned_package(tmp_path):

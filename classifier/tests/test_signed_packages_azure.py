@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -34,21 +33,12 @@ from testsupport.delivery import (
     snapshot,
     use_azure_store,
 )
+from testsupport.signing import key_pair
 from testsupport.tiny_package import tiny_onnx
 
 pytestmark = pytest.mark.azurite
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def key_pair(directory: Path, name: str) -> tuple[Path, Path]:
-    """A fresh EC P-256 key pair made with openssl, as the README's procedure makes them."""
-    private, public = directory / f"{name}.pem", directory / f"{name}.pub"
-    subprocess.run(["openssl", "ecparam", "-genkey", "-name", "prime256v1", "-noout", "-out",
-                    str(private)], check=True, capture_output=True)
-    subprocess.run(["openssl", "ec", "-in", str(private), "-pubout", "-out", str(public)],
-                   check=True, capture_output=True)
-    return private, public
 
 
 @pytest.fixture
