@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+import unicodedata
 from typing import ClassVar
 
 from django.conf import settings
@@ -23,8 +24,18 @@ from core.clients import client_key
 from core.counters import count_hit, give_back
 
 
+def login_name(username: str) -> str:
+    """The account a typed username stands for, as the lockout counts it. The login form
+    NFKC-normalises what it authenticates (Django's UsernameField), so full-width or other
+    compatibility look-alikes ("\uff45ditor") log in as "editor": they must count as "editor"
+    too. Casefolded for case variants; NFKC again, as casefolding can undo it (Unicode's
+    NFKC_Casefold)."""
+    return unicodedata.normalize(
+        "NFKC", unicodedata.normalize("NFKC", username.strip()).casefold()).strip()
+
+
 def _lockout_key(username: str, request) -> str:
-    who = hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
+    who = hashlib.sha256(login_name(username).encode()).hexdigest()[:32]
     return f"admin-login:{who}:{client_key(request)}"
 
 
