@@ -76,6 +76,7 @@ class FeedbackView(APIView):
                                                     "photo, or a contradictory verdict."),
             404: OpenApiResponse(ERROR, description="Unknown or expired identification id."),
             409: OpenApiResponse(ERROR, description="Feedback was already given for this id."),
+            410: OpenApiResponse(ERROR, description="The feedback on this id was withdrawn."),
             429: OpenApiResponse(ERROR, description="Too many requests; see Retry-After."),
         },
     )
