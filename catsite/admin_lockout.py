@@ -6,7 +6,8 @@ only login: the API authenticates by that session only).
 
 Every attempt is counted with an atomic increment *before* the password is checked, so parallel
 guesses cannot all pass the check before any failure is recorded; a successful login gives its
-attempt back."""
+attempt back. While the counters' Redis is down they are counted per process
+(core/counters.py says why)."""
 from __future__ import annotations
 
 import hashlib
@@ -17,11 +18,10 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 
 from core.clients import client_key
-from core.counters import count_hit, give_back
+from core.counters import count_hit, give_back, recall, remember
 
 
 def login_name(username: str) -> str:
@@ -41,7 +41,7 @@ def _lockout_key(username: str, request) -> str:
 
 def lockout_remaining(username: str, request) -> int:
     """Seconds left of a lockout for this username from this client (0: not locked)."""
-    until = cache.get(_lockout_key(username, request) + ":locked-until")
+    until = recall(_lockout_key(username, request) + ":locked-until")
     return max(0, math.ceil(until - time.time())) if until else 0
 
 
@@ -53,8 +53,7 @@ def count_attempt(username: str, request) -> bool:
     client, _ = count_hit(f"login-client:{client_key(request)}", seconds)
     if pair <= settings.ADMIN_LOGIN_FAILURE_LIMIT and client <= settings.LOGIN_ATTEMPTS_PER_CLIENT:
         return True
-    cache.set(_lockout_key(username, request) + ":locked-until", time.time() + seconds,
-              timeout=seconds)
+    remember(_lockout_key(username, request) + ":locked-until", time.time() + seconds, seconds)
     return False
 
 

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.test import Client
 from django.urls import reverse
 
@@ -46,9 +46,9 @@ def directives(policy: str) -> dict[str, list[str]]:
 
 @pytest.fixture
 def fresh_cache():
-    cache.clear()
+    caches["counters"].clear()
     yield
-    cache.clear()
+    caches["counters"].clear()
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import io
 import json
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.management import call_command
 
 from feedback.models import Feedback, Identification
@@ -140,7 +140,7 @@ def test_a_withdrawn_id_takes_no_new_feedback_and_forgets_the_photo(client):
 
 
 def test_feedback_has_its_own_rate_limit(client, settings):
-    cache.clear()  # counts from other tests in this window
+    caches["counters"].clear()  # counts from other tests in this window
     settings.FEEDBACK_RATE_LIMIT = "2/hour"
     ids = [classify(client)["id"] for _ in range(3)]
     assert send(client, ids[0], correct="true").status_code == 201
