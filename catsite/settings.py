@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "catsite.security_headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "catsite.middleware.UploadSizeLimitMiddleware",
+    "catsite.middleware.IdentifyConcurrencyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -235,6 +236,11 @@ IDENTIFY_RATE_LIMIT = env.str("IDENTIFY_RATE_LIMIT", default="30/minute")
 IDENTIFY_DECODE_MEMORY_MB = env.int("IDENTIFY_DECODE_MEMORY_MB", default=144)
 IDENTIFY_LARGE_DECODES = env.int("IDENTIFY_LARGE_DECODES", default=1)
 IDENTIFY_DECODE_WAIT_SECONDS = env.float("IDENTIFY_DECODE_WAIT_SECONDS", default=5.0)
+# Identifications a web process serves at once (catsite/middleware.py); one more is answered
+# 503 with Retry-After before its upload is read, so that slow uploads cannot take every thread
+# from the pages and probes. Under gunicorn: half its threads unless set (gunicorn_conf.py).
+# 0: no cap.
+IDENTIFY_MAX_CONCURRENT = env.int("IDENTIFY_MAX_CONCURRENT", default=2)
 
 # A challenger scored in the shadow (classifier/shadow.py): an installed model directory like
 # MODEL_DIR, and the share of identifications (0..1) it also scores, off the response's path.
