@@ -44,11 +44,15 @@ def feedback_photo_dir(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Each test starts with an empty cache: a page cached from an earlier test's rows (rolled
-    back since) must not be served to the next one."""
-    from django.core.cache import cache
+    """Each test starts with empty caches (pages, counters): a page cached from an earlier
+    test's rows (rolled back since) must not be served to the next one."""
+    from django.core.cache import caches
 
-    cache.clear()
+    from core.shared_cache import forget_state
+
+    forget_state()
+    for alias in caches:
+        caches[alias].clear()
 
 
 @pytest.fixture

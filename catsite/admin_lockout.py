@@ -6,31 +6,42 @@ only login: the API authenticates by that session only).
 
 Every attempt is counted with an atomic increment *before* the password is checked, so parallel
 guesses cannot all pass the check before any failure is recorded; a successful login gives its
-attempt back."""
+attempt back. While the counters' Redis is down they are counted per process
+(core/counters.py says why)."""
 from __future__ import annotations
 
 import hashlib
 import math
 import time
+import unicodedata
 from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 
 from core.clients import client_key
-from core.counters import count_hit, give_back
+from core.counters import count_hit, give_back, recall, remember
+
+
+def login_name(username: str) -> str:
+    """The account a typed username stands for, as the lockout counts it. The login form
+    NFKC-normalises what it authenticates (Django's UsernameField), so full-width or other
+    compatibility look-alikes ("\uff45ditor") log in as "editor": they must count as "editor"
+    too. Casefolded for case variants; NFKC again, as casefolding can undo it (Unicode's
+    NFKC_Casefold)."""
+    return unicodedata.normalize(
+        "NFKC", unicodedata.normalize("NFKC", username.strip()).casefold()).strip()
 
 
 def _lockout_key(username: str, request) -> str:
-    who = hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
+    who = hashlib.sha256(login_name(username).encode()).hexdigest()[:32]
     return f"admin-login:{who}:{client_key(request)}"
 
 
 def lockout_remaining(username: str, request) -> int:
     """Seconds left of a lockout for this username from this client (0: not locked)."""
-    until = cache.get(_lockout_key(username, request) + ":locked-until")
+    until = recall(_lockout_key(username, request) + ":locked-until")
     return max(0, math.ceil(until - time.time())) if until else 0
 
 
@@ -42,8 +53,7 @@ def count_attempt(username: str, request) -> bool:
     client, _ = count_hit(f"login-client:{client_key(request)}", seconds)
     if pair <= settings.ADMIN_LOGIN_FAILURE_LIMIT and client <= settings.LOGIN_ATTEMPTS_PER_CLIENT:
         return True
-    cache.set(_lockout_key(username, request) + ":locked-until", time.time() + seconds,
-              timeout=seconds)
+    remember(_lockout_key(username, request) + ":locked-until", time.time() + seconds, seconds)
     return False
 
 

@@ -9,6 +9,7 @@ https://docs.gunicorn.org/en/stable/settings.html
 import glob
 import os
 import shutil
+import socket
 import tempfile
 
 from catmodel.cpus import available_cpus
@@ -65,6 +66,39 @@ limit_request_field_size = 8190   # bytes in one header
 # container's CPU quota when it has one: catmodel/cpus.py).
 _cores = available_cpus()
 os.environ.setdefault("MODEL_THREADS", str(max(1, _cores // max(1, workers))))
+
+# Identifications at once per worker (IDENTIFY_MAX_CONCURRENT, catsite/middleware.py): half the
+# threads, so that slow uploads leave the other half to pages and probes.
+os.environ.setdefault("IDENTIFY_MAX_CONCURRENT", str(max(1, threads // 2)))
+
+
+def _has_body(req) -> bool:
+    return any(name == "TRANSFER-ENCODING" or (name == "CONTENT-LENGTH" and value.strip() != "0")
+               for name, value in req.headers)
+
+
+def pre_request(worker, req):
+    # A request with a body is answered, then its connection closed rather than kept alive. The
+    # app may leave a body unread (an identification refused because the cap is full, a 413):
+    # to keep such a connection, gunicorn first drains the rest of the body, which holds the
+    # thread for up to 5 s of a slow client each time. Uploads are rare beside page views; a
+    # new connection costs little beside an identification.
+    if _has_body(req):
+        req.must_close = True
+
+
+def post_request(worker, req, environ, resp):
+    # ...and its reading side is shut once the answer is written. gunicorn closes a connection
+    # "gracefully": it reads what the client still sends for up to 2 s, in the worker's main
+    # thread, the one that accepts and dispatches every connection. Eight slow uploads refused
+    # at once stalled the worker (and /healthz) for 12 s; with the read side shut the close
+    # ends at once (the client has its answer: it was written before).
+    sock = environ.get("gunicorn.socket") if environ else None
+    if sock is not None and _has_body(req):
+        try:
+            sock.shutdown(socket.SHUT_RD)
+        except OSError:  # the client has gone already
+            pass
 
 # Large buffers go straight to mmap and back to the system when freed (catmodel/malloc.py, the same
 # settings as the model service's). Set in each worker: glibc reads its environment variables

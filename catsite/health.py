@@ -11,6 +11,7 @@ from django.views.decorators.http import require_safe
 
 from catsite.revision import app_revision
 from classifier import runtime
+from core import shared_cache
 
 
 @require_safe
@@ -25,7 +26,12 @@ def healthz(request):
 def readyz(request):
     """Ready for traffic: the database answers with every migration applied, and the model is
     loaded when it is required. Why the model is not loaded (a path, a key file) is told only
-    with HEALTH_SHOW_DETAILS; the logs always say it."""
+    with HEALTH_SHOW_DETAILS; the logs always say it.
+
+    The caches are reported, never a reason to be unready: without Redis the site serves
+    every page (uncached) and counts limits per process, and taking every pod out of the
+    Service for a cache outage would turn it into a site outage. A cache that does not answer
+    makes the answer ``"degraded": true`` (still 200), with ``checks.cache`` saying which."""
     checks = {}
     try:
         with connection.cursor() as cursor:
@@ -45,7 +51,12 @@ def readyz(request):
         checks["model"]["error"] = (model["error"] if settings.HEALTH_SHOW_DETAILS
                                     else model.get("reason", "the model failed to load"))
     ready = all(check["ok"] for check in checks.values())
-    return JsonResponse({"ready": ready, "checks": checks}, status=200 if ready else 503)
+    caches = {purpose: shared_cache.state(alias) for purpose, alias in
+              (("pages", shared_cache.PAGES), ("counters", shared_cache.COUNTERS))}
+    degraded = not all(state["ok"] for state in caches.values())
+    checks["cache"] = {"ok": True, "degraded": degraded, **caches}
+    return JsonResponse({"ready": ready, "degraded": degraded, "checks": checks},
+                        status=200 if ready else 503)
 
 
 def migrations_check() -> dict:

@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "catsite.security_headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "catsite.middleware.UploadSizeLimitMiddleware",
+    "catsite.middleware.IdentifyConcurrencyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -121,19 +122,38 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --------------------------------------------------------------------------------------------
-# Cache: local memory by default, Redis in production (CACHE_URL=redis://host:6379/0).
+# Caches: local memory by default, Redis in production. Two aliases, so that pages cannot
+# crowd out the counters: "default" holds the page cache (CACHE_URL=redis://host:6379/0),
+# "counters" the rate limits and the admin login lockout (COUNTERS_CACHE_URL, else CACHE_URL;
+# a Redis of its own gives them their own memory and eviction). Either may be down: pages are
+# then served uncached and counters counted per process in "counters-fallback"
+# (core/shared_cache.py). A cache call gives up after CACHE_TIMEOUT_SECONDS.
 # https://docs.djangoproject.com/en/stable/topics/cache/
 # --------------------------------------------------------------------------------------------
 CACHE_URL = env.str("CACHE_URL", default="locmem://")
-if CACHE_URL.startswith(("redis://", "rediss://")):
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": CACHE_URL,
-        }
-    }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+COUNTERS_CACHE_URL = env.str("COUNTERS_CACHE_URL", default="") or CACHE_URL
+CACHE_TIMEOUT_SECONDS = env.float("CACHE_TIMEOUT_SECONDS", default=0.5)
+
+
+def _cache(url: str, name: str) -> dict:
+    if url.startswith(("redis://", "rediss://")):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+                # Options of redis-py's connection pool. Its defaults wait for the operating
+                # system's TCP timeouts (minutes) on a Redis that does not answer.
+                "OPTIONS": {"socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
+                            "socket_timeout": CACHE_TIMEOUT_SECONDS}}
+    if url and url.split("://", 1)[0] != "locmem":
+        raise ImproperlyConfigured(f"{name} is {url!r}: use redis://host:6379/0 (rediss:// "
+                                   "for TLS), or locmem:// for this process's memory.")
+    return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": name}
+
+
+CACHES = {
+    "default": _cache(CACHE_URL, "CACHE_URL"),
+    "counters": _cache(COUNTERS_CACHE_URL, "COUNTERS_CACHE_URL"),
+    "counters-fallback": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                          "LOCATION": "counters-fallback"},
+}
 # Encyclopedia pages and illustrations are kept whole in that cache (core/page_cache.py) for
 # at most this long; an edit invalidates what it changed at once, for every process that shares
 # the cache. Off by default in development (templates are edited live) and when local memory
@@ -218,6 +238,11 @@ IDENTIFY_RATE_LIMIT = env.str("IDENTIFY_RATE_LIMIT", default="30/minute")
 IDENTIFY_DECODE_MEMORY_MB = env.int("IDENTIFY_DECODE_MEMORY_MB", default=144)
 IDENTIFY_LARGE_DECODES = env.int("IDENTIFY_LARGE_DECODES", default=1)
 IDENTIFY_DECODE_WAIT_SECONDS = env.float("IDENTIFY_DECODE_WAIT_SECONDS", default=5.0)
+# Identifications a web process serves at once (catsite/middleware.py); one more is answered
+# 503 with Retry-After before its upload is read, so that slow uploads cannot take every thread
+# from the pages and probes. Under gunicorn: half its threads unless set (gunicorn_conf.py).
+# 0: no cap.
+IDENTIFY_MAX_CONCURRENT = env.int("IDENTIFY_MAX_CONCURRENT", default=2)
 
 # A challenger scored in the shadow (classifier/shadow.py): an installed model directory like
 # MODEL_DIR, and the share of identifications (0..1) it also scores, off the response's path.

@@ -17,20 +17,32 @@ so a CDN or a browser revalidates with a conditional request and gets a 304 from
 A render reads the versions before it reads the database, and writers bump after their commit
 (as well as at once): a render that raced an edit is stored with versions that are no longer
 current, so it is never served.
+
+A page is stored under its path and the query parameters its view reads (``params``), nothing
+else: ``/?utm_source=x`` is the home page's entry, and junk parameters cannot make new ones.
+A view with parameters says which values it rendered (``rendered_with``); the page is stored
+only when those are the request's own, so ``?page=99999`` (shown as the last page), an unknown
+genus or an untidy search are answered but never stored. (Why: 3,000 junk URLs once put
+43 MB in the Redis that also held the rate limits; the counters now have their own.)
+
+Redis down (core/shared_cache.py): pages are rendered and served uncached (``X-Cache: off``);
+an edit's invalidation that could not reach Redis is kept by this process and sent with its
+next call that reaches it.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response
-from django.utils.http import http_date
+from django.utils.http import http_date, urlencode
+
+from core.shared_cache import PAGES, CacheUnavailable, call
 
 # Pages are the same for every visitor: shared caches (a CDN) may keep them, but must check
 # with us before each reuse (a cheap 304 when nothing changed), so an edit shows at once.
@@ -59,26 +71,46 @@ def _tag_timeout() -> int:
 def _start_tags(keys: list[str]) -> dict[str, int]:
     now = _now_us()
     for key in keys:
-        cache.add(key, now, timeout=_tag_timeout())  # add: the first worker to start it wins
-    return cache.get_many(keys)
+        # add: the first worker to start it wins
+        call(PAGES, "add", key, now, timeout=_tag_timeout())
+    return call(PAGES, "get_many", keys)
 
 
 def tag_versions(tags: Iterable[str]) -> dict[str, int]:
-    """The current version of each tag; a tag never seen (or expired) starts now."""
+    """The current version of each tag; a tag never seen (or expired) starts now.
+    CacheUnavailable when the cache is down."""
+    _send_unsent()
     keys = {_tag_key(tag): tag for tag in tags}
-    found = cache.get_many(list(keys))
+    found = call(PAGES, "get_many", list(keys))
     missing = [key for key in keys if key not in found]
     if missing:
         found.update(_start_tags(missing))
     return {tag: found.get(key, 0) for key, tag in keys.items()}
 
 
+# Tags an edit could not bump (the cache was down): pages cached before the outage must not
+# outlive it. Sent with this process's next call that reaches the cache. (A process that ends
+# first loses them; the pages then expire after PAGE_CACHE_SECONDS.)
+_unsent: set[str] = set()
+
+
 def _bump(tags: set[str]) -> None:
-    current = cache.get_many([_tag_key(tag) for tag in tags])
-    now = _now_us()
-    # Never backwards (clock skew between replicas): a version is never reused.
-    cache.set_many({_tag_key(tag): max(now, current.get(_tag_key(tag), 0) + 1) for tag in tags},
-                   timeout=_tag_timeout())
+    try:
+        current = call(PAGES, "get_many", [_tag_key(tag) for tag in tags])
+        now = _now_us()
+        # Never backwards (clock skew between replicas): a version is never reused.
+        call(PAGES, "set_many",
+             {_tag_key(tag): max(now, current.get(_tag_key(tag), 0) + 1) for tag in tags},
+             timeout=_tag_timeout())
+    except CacheUnavailable:
+        _unsent.update(tags)
+    else:
+        _unsent.difference_update(tags)
+
+
+def _send_unsent() -> None:
+    if _unsent:
+        _bump(set(_unsent))
 
 
 def invalidate(tags: Iterable[str]) -> None:
@@ -104,11 +136,28 @@ def vary_pages_by(variant: Callable[[], str]) -> None:
         _SITE_VARIANTS.append(variant)
 
 
-def _page_key(request, variant: str) -> str:
+def canonical_query(values: Mapping[str, str], names: Iterable[str]) -> str:
+    """The query string of ``values`` restricted to ``names``: in name order, empty values
+    left out (a submitted form sends every field, filled or not); one value a name (the last,
+    as ``QueryDict.get`` reads it)."""
+    return urlencode([(name, str(values[name])) for name in sorted(names)
+                      if values.get(name) not in (None, "")])
+
+
+_RENDERED_WITH = "_page_cache_query"
+
+
+def rendered_with(response, values: Mapping[str, str]) -> None:
+    """Say which query parameters ``response`` was rendered with (the view's cleaned values,
+    by parameter name): it is stored only when they are the request's own."""
+    setattr(response, _RENDERED_WITH, values)
+
+
+def _page_key(request, variant: str, query: str) -> str:
     # A deployment with other templates or code must not serve the previous one's pages.
     site = "|".join(site_variant() for site_variant in _SITE_VARIANTS)
     described = (f"{settings.APP_VERSION}|{settings.APP_REVISION}|{site}|{variant}|"
-                 f"{request.get_full_path()}")
+                 f"{request.path}?{query}")
     return _PAGE_PREFIX + hashlib.sha256(described.encode()).hexdigest()
 
 
@@ -150,35 +199,60 @@ def _entry(response, versions: dict[str, int]) -> dict | None:
     }
 
 
-def cached_page(tags: Callable[..., Iterable[str]], variant: Callable[[], str] | None = None):
+def cached_page(tags: Callable[..., Iterable[str]], variant: Callable[[], str] | None = None,
+                params: Iterable[str] = ()):
     """Serve a GET view from the cache while the versions of ``tags(request, *args, **kwargs)``
     are those it was rendered with. ``variant()`` names what else the page depends on in this
-    process (the model it serves): each variant is its own page. Only 200 answers are stored;
-    anything else (404, a redirect) runs the view every time. Responses get an ETag, a
-    Last-Modified and, unless the view chose its own, ``PAGE_CACHE_CONTROL``."""
+    process (the model it serves): each variant is its own page. ``params``: the query
+    parameters the view reads (any other is ignored); such a view calls ``rendered_with``.
+    Only 200 answers are stored; anything else (404, a redirect) runs the view every time.
+    Responses get an ETag, a Last-Modified and, unless the view chose its own,
+    ``PAGE_CACHE_CONTROL``. With the cache down the view runs every time."""
+    params = tuple(params)
+
     def decorator(view):
         @functools.wraps(view)
         def wrapped(request, *args, **kwargs):
             timeout = settings.PAGE_CACHE_SECONDS
             if request.method not in ("GET", "HEAD") or timeout <= 0:
                 return view(request, *args, **kwargs)
+            query = canonical_query(request.GET, params)
             tag_keys = {_tag_key(tag): tag for tag in tags(request, *args, **kwargs)}
-            page_key = _page_key(request, variant() if variant else "")
-            found = cache.get_many([page_key, *tag_keys])  # one round trip
-            missing = [key for key in tag_keys if key not in found]
-            if missing:
-                found.update(_start_tags(missing))
+            page_key = _page_key(request, variant() if variant else "", query)
+            try:
+                _send_unsent()
+                found = call(PAGES, "get_many", [page_key, *tag_keys])  # one round trip
+                missing = [key for key in tag_keys if key not in found]
+                if missing:
+                    found.update(_start_tags(missing))
+            except CacheUnavailable:
+                return _unstored(view(request, *args, **kwargs), "off")
             versions = {tag: found.get(key, 0) for key, tag in tag_keys.items()}
             entry = found.get(page_key)
             if entry is not None and entry["versions"] == versions:
                 return _respond(request, entry, "hit")
             response = view(request, *args, **kwargs)
+            rendered = canonical_query(getattr(response, _RENDERED_WITH, {}), params)
+            if rendered != query:
+                return _unstored(response, "skip")
             entry = _entry(response, versions)
             if entry is None:
                 return response
-            cache.set(page_key, entry, timeout)
+            try:
+                call(PAGES, "set", page_key, entry, timeout)
+            except CacheUnavailable:
+                pass  # served all the same, and stored next time
             return _respond(request, entry, "miss")
 
         return wrapped
 
     return decorator
+
+
+def _unstored(response, cache_status: str):
+    """A page served without the cache: "off" (the cache is down), "skip" (not the request's
+    own parameters). Revalidated like a stored page by a CDN."""
+    if response.status_code == 200 and not response.cookies:
+        response.headers.setdefault("Cache-Control", PAGE_CACHE_CONTROL)
+    response.headers["X-Cache"] = cache_status
+    return response

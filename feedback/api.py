@@ -73,6 +73,7 @@ class FeedbackView(APIView):
                                                     "photo, or a contradictory verdict."),
             404: error_response("Unknown or expired identification id."),
             409: error_response("Feedback was already given for this id."),
+            410: error_response("The feedback on this id was withdrawn."),
             429: error_response("Too many requests; see Retry-After."),
         },
     )

@@ -16,6 +16,13 @@ class FeedbackAlreadyGiven(AppError):
     default_message = "Feedback on this identification has already been given. Thank you."
 
 
+class FeedbackWithdrawn(AppError):
+    code = "feedback_withdrawn"
+    status = 410
+    default_message = ("The feedback on this identification was withdrawn and cannot be given "
+                       "again. Identify the photo again to give new feedback.")
+
+
 class InvalidFeedback(AppError):
     """A verdict that is incomplete or contradicts itself or the answer."""
 

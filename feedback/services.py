@@ -16,6 +16,7 @@ from classifier.models import Identification
 from feedback import photos
 from feedback.errors import (
     FeedbackAlreadyGiven,
+    FeedbackWithdrawn,
     IdentificationNotFound,
     InvalidFeedback,
     PhotoMismatch,
@@ -29,11 +30,14 @@ logger = logging.getLogger(__name__)
 
 
 def identification_get(identification_id: str) -> Identification:
-    """The identification under this id, if it has not expired; else IdentificationNotFound."""
+    """The identification under this id, if it has not expired; else IdentificationNotFound.
+    FeedbackWithdrawn when its feedback was withdrawn (none is taken again)."""
     identification = (Identification.objects.select_related("predicted_species")
                       .filter(pk=str(identification_id)).first())
     if identification is None or identification.expired:
         raise IdentificationNotFound()
+    if identification.withdrawn_at is not None:
+        raise FeedbackWithdrawn()
     return identification
 
 
@@ -72,7 +76,8 @@ def feedback_create(*, identification_id: str, correct: bool, species: str | Non
     """Take a visitor's verdict on an identification, and keep the photo when they consent and
     send back the very photo that was identified (its sha256 must match).
 
-    Raises IdentificationNotFound (404), FeedbackAlreadyGiven (409), InvalidFeedback,
+    Raises IdentificationNotFound (404), FeedbackAlreadyGiven (409), FeedbackWithdrawn (410),
+    InvalidFeedback,
     UnknownSpecies, PhotoMissing or PhotoMismatch (400). A photo sent without share_photo is
     never kept.
     """
@@ -160,9 +165,15 @@ def feedback_purge(*, older_than_days: int, now: datetime.datetime | None = None
 
 def feedback_withdraw(identification_id: str) -> bool:
     """Delete the feedback given under this id, and its photo (the visitor's request: the id
-    is the proof). True when there was something to delete."""
-    feedback = Feedback.objects.filter(identification_id=str(identification_id)).first()
-    if feedback is None:
-        return False
-    feedback.delete()  # the photo follows (feedback/signals.py)
+    is the proof). The identification forgets the photo's hash and takes no feedback again
+    (its row stays until the purge, so the id cannot be given feedback anew). True when there
+    was something to delete."""
+    with transaction.atomic():
+        feedback = (Feedback.objects.select_for_update()
+                    .filter(identification_id=str(identification_id)).first())
+        if feedback is None:
+            return False
+        Identification.objects.filter(pk=feedback.identification_id).update(
+            photo_sha256="", withdrawn_at=timezone.now())
+        feedback.delete()  # the photo follows once committed (feedback/signals.py)
     return True

@@ -47,11 +47,11 @@ def test_basic_credentials_are_ignored_by_the_api(client, staff_user):
 # --- the login lockout ------------------------------------------------------------------------
 @pytest.fixture
 def fresh_cache():
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    caches["counters"].clear()
     yield
-    cache.clear()
+    caches["counters"].clear()
 
 
 def request_from(remote: str, forwarded: str | None = None):

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.test import Client
 from django.urls import reverse
 
@@ -46,9 +46,9 @@ def directives(policy: str) -> dict[str, list[str]]:
 
 @pytest.fixture
 def fresh_cache():
-    cache.clear()
+    caches["counters"].clear()
     yield
-    cache.clear()
+    caches["counters"].clear()
 
 
 # --------------------------------------------------------------------------------------------
@@ -172,6 +172,23 @@ def test_lockout_is_per_username_and_client(client, staff_user, django_user_mode
     assert login(Client(), "a-long-test-password", addr="192.0.2.11").status_code == 302
     assert login(client, "another-long-password", username="other").status_code == 302
     assert login(Client(), "a-long-test-password").status_code == 200  # still locked
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("look_alike", [
+    "\uff45\uff44\uff49\uff54\uff4f\uff52",  # full-width letters
+    "EDITOR", "\uff25dItor", " editor ",
+])
+def test_look_alike_usernames_share_the_lockout(client, staff_user, settings, fresh_cache,
+                                               look_alike):
+    """The form logs in NFKC-normalised names ("\uff45ditor" is editor): variants of one
+    account must not each get their own allowance of guesses."""
+    settings.ADMIN_LOGIN_FAILURE_LIMIT = 2
+    login(client, "wrong")
+    login(client, "wrong", username=look_alike)
+    response = login(client, "a-long-test-password", username=look_alike)
+    assert response.status_code == 200 and "Too many failed logins" in response.content.decode()
+    assert login(client, "a-long-test-password").status_code == 200  # editor itself: locked
 
 
 @pytest.mark.django_db

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.urls import reverse
 
 from classifier.throttling import Rate, parse_rate
@@ -18,20 +18,20 @@ def limit(settings, no_model):
     """Three identifications a minute, counted in a fresh cache. Without a model every upload
     is answered 503 at once: each attempt counts whatever its answer."""
     settings.IDENTIFY_RATE_LIMIT = "3/minute"
-    cache.clear()
+    caches["counters"].clear()
     yield
-    cache.clear()
+    caches["counters"].clear()
 
 
 @pytest.fixture
 def redis_cache(settings, redis_url):
-    """Django's cache on a real Redis (TEST_REDIS_URL, database 15 by default; emptied before
-    and after)."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": redis_url}}
-    cache.clear()
+    """The counters' cache on a real Redis (TEST_REDIS_URL, database 15 by default; emptied
+    before and after)."""
+    settings.CACHES = {**settings.CACHES, "counters": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
+    caches["counters"].clear()
     yield
-    cache.clear()
+    caches["counters"].clear()
 
 
 @pytest.mark.parametrize("text, rate", [

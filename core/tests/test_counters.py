@@ -1,16 +1,16 @@
 """Counting events in fixed windows through the cache. (On real Redis, through the rate limit:
 classifier/tests/test_throttling.py.)"""
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 
 from core.counters import count_hit
 
 
 @pytest.fixture
 def fresh_cache():
-    cache.clear()
+    caches["counters"].clear()
     yield
-    cache.clear()
+    caches["counters"].clear()
 
 
 def test_counter_starts_again_in_the_next_window(fresh_cache):

@@ -5,7 +5,7 @@ import io
 import json
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.management import call_command
 
 from classifier.models import Identification
@@ -151,8 +151,21 @@ def test_withdrawing_deletes_the_feedback_and_photo(client, django_capture_on_co
     assert client.delete(feedback_url(identification_id)).status_code == 404
 
 
+def test_a_withdrawn_id_takes_no_new_feedback_and_forgets_the_photo(client):
+    identification_id = classify(client)["id"]
+    assert send(client, identification_id, correct="true").status_code == 201
+    assert client.delete(feedback_url(identification_id)).status_code == 204
+    assert Identification.objects.get(pk=identification_id).photo_sha256 == ""
+    response = send(client, identification_id, correct="false", species="lion",
+                    share_photo="true", image=PHOTO)
+    assert response.status_code == 410
+    assert response.json()["error"]["code"] == "feedback_withdrawn"
+    assert "withdrawn" in response.json()["error"]["message"]
+    assert not Feedback.objects.exists()
+
+
 def test_feedback_has_its_own_rate_limit(client, settings):
-    cache.clear()  # counts from other tests in this window
+    caches["counters"].clear()  # counts from other tests in this window
     settings.FEEDBACK_RATE_LIMIT = "2/hour"
     ids = [classify(client)["id"] for _ in range(3)]
     assert send(client, ids[0], correct="true").status_code == 201
@@ -167,7 +180,7 @@ def test_feedback_has_its_own_rate_limit(client, settings):
 def test_the_schema_documents_the_endpoint(client):
     schema = client.get("/api/schema/?format=json").json()
     operation = schema["paths"]["/api/identifications/{identification_id}/feedback/"]["post"]
-    assert set(operation["responses"]) == {"201", "400", "404", "409", "429"}
+    assert set(operation["responses"]) == {"201", "400", "404", "409", "410", "429"}
 
 
 def test_every_verdict_is_counted(client):

@@ -129,3 +129,8 @@ def test_the_explanation_and_deleting_by_reference(browser, django_capture_on_co
                                                        "reference": identification.id})
     assert response.status_code == 200 and "are deleted" in response.content.decode()
     assert not Feedback.objects.exists() and not photos.storage().exists(name)
+    # The id takes no feedback again: the form says so rather than recording a new answer.
+    again = browser.post(f"/feedback/{identification.id}/", {
+        "csrfmiddlewaretoken": token, "correct": "true"})
+    assert again.status_code == 410 and "was withdrawn" in again.content.decode()
+    assert not Feedback.objects.exists()

@@ -31,8 +31,8 @@ def page_cache(request, settings):
             redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
         except redis.exceptions.ConnectionError as exc:
             missing_component(f"Redis is not reachable at {REDIS_URL}: {exc}", REDIS_START)
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                       "LOCATION": REDIS_URL}}
+        settings.CACHES = {**settings.CACHES, "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     settings.PAGE_CACHE_SECONDS = 600
     cache.clear()
     yield request.param
@@ -220,6 +220,102 @@ def test_a_page_is_not_cached_when_the_cache_is_off(client, settings,
     with django_assert_max_num_queries(4):
         response = get(client, "/species/lion/")
     assert "X-Cache" not in response
+
+
+# --- what a page is stored under (issue 24, item 7) ------------------------------------------
+JUNK = ["/?utm_source={i}", "/species/?x{i}=1", "/species/lion/?{i}", "/species/?page={i}000",
+        "/species/?genus=Nope{i}", "/species/?kind=zz{i}", "/species/?q=+lion++{i}%20",
+        "/species/lion/illustration.svg?v=junk{i}"]
+
+
+def stored_pages() -> int:
+    import redis
+
+    return len(redis.Redis.from_url(REDIS_URL).keys("*page-cache:page:*"))
+
+
+@pytest.mark.parametrize("page_cache", ["redis"], indirect=True)
+def test_junk_query_strings_make_no_new_entries(client, page_cache):
+    for url in ("/", "/species/", "/species/lion/"):
+        get(client, url)
+    assert stored_pages() == 3
+    for i in range(20):
+        for url in JUNK:
+            assert get(client, url.format(i=i)).status_code == 200, url
+    assert stored_pages() == 3
+    get(client, "/species/?q=lion+cub")  # a search as the form sends it is stored
+    assert stored_pages() == 4
+    # A parameter the page does not read is no other page: the home page's entry serves it.
+    assert get(client, "/?utm_source=newsletter")["X-Cache"] == "hit"
+    # A value the page shows otherwise (the last page, no genus) is answered, never stored.
+    assert get(client, "/species/?page=9999")["X-Cache"] == "skip"
+
+
+def test_a_submitted_form_shares_the_entry_of_its_filters(client, page_cache):
+    assert get(client, "/species/?q=&kind=wild&status=&genus=")["X-Cache"] == "miss"
+    assert is_hit(client, "/species/?kind=wild")
+    assert is_hit(client, "/species/?genus=&kind=wild&utm_campaign=x")
+
+
+def test_the_pagination_links_carry_the_filters_as_applied(client, page_cache):
+    html = get(client, "/species/?kind=wild&junk=%3Cb%3E&genus=Nope").content.decode()
+    assert 'href="?kind=wild&amp;page=2"' in html and "junk" not in html
+
+
+def test_a_flood_of_pages_cannot_evict_the_counters(settings, staff_user):
+    """Pages on a Redis that evicts (LRU, about 300 KB of room), counters on a Redis of their
+    own: searches enough to fill the first many times over leave the admin lockout as it was.
+    (On one Redis the flood evicts the counters, and the lockout with them.)"""
+    import redis
+    from django.test import Client
+
+    from testsupport.redis_server import RedisServer
+
+    settings.ADMIN_LOGIN_FAILURE_LIMIT = 2
+    settings.PAGE_CACHE_SECONDS = 600
+    evicting = ("--maxmemory", "1300kb", "--maxmemory-policy", "allkeys-lru")
+    with RedisServer(args=evicting) as pages, RedisServer() as counters:
+        settings.CACHES = {**settings.CACHES, **{
+            alias: {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+            for alias, url in (("default", pages.url), ("counters", counters.url))}}
+        attacker = Client()
+        for _ in range(2):
+            attacker.post("/admin/login/", {"username": "editor", "password": "wrong"},
+                          REMOTE_ADDR="192.0.2.30")
+        for i in range(300):  # about 3 MB of pages
+            assert get(Client(), f"/species/?q=cat+{i}").status_code == 200
+        assert redis.Redis.from_url(pages.url).info("stats")["evicted_keys"] > 200
+        answer = attacker.post("/admin/login/", {"username": "editor",
+                                                 "password": "a-long-test-password"},
+                               REMOTE_ADDR="192.0.2.30")
+        assert "Too many failed logins" in answer.content.decode()
+
+
+def test_the_counters_have_a_cache_of_their_own(tmp_path):
+    """COUNTERS_CACHE_URL names it; without it the counters use CACHE_URL's server, under an
+    alias of their own."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    def caches(**env):
+        clean = {k: v for k, v in os.environ.items()
+                 if not k.startswith(("DJANGO_", "CACHE_", "COUNTERS_"))}
+        result = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c",
+             "import json; from django.conf import settings; print(json.dumps(settings.CACHES))"],
+            cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, check=True,
+            env={**clean, "DJANGO_DEBUG": "1", "CATSITE_VAR_DIR": str(tmp_path), **env})
+        return {alias: entry.get("LOCATION") for alias, entry in
+                json.loads(result.stdout.splitlines()[-1]).items()}
+
+    both = caches(CACHE_URL="redis://pages:6379/0", COUNTERS_CACHE_URL="redis://counts:6379/0")
+    assert both["default"] == "redis://pages:6379/0"
+    assert both["counters"] == "redis://counts:6379/0"
+    assert caches(CACHE_URL="redis://pages:6379/0")["counters"] == "redis://pages:6379/0"
+    local = caches()
+    assert local["default"] != local["counters"]  # two local-memory stores, not one
 
 
 # --- which tags an edit changes ---------------------------------------------------------------
