@@ -67,9 +67,9 @@ limit_request_field_size = 8190   # bytes in one header
 _cores = available_cpus()
 os.environ.setdefault("MODEL_THREADS", str(max(1, _cores // max(1, workers))))
 
-# Identifications at once per worker (IDENTIFY_MAX_CONCURRENT, catsite/middleware.py): half the
-# threads, so that slow uploads leave the other half to pages and probes.
-os.environ.setdefault("IDENTIFY_MAX_CONCURRENT", str(max(1, threads // 2)))
+# Identifications at once per worker (IDENTIFY_MAX_CONCURRENT, catsite/middleware.py): all the
+# threads but one, so that slow uploads always leave a thread to pages and probes.
+os.environ.setdefault("IDENTIFY_MAX_CONCURRENT", str(max(1, threads - 1)))
 
 
 def _has_body(req) -> bool:

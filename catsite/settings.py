@@ -240,7 +240,7 @@ IDENTIFY_LARGE_DECODES = env.int("IDENTIFY_LARGE_DECODES", default=1)
 IDENTIFY_DECODE_WAIT_SECONDS = env.float("IDENTIFY_DECODE_WAIT_SECONDS", default=5.0)
 # Identifications a web process serves at once (catsite/middleware.py); one more is answered
 # 503 with Retry-After before its upload is read, so that slow uploads cannot take every thread
-# from the pages and probes. Under gunicorn: half its threads unless set (gunicorn_conf.py).
+# from the pages and probes. Under gunicorn: its threads but one unless set (gunicorn_conf.py).
 # 0: no cap.
 IDENTIFY_MAX_CONCURRENT = env.int("IDENTIFY_MAX_CONCURRENT", default=2)
 

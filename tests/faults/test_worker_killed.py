@@ -22,7 +22,10 @@ KILL_AFTER_SECONDS = 3
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     site = prepare_site(tmp_path_factory.mktemp("kill-site"))
-    env = site.with_env(IDENTIFY_RATE_LIMIT="off", GUNICORN_ACCESS_LOG="")
+    # Queued, not refused: these measure throughput under load; the cap on concurrent
+    # identifications (IDENTIFY_MAX_CONCURRENT) is tested in tests/load/test_slow_clients.py.
+    env = site.with_env(IDENTIFY_RATE_LIMIT="off", GUNICORN_ACCESS_LOG="",
+                        IDENTIFY_MAX_CONCURRENT=0)
     with GunicornServer(env, workers=2, threads=4) as running:
         running.wait_workers(2)
         yield running

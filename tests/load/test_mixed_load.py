@@ -67,7 +67,10 @@ def mixed_calls() -> list[load.Call]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     site = prepare_site(tmp_path_factory.mktemp("load-site"))
-    env = site.with_env(MODEL_REQUIRED=1, IDENTIFY_RATE_LIMIT="off", GUNICORN_ACCESS_LOG="")
+    # Queued, not refused: these measure throughput under load; the cap on concurrent
+    # identifications (IDENTIFY_MAX_CONCURRENT) is tested in tests/load/test_slow_clients.py.
+    env = site.with_env(MODEL_REQUIRED=1, IDENTIFY_RATE_LIMIT="off", GUNICORN_ACCESS_LOG="",
+                        IDENTIFY_MAX_CONCURRENT=0)
     with GunicornServer(env, workers=2, threads=4) as running:
         running.wait_workers(2)
         yield running

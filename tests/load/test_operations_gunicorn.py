@@ -41,8 +41,11 @@ OUTCOME = {"cat": "cat", "not a cat": "not_a_cat", "not an image": "invalid_imag
 def server(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("metrics-site")
     site = prepare_site(workdir)
+    # Queued, not refused: these count what a load sends; the cap on concurrent
+    # identifications (IDENTIFY_MAX_CONCURRENT) is tested in tests/load/test_slow_clients.py.
     env = site.with_env(MODEL_REQUIRED=1, IDENTIFY_RATE_LIMIT="off", LOG_FORMAT="json",
-                        LOG_LEVEL="INFO", PROMETHEUS_MULTIPROC_DIR=workdir / "metrics")
+                        LOG_LEVEL="INFO", PROMETHEUS_MULTIPROC_DIR=workdir / "metrics",
+                        IDENTIFY_MAX_CONCURRENT=0)
     with GunicornServer(env, workers=2, threads=2) as running:
         running.wait_workers(2)
         yield running
