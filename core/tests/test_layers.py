@@ -54,23 +54,29 @@ def all_modules() -> dict[str, tuple[Path, bool]]:
     return found
 
 
-def imported_names(source: str, module: str = "", is_package: bool = False) -> set[str]:
-    """Every module an ``import`` or ``from ... import`` names (relative ones resolved against
-    ``module``), wherever it stands; ``from P import x`` names P.x (which is P itself when x is
-    not a module: the caller keeps only names that exist)."""
+def import_statements(source: str, module: str, is_package: bool):
+    """(imported module, names taken from it or None for ``import m``) for every import
+    statement, wherever it stands; relative imports resolved against ``module``."""
     package = module if is_package else module.rpartition(".")[0]
-    names = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
+            for alias in node.names:
+                yield alias.name, None
         elif isinstance(node, ast.ImportFrom):
+            target = node.module
             if node.level:
                 base = package.split(".")[:len(package.split(".")) - (node.level - 1)]
                 target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module
-            names.add(target)
-            names.update(f"{target}.{alias.name}" for alias in node.names)
+            yield target, [alias.name for alias in node.names]
+
+
+def imported_names(source: str, module: str = "", is_package: bool = False) -> set[str]:
+    """Every module an import statement names; ``from P import x`` names P and P.x (P.x may be
+    a name defined in P, not a module: prefix checks do not mind)."""
+    names = set()
+    for target, taken in import_statements(source, module, is_package):
+        names.add(target)
+        names.update(f"{target}.{name}" for name in taken or ())
     return names
 
 
@@ -85,20 +91,12 @@ def internal_imports(module: str) -> set[str]:
     P.x when there is one, else to P (x is defined in P's __init__); ``import a.b`` to a.b."""
     modules = all_modules()
     path, is_package = modules[module]
-    package = module if is_package else module.rpartition(".")[0]
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[:len(package.split(".")) - (node.level - 1)]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module
-            for alias in node.names:
-                child = f"{target}.{alias.name}"
-                found.add(child if child in modules else target)
+    for target, taken in import_statements(path.read_text(encoding="utf-8"), module, is_package):
+        if taken is None:
+            found.add(target)
+        for name in taken or ():
+            found.add(f"{target}.{name}" if f"{target}.{name}" in modules else target)
     return {name for name in found if name in modules and name != module}
 
 
