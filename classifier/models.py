@@ -21,7 +21,9 @@ class Identification(models.Model):
 
     id = models.CharField(primary_key=True, max_length=32, default=new_identification_id,
                           editable=False)
-    photo_sha256 = models.CharField(max_length=64, help_text="sha256 of the uploaded bytes.")
+    # Emptied when the visitor withdraws their feedback: the hash identifies their photo.
+    photo_sha256 = models.CharField(max_length=64, blank=True,
+                                    help_text="sha256 of the uploaded bytes.")
     model_name = models.CharField(max_length=100)
     model_version = models.CharField(max_length=100, db_index=True)
     # The answer as the API gave it (without timings): what the visitor saw, kept whatever
@@ -34,6 +36,10 @@ class Identification(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     expires_at = models.DateTimeField(db_index=True, help_text="Feedback is refused after this.")
+    # The visitor withdrew their feedback: none is taken again under this id (the id is the
+    # only credential, and a withdrawal is a request to be forgotten, not to start over).
+    withdrawn_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="Feedback was withdrawn; no more is taken.")
 
     class Meta:
         ordering = ("-created_at",)
