@@ -34,7 +34,7 @@ ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-# In Kubernetes Prometheus scrapes /metrics by the pod's IP (the chart sets POD_IP).
+# The kubelet's HTTP probes name the pod's IP as their Host (the chart sets POD_IP).
 if env.str("POD_IP", default=""):
     ALLOWED_HOSTS.append(env.str("POD_IP"))
 
@@ -284,10 +284,14 @@ MODEL_KEEP_VERSIONS = env.int("MODEL_KEEP_VERSIONS", default=2)
 # installed version is refused too. fetch_model --allow-downgrade overrides both
 # (catmodel/delivery/rollback.py).
 MODEL_MIN_VERSION = env.str("MODEL_MIN_VERSION", default="")
-# Signed packages (catmodel/inference/signatures.py): the EC private key (PEM path) that
-# publish_model and build_model sign with, and the public keys (comma-separated PEM paths;
-# several during a rotation) whose signature fetch_model and the web process require. Without
-# trusted keys packages are not checked for a signature.
+
+# --------------------------------------------------------------------------------------------
+# Model signing and what is trusted (catmodel/inference/signatures.py, docs/model-delivery.md)
+# --------------------------------------------------------------------------------------------
+# The EC private key (PEM path) that publish_model and build_model sign with, and the public
+# keys (comma-separated PEM paths; several during a rotation) whose signature fetch_model, the
+# web process and serve_model require. Without trusted keys packages are not checked for a
+# signature.
 MODEL_SIGNING_KEY = env.str("MODEL_SIGNING_KEY", default="")
 MODEL_TRUSTED_KEYS = [path.strip() for path in env.list("MODEL_TRUSTED_KEYS", default=[])
                       if path.strip()]
