@@ -30,6 +30,7 @@ RENDERS=("values -" "values-staging values-staging.yaml" "values-production valu
          "monitoring values-production.yaml metrics.serviceMonitor.enabled=true,metrics.prometheusRule.enabled=true,metrics.grafanaDashboard.enabled=true,model.challenger.enabled=true,ingress.enabled=true")
 # Releases deploy by digest (push-image.sh records it); render the same way.
 RELEASE_DIGEST="sha256:$(printf '%064d' 0)"
+MODEL_RELEASE_DIGEST="sha256:$(printf '%064d' 1)"  # the model image's (inference.mode=service)
 
 # Checks on one rendered manifest; prints what failed, returns non-zero on any failure.
 check_manifest() {
@@ -64,7 +65,8 @@ render() {
     local options=() kube_version="$2" dest="$3"
     mapfile -t options < <(render_options "$1")
     helm template catsite "$CHART" --namespace catsite --kube-version "$kube_version" \
-        --set "image.digest=$RELEASE_DIGEST" "${options[@]}" > "$dest"
+        --set "image.digest=$RELEASE_DIGEST" \
+        --set "inference.service.image.digest=$MODEL_RELEASE_DIGEST" "${options[@]}" > "$dest"
 }
 
 main() {
