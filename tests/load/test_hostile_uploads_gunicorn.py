@@ -36,8 +36,11 @@ def site(tmp_path_factory):
 @pytest.fixture
 def server(site):
     """A fresh worker for each test, so that its peak is that test's own."""
+    # All eight decode at once, as issue 24 sent them: the cap on concurrent identifications
+    # (IDENTIFY_MAX_CONCURRENT, which would refuse the eighth) is tested in test_slow_clients.py.
     env = site.with_env(MODEL_REQUIRED=1, IDENTIFY_RATE_LIMIT="off", FEEDBACK_RATE_LIMIT="off",
-                        GUNICORN_ACCESS_LOG="", FEEDBACK_PHOTO_DIR=site.workdir / "kept")
+                        GUNICORN_ACCESS_LOG="", FEEDBACK_PHOTO_DIR=site.workdir / "kept",
+                        IDENTIFY_MAX_CONCURRENT=0)
     with GunicornServer(env, workers=1, threads=AT_ONCE) as running:
         running.wait_workers(1)
         yield running
