@@ -44,8 +44,11 @@ _BLOCK = 4 * 1024 * 1024
 
 def retry_policy(retries: int) -> ExponentialRetry:
     """A new policy object for one client: waits about 0.5, 2.5, 4.5, 8.5 s between attempts."""
+    # The SDK annotates both as int, but only adds them and passes them to random.uniform:
+    # fractions of a second work, and whole seconds would wait twice as long.
     return ExponentialRetry(
-        initial_backoff=0.5, increment_base=2, retry_total=retries, random_jitter_range=0.25
+        initial_backoff=0.5, increment_base=2, retry_total=retries,  # type: ignore[arg-type]
+        random_jitter_range=0.25,  # type: ignore[arg-type]
     )
 
 
@@ -185,7 +188,7 @@ class AzureBlobStore(Store):
                 blobs = self.container.list_blobs(name_starts_with=self.full_key(folder))
                 return sorted(blob.name[start:] for blob in blobs)
             except ResourceNotFoundError as exc:
-                if exc.error_code == "ContainerNotFound":
+                if _error_code(exc) == "ContainerNotFound":
                     return []
                 raise
 
@@ -202,7 +205,7 @@ class AzureBlobStore(Store):
         except DeliveryError:
             raise
         except ResourceNotFoundError as exc:
-            if exc.error_code == "ContainerNotFound":
+            if _error_code(exc) == "ContainerNotFound":
                 raise StoreMissing(
                     f"{self.description} does not exist: check MODEL_STORE_CONTAINER and the "
                     "account, or publish a model first (publish_model creates the container)"
@@ -248,7 +251,8 @@ class AzureBlobStore(Store):
 
     @staticmethod
     def _code(exc: HttpResponseError) -> str:
-        code = getattr(exc.error_code, "value", exc.error_code)  # sometimes an enum member
+        code = _error_code(exc)
+        code = getattr(code, "value", code)  # sometimes an enum member
         return str(code or exc.reason or "").strip()
 
     def _reason(self, exc: Exception) -> str:
@@ -257,3 +261,9 @@ class AzureBlobStore(Store):
             return "timed out"
         errno = re.search(r"\[Errno -?\d+\] [^'\")\]]+", text)
         return errno.group(0).strip() if errno else first_line(text, 120)
+
+
+def _error_code(exc: HttpResponseError):
+    """The storage error code (a StorageErrorCode, a string, or None): the SDK sets
+    ``error_code`` on each error it raises (process_storage_error) without declaring it."""
+    return exc.error_code  # type: ignore[attr-defined]

@@ -163,7 +163,7 @@ class MlflowStore(Store):
                 with self._lock(name):
                     self._upload_manifest(name, version, source, overwrite)
             else:
-                run_id = self._run_for(name, version, create=True)
+                run_id = self._ensure_run_for(name, version)
                 if not overwrite and self._artifact_exists(run_id, f"{PACKAGE_FOLDER}/{filename}"):
                     raise AlreadyExists(f"{key} already exists in {self.description}")
                 self._log(run_id, PACKAGE_FOLDER, filename, source)
@@ -197,7 +197,7 @@ class MlflowStore(Store):
         if kind != HISTORY:
             raise StoreFailure(f"{folder}: the MLflow store lists only alias histories")
         with self._errors("listing", folder):
-            run_id = self._history_run(name, create=False)
+            run_id = self._history_run(name)
             if run_id is None:
                 return []
             entries = self.client.list_artifacts(run_id, alias)
@@ -208,51 +208,70 @@ class MlflowStore(Store):
     def _registered(self, name: str) -> str:
         return self.registered_model or name
 
-    def _experiment(self, name: str, *, create: bool) -> str | None:
-        experiment_name = f"catsite/{self._registered(name)}"
+    # Finding never creates; the _ensure_ twins create what is missing and so always return an id.
+    def _experiment(self, name: str) -> str | None:
+        experiment = self.client.get_experiment_by_name(self._experiment_name(name))
+        return experiment.experiment_id if experiment is not None else None
+
+    def _ensure_experiment(self, name: str) -> str:
+        experiment_name = self._experiment_name(name)
         experiment = self.client.get_experiment_by_name(experiment_name)
         if experiment is not None:
             return experiment.experiment_id
-        if not create:
-            return None
         try:
             return self.client.create_experiment(experiment_name)
         except Exception as exc:
             if _code(exc) != "RESOURCE_ALREADY_EXISTS":
                 raise
-            return self.client.get_experiment_by_name(experiment_name).experiment_id
+            # Another publisher created it between our look-up and our create.
+            created = self.client.get_experiment_by_name(experiment_name)
+            if created is None:
+                raise
+            return created.experiment_id
 
-    def _find_run(self, name: str, tag: str, value: str, *, create: bool,
-                  run_name: str) -> str | None:
-        experiment = self._experiment(name, create=create)
-        if experiment is None:
-            return None
-        runs = self.client.search_runs(
-            [experiment], filter_string=f"tags.`{tag}` = '{value}'", max_results=1,
-            order_by=["attributes.start_time ASC"])
-        if runs:
-            return runs[0].info.run_id
-        if not create:
-            return None
+    def _experiment_name(self, name: str) -> str:
+        return f"catsite/{self._registered(name)}"
+
+    def _find_run(self, name: str, tag: str, value: str) -> str | None:
+        experiment = self._experiment(name)
+        return self._search_run(experiment, tag, value) if experiment is not None else None
+
+    def _ensure_run(self, name: str, tag: str, value: str, *, run_name: str) -> str:
+        experiment = self._ensure_experiment(name)
+        found = self._search_run(experiment, tag, value)
+        if found is not None:
+            return found
         run = self.client.create_run(experiment, run_name=run_name,
                                      tags={tag: value, "catsite.model": name})
         self.client.set_terminated(run.info.run_id)
         return run.info.run_id
 
-    def _run_for(self, name: str, version: str, *, create: bool = False) -> str | None:
-        return self._find_run(name, VERSION_TAG, version, create=create, run_name=version)
+    def _search_run(self, experiment: str, tag: str, value: str) -> str | None:
+        runs = self.client.search_runs(
+            [experiment], filter_string=f"tags.`{tag}` = '{value}'", max_results=1,
+            order_by=["attributes.start_time ASC"])
+        return runs[0].info.run_id if runs else None
 
-    def _history_run(self, name: str, *, create: bool) -> str | None:
-        return self._find_run(name, ROLE_TAG, HISTORY, create=create, run_name="alias-history")
+    def _run_for(self, name: str, version: str) -> str | None:
+        return self._find_run(name, VERSION_TAG, version)
+
+    def _ensure_run_for(self, name: str, version: str) -> str:
+        return self._ensure_run(name, VERSION_TAG, version, run_name=version)
+
+    def _history_run(self, name: str) -> str | None:
+        return self._find_run(name, ROLE_TAG, HISTORY)
+
+    def _ensure_history_run(self, name: str) -> str:
+        return self._ensure_run(name, ROLE_TAG, HISTORY, run_name="alias-history")
 
     def _version_of(self, name: str, version: str):
         """The registered model version holding catsite ``version``, or None."""
         run_id = self._run_for(name, version)
         if run_id is None:
             return None
-        found = self.client.search_model_versions(
+        versions = self.client.search_model_versions(
             f"name = '{self._registered(name)}' and run_id = '{run_id}'")
-        found = [v for v in found if v.tags.get(VERSION_TAG) == version]
+        found = [v for v in versions if v.tags.get(VERSION_TAG) == version]
         return max(found, key=lambda v: int(v.version)) if found else None
 
     def _alias_version(self, key: str):
@@ -270,7 +289,7 @@ class MlflowStore(Store):
         if registered is not None and not overwrite:
             raise AlreadyExists(f"{name}/{version}/{MANIFEST} already exists in "
                                 f"{self.description}")
-        run_id = self._run_for(name, version, create=True)
+        run_id = self._ensure_run_for(name, version)
         self._log(run_id, PACKAGE_FOLDER, MANIFEST, source)
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
         tags = {VERSION_TAG: version, SIGNATURE_TAG: "present" if self._artifact_exists(
@@ -291,7 +310,7 @@ class MlflowStore(Store):
 
     def _upload_history(self, key: str, source, overwrite: bool) -> None:
         name, _, alias, filename = key.split("/")
-        run_id = self._history_run(name, create=True)
+        run_id = self._ensure_history_run(name)
         if not overwrite and self._artifact_exists(run_id, f"{alias}/{filename}"):
             raise AlreadyExists(f"{key} already exists in {self.description}")
         self._log(run_id, alias, filename, source)
@@ -301,7 +320,7 @@ class MlflowStore(Store):
         """(run id, artifact path) of a version file or history record; NotFound if missing."""
         name, version, filename = self._parts(key)
         if version == HISTORY:
-            run_id = self._history_run(name, create=False)
+            run_id = self._history_run(name)
             path = "/".join(key.split("/")[2:])
         else:
             run_id = self._run_for(name, version)
@@ -432,7 +451,7 @@ def _is_network(exc: BaseException) -> bool:
     import requests
     import urllib3
 
-    seen = exc
+    seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, (requests.ConnectionError, requests.Timeout,
                              requests.exceptions.ChunkedEncodingError,

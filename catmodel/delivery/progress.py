@@ -16,7 +16,7 @@ class Progress:
     def __init__(self, stream, label: str, *, tty: bool):
         self.stream, self.label, self.tty = stream, label, tty
         self._last_draw = 0.0
-        self._logged = set()
+        self._logged: set[int] = set()
         self._done = self._total = 0
 
     def update(self, done: int, total: int) -> None:

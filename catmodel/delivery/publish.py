@@ -147,8 +147,8 @@ def _signature(package_dir: Path, manifest, manifest_data: bytes, signing_key,
 def _sign_copy(package_dir: Path, manifest, manifest_data: bytes, signing_key: Path) -> bytes:
     """Sign exactly what will be uploaded: the listed files and ``manifest_data``, assembled in a
     scratch directory (hard links where the filesystem allows, else copies)."""
-    with tempfile.TemporaryDirectory(prefix="catsite-sign-") as scratch:
-        scratch = Path(scratch)
+    with tempfile.TemporaryDirectory(prefix="catsite-sign-") as scratch_name:
+        scratch = Path(scratch_name)
         for filename in manifest.files:
             try:
                 os.link(package_dir / filename, scratch / filename)

@@ -93,7 +93,7 @@ def dataset_sha256(labels_csv: bytes, images: dict[str, str]) -> str:
 def count_rows(rows) -> dict:
     """``counts`` of dataset.json from (file, label, split) rows: total, per split, per label."""
     by_label: dict[str, dict[str, int]] = {}
-    by_split = Counter()
+    by_split: Counter[str] = Counter()
     for _file, label, split in rows:
         entry = by_label.setdefault(label, dict.fromkeys(SPLITS, 0))
         entry[split] += 1
@@ -208,7 +208,7 @@ def _rows(labels_csv: bytes, root: Path) -> list[tuple[str, str, str]]:
             raise DatasetError(f"{root / LABELS_FILE} line {number} is not file,label,split "
                                f"with a split of {', '.join(SPLITS)}: re-export the dataset")
         _inside(row[0], root)
-    return rows
+    return [(file, label, split) for file, label, split in rows]  # each row checked: 3 fields
 
 
 def _inside(file: str, root: Path) -> str:

@@ -28,7 +28,7 @@ def plot_confusion(evaluation, path) -> Path:
     for i in range(rows):
         for j in range(columns):
             if counts[i, j]:
-                axes.text(j, i, int(counts[i, j]), ha="center", va="center",
+                axes.text(j, i, str(int(counts[i, j])), ha="center", va="center",
                           color="white" if shares[i, j] > 0.5 else "black")
     model = evaluation.model
     axes.set_title(f"{model['name']} {model['version']}\n{evaluation.count} "

@@ -30,7 +30,7 @@ import struct
 import zlib
 from contextlib import nullcontext
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError, WebPImagePlugin
 
 from . import exif
 from .decode_memory import (
@@ -159,7 +159,7 @@ def _decode_opened(image, stream, min_side, max_side, max_pixels, max_decode_byt
 
 
 def _kind(pillow_format: str | None) -> str:
-    return {"WEBP": "WebP", "MPO": "JPEG"}.get(pillow_format, pillow_format or "these")
+    return {"WEBP": "WebP", "MPO": "JPEG"}.get(pillow_format or "", pillow_format or "these")
 
 
 def _release(image: Image.Image, owns_stream: bool) -> None:
@@ -172,8 +172,8 @@ def _release(image: Image.Image, owns_stream: bool) -> None:
         Image.Image.close(image)
     # The WebP plugin keeps libwebp's decoder (two full-size canvases) until the image is
     # garbage collected; the upload's frame is loaded, so it is dropped now.
-    if getattr(image, "_decoder", None) is not None and image.format == "WEBP":
-        image._decoder = None
+    if isinstance(image, WebPImagePlugin.WebPImageFile) and hasattr(image, "_decoder"):
+        del image._decoder
 
 
 def _upright(image: Image.Image, orientation: int) -> Image.Image:

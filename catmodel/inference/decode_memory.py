@@ -44,7 +44,7 @@ def decode_cost(image: Image.Image, original_size: tuple[int, int], multi_scan: 
     (jpeg_structure.JpegLayout.multi_scan; False for other formats)."""
     width, height = image.size
     full_pixels = original_size[0] * original_size[1]
-    cost = width * height * _BYTES_PER_PIXEL.get(image.mode, 4)
+    cost: float = width * height * _BYTES_PER_PIXEL.get(image.mode, 4)
     if image.format == "WEBP":
         cost = full_pixels * _WEBP_BYTES_PER_PIXEL
     elif multi_scan:

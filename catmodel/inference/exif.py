@@ -112,10 +112,10 @@ def orientation(info: dict) -> int:
     corrupt, or not a single value. An oversized block is also removed from ``info``, so
     nothing later parses it."""
     raw, text = info.get("exif"), info.get(_RAW_PROFILE)
-    raw = raw if isinstance(raw, bytes) else None
-    text = text if isinstance(text, str) else None
-    size = len(raw) if raw is not None else len(text) // 2 if text is not None else 0
-    if not size:
+    # The block as bytes, or as a PNG text chunk's hex profile (two characters a byte).
+    block = raw if isinstance(raw, bytes) else text if isinstance(text, str) else None
+    size = 0 if block is None else len(block) if isinstance(block, bytes) else len(block) // 2
+    if block is None or not size:
         return 1
     if size > MAX_EXIF_BYTES:
         logger.info("Ignoring EXIF of %d bytes, over %d", size, MAX_EXIF_BYTES)
@@ -123,9 +123,9 @@ def orientation(info: dict) -> int:
         info.pop(_RAW_PROFILE, None)
         return 1
     try:
-        if raw is None:
-            raw = bytes.fromhex("".join(text.split("\n")[3:]))
-        return _orientation_in_tiff(raw.removeprefix(_EXIF_HEADER))
+        if isinstance(block, str):
+            block = bytes.fromhex("".join(block.split("\n")[3:]))
+        return _orientation_in_tiff(block.removeprefix(_EXIF_HEADER))
     except (struct.error, ValueError) as exc:
         # A corrupt EXIF block must not cost the user their photo.
         logger.info("Ignoring unreadable EXIF orientation: %s", exc)

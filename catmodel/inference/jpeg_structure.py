@@ -52,7 +52,8 @@ def segments(stream) -> Iterator[Segment]:
         return
     yield Segment(SOI, 0, 2)
     position, pattern = 2, _MARKER_BETWEEN_SEGMENTS
-    while (position := _next_marker(stream, position, pattern)) is not None:
+    while (marker_at := _next_marker(stream, position, pattern)) is not None:
+        position = marker_at
         stream.seek(position + 1)
         marker = stream.read(1)[0]
         if marker == EOI:

@@ -328,7 +328,8 @@ def _triple(spec: dict, key: str) -> tuple[float, float, float]:
         or not all(_is_number(v) and math.isfinite(v) for v in value)
     ):
         raise BadModelPackage(MANIFEST, f"input.{key} must be a list of 3 numbers (R, G, B)")
-    return tuple(float(v) for v in value)
+    red, green, blue = (float(v) for v in value)
+    return red, green, blue
 
 
 def _is_number(value) -> bool:

@@ -7,6 +7,8 @@ writes nothing.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .errors import BuildCheckFailed
@@ -72,7 +74,7 @@ def sanity_report(logits_by_photo: dict[str, np.ndarray], labels: list[str]) -> 
     coffee = softmax(logits_by_photo["skimage.data.coffee"])
     domestic = float(chelsea[DOMESTIC_CAT_CLASSES].sum())
     coffee_cat = float(coffee[CAT_CLASSES].sum())
-    results = [
+    results: list[dict[str, Any]] = [
         {
             "image": "skimage.data.chelsea",
             "expect": f"domestic cat classes 281-285 together >= {MIN_CHELSEA_DOMESTIC_CAT}",
@@ -102,4 +104,6 @@ def sanity_report(logits_by_photo: dict[str, np.ndarray], labels: list[str]) -> 
 
 
 def _measured(result: dict) -> float:
-    return result.get("domestic_cat_probability", result.get("cat_probability"))
+    """The probability a result judges: each holds one of the two."""
+    key = "domestic_cat_probability" if "domestic_cat_probability" in result else "cat_probability"
+    return result[key]

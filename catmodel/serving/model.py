@@ -163,20 +163,25 @@ class CatsiteModel(Model):
         # One budget for the request's decodes; the first refusal ends the request: photos
         # still waiting for a slot are skipped, the ones decoding finish (a thread cannot be
         # stopped), so a refused request never holds a slot it does not use.
-        budget, refusals = DecodeBudget(self.classifier.max_decode_bytes), []
+        budget = DecodeBudget(self.classifier.max_decode_bytes)
+        refusals: list[Exception] = []
         batch = await asyncio.gather(*(
             self._photo_to_tensor(photo, index if len(photos) > 1 else None, timings, budget,
                                   refusals)
             for index, photo in enumerate(photos)), return_exceptions=True)
         if refusals:
             raise refusals[0]
+        tensors: list[np.ndarray] = []
         for result in batch:
             if isinstance(result, BaseException):
                 raise result
-        return np.concatenate(batch)
+            assert result is not None  # a photo is skipped only after a refusal, raised above
+            tensors.append(result)
+        return np.concatenate(tensors)
 
     async def _photo_to_tensor(self, photo, index: int | None, timings: dict,
-                               budget: DecodeBudget, refusals: list) -> np.ndarray | None:
+                               budget: DecodeBudget,
+                               refusals: list[Exception]) -> np.ndarray | None:
         if isinstance(photo, str):  # JSON carries BYTES elements as text
             photo = photo.encode()
         async with self._decode_slots:

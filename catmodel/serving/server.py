@@ -45,16 +45,17 @@ class RequestLimits:
         declared = headers.get(b"content-length", b"").decode("latin-1")
         if declared.isdigit() and int(declared) > self.max_bytes:
             return await self._refuse(send, 413, self._too_large, "file_too_large")
-        body, more = bytearray(), True
+        received, more = bytearray(), True
         while more:
             message = await receive()
             if message["type"] != "http.request":  # the client went away
                 return
-            body += message.get("body", b"")
-            if len(body) > self.max_bytes:
+            received += message.get("body", b"")
+            if len(received) > self.max_bytes:
                 return await self._refuse(send, 413, self._too_large, "file_too_large")
             more = message.get("more_body", False)
-        body = bytes(body)
+        body = bytes(received)
+        del received  # not held twice while the app answers
         if body:
             try:
                 check_json(json_part(body, headers))
