@@ -127,7 +127,8 @@ main() {
     log "1. the web image alone, with its embedded model"
     check_web_image_contents
     port="$(free_port)" url="http://127.0.0.1:$port"
-    start "catsite-smoke-$$" "$IMAGE" "$port" "${web_env[@]}"
+    # Each web container its own metrics port: they share the host's network.
+    start "catsite-smoke-$$" "$IMAGE" "$port" "${web_env[@]}" -e "METRICS_PORT=$(free_port)"
     wait_ready "catsite-smoke-$$" "$url/readyz"
     if [[ "$(container_engine)" == podman ]]; then
         engine healthcheck run "catsite-smoke-$$" || die "the image's HEALTHCHECK failed"
@@ -145,7 +146,7 @@ main() {
     wait_ready "catsite-smoke-model-$$" "http://127.0.0.1:$model_port/v2/health/ready"
     port="$(free_port)" url="http://127.0.0.1:$port"
     start "catsite-smoke-client-$$" "$IMAGE" "$port" "${web_env[@]}" \
-        -e INFERENCE_URL="http://127.0.0.1:$model_port"
+        -e INFERENCE_URL="http://127.0.0.1:$model_port" -e "METRICS_PORT=$(free_port)"
     wait_ready "catsite-smoke-client-$$" "$url/readyz"
     "$(app_python)" "$CI_DIR/smoke_checks.py" "$url" --host "$ALLOWED_HOST" \
         --model-version "$expected_version" --revision "$revision"
