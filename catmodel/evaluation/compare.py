@@ -69,10 +69,11 @@ class Comparison:
                 ("not-a-cat recall", _percent(a["not_a_cat"]["recall"]),
                  _percent(b["not_a_cat"]["recall"]), "")]
         lines += _columns(rows, left=1)
+        disagreements = overall["a_only"] + overall["b_only"]
         lines += ["", f"Photos: both right {overall['both']}, only A right {overall['a_only']}, "
-                      f"only B right {overall['b_only']}, neither {overall['neither']}; "
-                      f"McNemar exact p = {overall['mcnemar_p_value']:.3g}"
-                      f" ({_verdict(overall['mcnemar_p_value'])})", ""]
+                      f"only B right {overall['b_only']}, neither {overall['neither']}",
+                  f"McNemar exact p = {overall['mcnemar_p_value']:.3g} on the {disagreements} "
+                  f"photo(s) they disagree on: {_verdict(overall['mcnemar_p_value'])}", ""]
         rows = [("label", "photos", "A right", "B right", "only A", "only B", "A precision",
                  "B precision", "A recall", "B recall")]
         for label, entry in self.per_label.items():
@@ -81,15 +82,13 @@ class Comparison:
                          _percent(entry["a"]["precision"]), _percent(entry["b"]["precision"]),
                          _percent(entry["a"]["recall"]), _percent(entry["b"]["recall"])))
         lines += _columns(rows, left=1)
-        for side, other in (("a", "b"), ("b", "a")):
+        for side in ("a", "b"):
             photos = self.photos[f"{side}_only"]
             if not photos:
                 continue
             lines += ["", f"Only {side.upper()} right ({len(photos)}):"]
-            for photo in photos[:SHOWN_PHOTOS]:
-                lines.append(f"  {photo['file']}  {photo['label']}: {side.upper()} "
-                             f"{photo[f'{side}_answer']}, {other.upper()} "
-                             f"{photo[f'{other}_answer']}")
+            lines += [f"  {photo['file']}  {photo['label']}: A {photo['a_answer']}, "
+                      f"B {photo['b_answer']}" for photo in photos[:SHOWN_PHOTOS]]
             if len(photos) > SHOWN_PHOTOS:
                 lines.append(f"  ... and {len(photos) - SHOWN_PHOTOS} more (--json lists them)")
         return "\n".join(lines)
