@@ -9,6 +9,7 @@ from scipy.stats import binomtest
 
 from catmodel.evaluation import OTHER_CAT, ComparisonError, Predictions, compare, summarise
 from catmodel.evaluation.compare import mcnemar_exact
+from testsupport.comparison import assert_consistent
 
 ANSWERS = ("maine-coon", "not-a-cat", OTHER_CAT)
 MAINE_COON, NOT_A_CAT, OTHER = range(3)
@@ -33,6 +34,7 @@ B = answers("2", [MAINE_COON, MAINE_COON, NOT_A_CAT, MAINE_COON, NOT_A_CAT, NOT_
 
 def test_the_counts_by_hand():
     comparison = compare(A, B, a_name="base", b_name="tuned", root="/data")
+    assert_consistent(comparison.as_dict())
     overall = comparison.overall
     assert (overall["both"], overall["a_only"], overall["b_only"], overall["neither"]) == (
         2, 1, 2, 1)

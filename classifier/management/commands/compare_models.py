@@ -14,7 +14,6 @@ champion gate (publish_model --alias champion --evaluate) prints the same table 
 """
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from catmodel.evaluation.compare import compare
 from catmodel.evaluation.dataset import SPLITS, read_dataset
 from catmodel.evaluation.evaluate import split_examples
 from catmodel.inference import BadModelPackage, ModelUnavailable
+from classifier.management.evaluation_files import write_files
 from classifier.management.store_command import StoreCommand
 
 STORE_PREFIX = "store:"
@@ -72,14 +72,8 @@ class Command(StoreCommand):
         comparison = compare(predictions["a"], predictions["b"], a_name=options["a"],
                              b_name=options["b"], root=str(data))
         self.stdout.write(comparison.table())
-        if options["json"]:
-            options["json"].write_text(json.dumps(comparison.as_dict(), indent=2) + "\n")
-            self.stdout.write(f"Wrote {options['json']}")
-        if options["plot"]:
-            from catmodel.evaluation.plot import plot_comparison
-
-            plot_comparison(comparison, options["plot"])
-            self.stdout.write(f"Wrote {options['plot']}")
+        write_files(self.stdout, options, comparison.as_dict(),
+                    lambda path: _plot(comparison, path))
 
     def _package(self, options, reference: str, dest: Path) -> Path:
         """A package directory: ``reference`` itself, or fetched from the store into ``dest``."""
@@ -90,3 +84,9 @@ class Command(StoreCommand):
             raise CommandError(f"{reference}: name a version or an alias after {STORE_PREFIX} "
                                f"(e.g. {STORE_PREFIX}champion)")
         return fetched_package(self.open_store(options), settings.MODEL_NAME, version, dest)
+
+
+def _plot(comparison, path: Path) -> None:
+    from catmodel.evaluation.plot import plot_comparison  # matplotlib: only when asked for
+
+    plot_comparison(comparison, path)
