@@ -111,8 +111,8 @@ def check_promotion(store: Store, name: str, version: str, alias: str, *,
                      note=note)
 
 
-def _decision(comparison: Comparison, version: str, previous: str, dataset, tolerance: float,
-             worse: bool) -> str:
+def _decision(comparison: Comparison, version: str, previous: str | None, dataset,
+              tolerance: float, worse: bool) -> str:
     """The gate's reason in one line, in the terms of the comparison it printed (A: the
     champion, B: the candidate)."""
     overall = comparison.overall

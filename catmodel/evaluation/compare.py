@@ -59,7 +59,7 @@ class Comparison:
                  + (f" of {self.dataset['root']}" if self.dataset.get("root") else "")
                  + f" (dataset sha256 {self.dataset['sha256'][:12]})",
                  f"  A: {describe(a)}", f"  B: {describe(b)}", ""]
-        rows = [("", "A", "B", "B - A"),
+        rows: list[tuple[str, ...]] = [("", "A", "B", "B - A"),
                 ("top-1 accuracy", _percent(a["top1_accuracy"]), _percent(b["top1_accuracy"]),
                  _points(overall["top1_difference"])),
                 ("top-5 accuracy", _percent(a["top5_accuracy"]), _percent(b["top5_accuracy"]),
