@@ -1,22 +1,37 @@
-"""Split a rendered manifest: the Prometheus Operator's objects (ServiceMonitor,
-PrometheusRule), which kubernetes-validate has no schema for, are checked here against
-deploy/ci/schemas/; every other object is written to OUT for validate-chart.sh's usual checks.
+"""Split a rendered manifest: the objects of custom resources, which kubernetes-validate has no
+schema for (the Prometheus Operator's ServiceMonitor and PrometheusRule, Argo Rollouts' Rollout
+and AnalysisTemplate), are checked here against deploy/ci/schemas/; every other object is
+written to OUT for validate-chart.sh's usual checks. A Rollout's pod template goes to OUT too,
+as a Deployment of the same name, so that kubernetes-validate and checkov check its pods as
+they check the Deployment's.
 Grafana dashboards (ConfigMaps) must hold valid JSON whose queries name catsite metrics. A
 ServiceMonitor must scrape a Service port that leads to a container port of the pods and that no
 Ingress routes: the metrics live on a port of their own, never on the public one.
+`promtool check rules` checks each PrometheusRule's groups, and each AnalysisTemplate query put
+into a recording rule of its own (promtool has no check of a lone query); every analysis metric
+has a successCondition and a failureLimit, and names only the arguments its template declares.
+A Rollout's analysis steps name an AnalysisTemplate of the render with the arguments it needs;
+a HorizontalPodAutoscaler scales an object of the render.
 
     python check_monitoring.py RENDERED OUT     (exit 1, with the reasons, on any fault)
 """
 import json
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import jsonschema
 import yaml
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
-KINDS = {"ServiceMonitor": "servicemonitor.json", "PrometheusRule": "prometheusrule.json"}
+KINDS = {"ServiceMonitor": "servicemonitor.json", "PrometheusRule": "prometheusrule.json",
+         "Rollout": "rollout.json", "AnalysisTemplate": "analysistemplate.json"}
+WORKLOADS = {"Deployment", "Rollout"}
+# Argo Rollouts' placeholders in a query ({{args.NAME}}), replaced by a sample value for promtool.
+ARG = re.compile(r"\{\{\s*args\.([A-Za-z0-9_.-]+)\s*\}\}")
 
 
 def check(obj) -> list[str]:
@@ -25,12 +40,99 @@ def check(obj) -> list[str]:
     validator = jsonschema.Draft7Validator(schema)
     faults = [f"{name}: {error.message} at {list(error.path)}"
               for error in validator.iter_errors(obj)]
-    for group in obj.get("spec", {}).get("groups", []) if obj["kind"] == "PrometheusRule" else []:
-        for rule in group.get("rules", []):
-            expr = rule.get("expr", "")
-            if expr.count("(") != expr.count(")") or expr.count("{") != expr.count("}"):
-                faults.append(f"{name}: unbalanced brackets in {expr!r}")
+    if faults:
+        return faults
+    if obj["kind"] == "PrometheusRule":
+        faults += promtool_check_rules(name, obj["spec"]["groups"])
+    elif obj["kind"] == "AnalysisTemplate":
+        faults += check_analysis(name, obj)
     return faults
+
+
+def promtool_check_rules(name: str, groups: list) -> list[str]:
+    """`promtool check rules` on these rule groups: PromQL syntax, durations, templates."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        return [f"{name}: promtool not found: deploy/ci/install-tools.sh installs it "
+                "(Debian's prometheus package)"]
+    with tempfile.TemporaryDirectory() as work:
+        rules = Path(work) / "rules.yaml"
+        rules.write_text(yaml.safe_dump({"groups": groups}, sort_keys=False))
+        checked = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True,
+                                 text=True, check=False)
+    if checked.returncode == 0:
+        return []
+    return [f"{name}: promtool check rules: " + (checked.stdout + checked.stderr).strip()]
+
+
+def check_analysis(name: str, template: dict) -> list[str]:
+    declared = {arg["name"] for arg in template["spec"].get("args", [])}
+    faults, rules = [], []
+    for metric in template["spec"]["metrics"]:
+        where = f"{name} metric {metric['name']!r}"
+        for key in ("successCondition", "failureLimit"):
+            if key not in metric:
+                faults.append(f"{where}: no {key}")
+        query = (metric.get("provider", {}).get("prometheus") or {}).get("query")
+        if query is None:
+            continue
+        undeclared = set(ARG.findall(query)) - declared
+        if undeclared:
+            faults.append(f"{where}: the query uses undeclared arguments {sorted(undeclared)}")
+        rules.append({"record": "analysis:" + re.sub(r"\W", "_", metric["name"]),
+                      "expr": ARG.sub("0123456789", query)})
+    if rules:
+        faults += promtool_check_rules(name, [{"name": "analysis-queries", "rules": rules}])
+    return faults
+
+
+def check_rollout_analysis(rollout, documents) -> list[str]:
+    """Each analysis step names an AnalysisTemplate of the render and gives every argument
+    the template declares without a value."""
+    name = f"Rollout/{rollout['metadata']['name']}"
+    templates = {doc["metadata"]["name"]: doc for doc in documents
+                 if doc.get("kind") == "AnalysisTemplate"}
+    canary = rollout["spec"].get("strategy", {}).get("canary", {})
+    analyses = [step["analysis"] for step in canary.get("steps", []) if "analysis" in step]
+    if "analysis" in canary:
+        analyses.append(canary["analysis"])
+    faults = []
+    for analysis in analyses:
+        given = {arg["name"] for arg in analysis.get("args", [])}
+        for ref in analysis.get("templates", []):
+            template = templates.get(ref.get("templateName"))
+            if template is None:
+                faults.append(f"{name}: an analysis names AnalysisTemplate "
+                              f"{ref.get('templateName')!r}, which the render has not")
+                continue
+            needed = {arg["name"] for arg in template["spec"].get("args", [])
+                      if "value" not in arg and "valueFrom" not in arg}
+            if needed - given:
+                faults.append(f"{name}: an analysis gives {ref['templateName']!r} no "
+                              f"{sorted(needed - given)}")
+    return faults
+
+
+def check_scale_targets(documents) -> list[str]:
+    objects = {(doc.get("apiVersion"), doc.get("kind"), doc["metadata"]["name"])
+               for doc in documents}
+    faults = []
+    for hpa in (doc for doc in documents if doc.get("kind") == "HorizontalPodAutoscaler"):
+        ref = hpa["spec"]["scaleTargetRef"]
+        if (ref.get("apiVersion"), ref["kind"], ref["name"]) not in objects:
+            faults.append(f"HorizontalPodAutoscaler/{hpa['metadata']['name']}: scales "
+                          f"{ref.get('apiVersion')} {ref['kind']}/{ref['name']}, which the "
+                          "render has not")
+    return faults
+
+
+def as_deployment(rollout: dict) -> dict:
+    """The Rollout's pods as a Deployment, for the checks of pods (kubernetes-validate,
+    checkov); the Rollout itself is checked against its schema."""
+    spec = {key: rollout["spec"][key] for key in
+            ("replicas", "revisionHistoryLimit", "selector", "template") if key in rollout["spec"]}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": rollout["metadata"],
+            "spec": spec}
 
 
 def check_dashboard(obj) -> list[str]:
@@ -60,7 +162,7 @@ def check_scrape_ports(monitor, documents) -> list[str]:
               for doc in documents if doc.get("kind") == "Ingress"
               for rule in doc["spec"].get("rules", [])
               for path in rule.get("http", {}).get("paths", [])}
-    container_ports = {port.get("name") for doc in documents if doc.get("kind") == "Deployment"
+    container_ports = {port.get("name") for doc in documents if doc.get("kind") in WORKLOADS
                        for container in doc["spec"]["template"]["spec"]["containers"]
                        for port in container.get("ports", [])}
     faults = []
@@ -89,11 +191,15 @@ def main(rendered: str, out: str) -> int:
             faults += check(doc)
             if doc["kind"] == "ServiceMonitor":
                 faults += check_scrape_ports(doc, documents)
+            elif doc["kind"] == "Rollout":
+                faults += check_rollout_analysis(doc, documents)
+                rest.append(as_deployment(doc))
         else:
             if doc.get("kind") == "ConfigMap" and "grafana_dashboard" in (
                     doc["metadata"].get("labels") or {}):
                 faults += check_dashboard(doc)
             rest.append(doc)
+    faults += check_scale_targets(documents)
     Path(out).write_text(yaml.safe_dump_all(rest, sort_keys=False, width=10**6))
     for fault in faults:
         print(fault, file=sys.stderr)

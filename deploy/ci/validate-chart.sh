@@ -8,11 +8,14 @@
 #   checkov --framework kubernetes           on each render: no failed check; skips only through
 #                                            checkov.io/skipN annotations in the chart, each with
 #                                            its reason
-#   check_monitoring.py                      first, on each render: the Prometheus Operator's
-#                                            objects (ServiceMonitor, PrometheusRule), which
-#                                            kubernetes-validate has no schema for, against
-#                                            deploy/ci/schemas/, and Grafana dashboards' JSON;
-#                                            the other objects go on to the checks above
+#   check_monitoring.py                      first, on each render: the custom resources
+#                                            (ServiceMonitor, PrometheusRule, Rollout,
+#                                            AnalysisTemplate), which kubernetes-validate has no
+#                                            schema for, against deploy/ci/schemas/; rules and
+#                                            analysis queries through `promtool check rules`;
+#                                            Grafana dashboards' JSON; the other objects (and a
+#                                            Rollout's pods, as a Deployment) go on to the checks
+#                                            above
 #   hadolint                                 on the Dockerfile
 # Renders go to $VALIDATE_OUT when set (kept), else to a temp dir kept only on failure.
 # Usage: validate-chart.sh                      validate everything
@@ -23,11 +26,13 @@ source "$(dirname "$0")/../../scripts/lib.sh"
 
 CHART="$CATSITE_ROOT/deploy/helm/catsite"
 read -r -a KUBE_VERSIONS <<<"${KUBE_VERSIONS:-1.30.0 1.34.0}"
-# Each render: "NAME VALUES-FILE [--set OPTIONS]" ("-" for the chart's defaults). The last one
-# is the model service (inference.mode: service) with the model fetched at pod start.
+# Each render: "NAME VALUES-FILE [--set OPTIONS]" ("-" for the chart's defaults): the model
+# service (inference.mode: service) with the model fetched at pod start, the monitoring, and
+# the canary delivery (rollout.enabled: an Argo Rollouts Rollout instead of the Deployment).
 RENDERS=("values -" "values-staging values-staging.yaml" "values-production values-production.yaml"
          "service-mode values-production.yaml inference.mode=service,model.fetchAtStart.enabled=true"
-         "monitoring values-production.yaml metrics.serviceMonitor.enabled=true,metrics.prometheusRule.enabled=true,metrics.grafanaDashboard.enabled=true,model.challenger.enabled=true,ingress.enabled=true")
+         "monitoring values-production.yaml metrics.serviceMonitor.enabled=true,metrics.prometheusRule.enabled=true,metrics.grafanaDashboard.enabled=true,model.challenger.enabled=true,ingress.enabled=true"
+         "rollout values-production.yaml rollout.enabled=true,metrics.serviceMonitor.enabled=true,metrics.prometheusRule.enabled=true,model.challenger.enabled=true")
 # Releases deploy by digest (push-image.sh records it); render the same way.
 RELEASE_DIGEST="sha256:$(printf '%064d' 0)"
 MODEL_RELEASE_DIGEST="sha256:$(printf '%064d' 1)"  # the model image's (inference.mode=service)
