@@ -25,6 +25,7 @@ from pathlib import Path
 
 import jsonschema
 import yaml
+from kube_play import as_deployment  # beside this script: a Rollout's pods as a Deployment
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 KINDS = {"ServiceMonitor": "servicemonitor.json", "PrometheusRule": "prometheusrule.json",
@@ -124,15 +125,6 @@ def check_scale_targets(documents) -> list[str]:
                           f"{ref.get('apiVersion')} {ref['kind']}/{ref['name']}, which the "
                           "render has not")
     return faults
-
-
-def as_deployment(rollout: dict) -> dict:
-    """The Rollout's pods as a Deployment, for the checks of pods (kubernetes-validate,
-    checkov); the Rollout itself is checked against its schema."""
-    spec = {key: rollout["spec"][key] for key in
-            ("replicas", "revisionHistoryLimit", "selector", "template") if key in rollout["spec"]}
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": rollout["metadata"],
-            "spec": spec}
 
 
 def check_dashboard(obj) -> list[str]:

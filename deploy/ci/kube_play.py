@@ -22,7 +22,11 @@ these adaptations, each because kube play differs from Kubernetes:
   - Probes are not run by podman here: the play script probes the pods itself.
   - The downward API's status fields (POD_IP from status.podIP) are not supported by podman
     4.3: such variables are dropped (on the host network the pod's address is the host's).
-  - HPA, PDB, NetworkPolicy, Ingress and ServiceAccount have no podman counterpart: dropped.
+  - Rollouts (rollout.enabled): kube play knows no Argo Rollouts; a Rollout's pods (the same
+    template as the Deployment's) are played as a Deployment, without canary steps.
+  - HPA, PDB, NetworkPolicy, Ingress, ServiceAccount, the AnalysisTemplate and the CronJob
+    (purge_feedback; its command is run against manage.py in tests/container/test_chart_purge.py)
+    have no podman counterpart here: dropped.
 """
 from __future__ import annotations
 
@@ -83,6 +87,17 @@ def without_services(config_map: dict, services: list[str]) -> dict:
     return config_map
 
 
+def as_deployment(workload: dict) -> dict:
+    """A copy of a Deployment, or a Rollout's pods as one (its canary strategy dropped)."""
+    if workload["kind"] == "Deployment":
+        return json.loads(json.dumps(workload))
+    spec = {key: workload["spec"][key] for key in
+            ("replicas", "revisionHistoryLimit", "selector", "template")
+            if key in workload["spec"]}
+    return json.loads(json.dumps({"apiVersion": "apps/v1", "kind": "Deployment",
+                                  "metadata": workload["metadata"], "spec": spec}))
+
+
 def adapt(objects: list[dict]) -> tuple[list[dict], list[dict], dict[str, dict], list[str]]:
     """(release documents, migration documents, secrets by name, kinds dropped)."""
     services = [obj["metadata"]["name"] for obj in objects if obj["kind"] == "Service"]
@@ -101,8 +116,8 @@ def adapt(objects: list[dict]) -> tuple[list[dict], list[dict], dict[str, dict],
             })
         elif kind == "ConfigMap":
             (migrate if hook else release).append(without_services(obj, services))
-        elif kind == "Deployment":
-            deployment = json.loads(json.dumps(obj))
+        elif kind in ("Deployment", "Rollout"):
+            deployment = as_deployment(obj)
             deployment["spec"]["replicas"] = 1  # one pod per Deployment: ports are the host's
             template = deployment["spec"]["template"]
             template["spec"] = for_podman(deployment["metadata"]["name"], template["spec"])
