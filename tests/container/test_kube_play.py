@@ -30,7 +30,7 @@ def test_only_config_maps_and_deployments_are_played_config_maps_first(played):
     assert [d["kind"] for d in release] == ["ConfigMap", "Deployment", "Deployment"]
     assert [d["kind"] for d in migrate] == ["ConfigMap", "Pod"]
     assert set(dropped) == {"Service", "NetworkPolicy", "PodDisruptionBudget",
-                            "HorizontalPodAutoscaler", "ServiceAccount"}
+                            "HorizontalPodAutoscaler", "ServiceAccount", "CronJob"}
     # Secrets become podman secrets: each one's data map, still base64 as kube play reads it.
     assert set(secrets) == {"catsite", "catsite-migrate"}
     assert secrets["catsite"]["DJANGO_SECRET_KEY"] == "czNjcmV0"
