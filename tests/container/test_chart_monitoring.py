@@ -2,13 +2,20 @@
 the pods need to be scraped (rendering only)."""
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.container.chart_support import CHART, CI, DIGEST, ROOT, by_kind, one
+from tests.container.chart_support import (
+    CHART,
+    DIGEST,
+    ROOT,
+    assert_passes_chart_checks,
+    by_kind,
+    check_monitoring,
+    one,
+)
 
 ON = ("--set", "metrics.serviceMonitor.enabled=true", "--set",
       "metrics.prometheusRule.enabled=true", "--set", "metrics.grafanaDashboard.enabled=true")
@@ -116,17 +123,9 @@ def test_the_dashboard_queries_only_metrics_the_app_defines(render):
             "catsite_shadow_agreement_total", "catsite_model_info"} <= used
 
 
-def run_check(tools_env, tmp_path, objects):
-    rendered = tmp_path / "rendered.yaml"
-    rendered.write_text(yaml.safe_dump_all(objects))
-    return subprocess.run(["python", str(CI / "check_monitoring.py"), str(rendered),
-                           str(tmp_path / "others.yaml")], env=tools_env, capture_output=True,
-                          text=True, check=False)
-
-
 def test_the_monitoring_check_passes_the_chart_and_catches_faults(render, tools_env, tmp_path):
     objects = render(*ON)
-    assert run_check(tools_env, tmp_path, objects).returncode == 0
+    assert check_monitoring(tools_env, tmp_path, objects).returncode == 0
     others = list(yaml.safe_load_all(Path(tmp_path / "others.yaml").read_text()))
     assert {o["kind"] for o in others} >= {"Deployment", "Service"}
     assert not {"ServiceMonitor", "PrometheusRule"} & {o["kind"] for o in others}
@@ -134,33 +133,26 @@ def test_the_monitoring_check_passes_the_chart_and_catches_faults(render, tools_
     rule = one(objects, "PrometheusRule")
     alert = next(r for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r)
     del alert["labels"]["severity"]
-    failed = run_check(tools_env, tmp_path, objects)
+    failed = check_monitoring(tools_env, tmp_path, objects)
     assert failed.returncode == 1 and "PrometheusRule" in failed.stderr
 
 
 def test_the_monitoring_check_refuses_a_scrape_of_the_public_port(render, tools_env, tmp_path):
     objects = render(*ON, "--set", "ingress.enabled=true")
-    assert run_check(tools_env, tmp_path, objects).returncode == 0
+    assert check_monitoring(tools_env, tmp_path, objects).returncode == 0
     one(objects, "ServiceMonitor")["spec"]["endpoints"][0]["port"] = "http"
-    failed = run_check(tools_env, tmp_path, objects)
+    failed = check_monitoring(tools_env, tmp_path, objects)
     assert failed.returncode == 1 and "routed by an Ingress" in failed.stderr
     one(objects, "ServiceMonitor")["spec"]["endpoints"][0]["port"] = "nope"
-    failed = run_check(tools_env, tmp_path, objects)
+    failed = check_monitoring(tools_env, tmp_path, objects)
     assert failed.returncode == 1 and "has no port 'nope'" in failed.stderr
 
 
 @pytest.mark.parametrize("kube_version", ["1.30.0", "1.34.0"])
 def test_the_monitoring_render_passes_the_chart_checks(render, tools_env, tmp_path, kube_version):
-    rendered = tmp_path / "rendered.yaml"
     objects = render(*ON, "-f", str(CHART / "values-production.yaml"),
                      "--set", f"image.digest={DIGEST}", kube_version=kube_version)
-    rendered.write_text(yaml.safe_dump_all(objects))
-    others = tmp_path / "others.yaml"
-    subprocess.run(["python", str(CI / "check_monitoring.py"), str(rendered), str(others)],
-                   env=tools_env, check=True)
-    checked = subprocess.run([str(CI / "validate-chart.sh"), "--check", str(others), kube_version],
-                             env=tools_env, capture_output=True, text=True, check=False)
-    assert checked.returncode == 0, checked.stderr[-3000:]
+    assert_passes_chart_checks(tools_env, tmp_path, objects, kube_version)
 
 
 def test_logs_are_json_by_default(render):

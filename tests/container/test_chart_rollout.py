@@ -2,22 +2,26 @@
 of the Deployment, its AnalysisTemplate, and their checks (deploy/ci/check_monitoring.py against
 the CRD schemas in deploy/ci/schemas/, promtool on the queries, validate-chart.sh on the rest).
 The queries' values are tested in test_alert_rules.py."""
-import importlib.util
 import json
-import subprocess
 
 import pytest
 import yaml
 
-from tests.container.chart_support import CHART, CI, DIGEST, by_kind, one
+from tests.container.chart_support import (
+    CHART,
+    DIGEST,
+    assert_passes_chart_checks,
+    by_kind,
+    check_monitoring,
+    ci_script,
+    one,
+)
 
 ROLLOUT = ("--set", "rollout.enabled=true")
 MONITORED = (*ROLLOUT, "--set", "metrics.serviceMonitor.enabled=true",
              "--set", "metrics.prometheusRule.enabled=true")
 
-_spec = importlib.util.spec_from_file_location("kube_play", CI / "kube_play.py")
-kube_play = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(kube_play)
+kube_play = ci_script("kube_play")
 
 
 def test_the_default_is_a_deployment_and_no_argo_object(render):
@@ -103,17 +107,9 @@ def test_the_service_monitor_keeps_the_pod_template_hash(render):
     assert "podTargetLabels" not in plain["spec"]
 
 
-def run_check(tools_env, tmp_path, objects):
-    rendered = tmp_path / "rendered.yaml"
-    rendered.write_text(yaml.safe_dump_all(objects))
-    return subprocess.run(["python", str(CI / "check_monitoring.py"), str(rendered),
-                           str(tmp_path / "others.yaml")], env=tools_env, capture_output=True,
-                          text=True, check=False)
-
-
 def test_the_check_passes_the_rollout_and_hands_its_pods_on(render, tools_env, tmp_path):
     objects = render(*MONITORED, "--set", "autoscaling.enabled=true")
-    checked = run_check(tools_env, tmp_path, objects)
+    checked = check_monitoring(tools_env, tmp_path, objects)
     assert checked.returncode == 0, checked.stderr
     others = list(yaml.safe_load_all((tmp_path / "others.yaml").read_text()))
     kinds = [o["kind"] for o in others]
@@ -171,7 +167,7 @@ FAULTS = {
 def test_the_check_catches(render, tools_env, tmp_path, fault):
     change, message = FAULTS[fault]
     objects = render(*MONITORED, "--set", "autoscaling.enabled=true")
-    checked = run_check(tools_env, tmp_path, mutated(objects, change))
+    checked = check_monitoring(tools_env, tmp_path, mutated(objects, change))
     assert checked.returncode == 1 and message in checked.stderr, checked.stderr
 
 
@@ -179,24 +175,17 @@ def test_the_check_runs_promtool_on_the_alert_rules(render, tools_env, tmp_path)
     def break_rule(objects):
         rule = one(objects, "PrometheusRule")["spec"]["groups"][1]["rules"][0]
         rule["expr"] = "sum(rate(catsite_http_requests_total[5m])) >"
-    checked = run_check(tools_env, tmp_path, mutated(render(*MONITORED), break_rule))
+    checked = check_monitoring(tools_env, tmp_path, mutated(render(*MONITORED), break_rule))
     assert checked.returncode == 1
     assert "PrometheusRule/catsite: promtool check rules" in checked.stderr
 
 
 @pytest.mark.parametrize("kube_version", ["1.30.0", "1.34.0"])
 def test_the_rollout_render_passes_the_chart_checks(render, tools_env, tmp_path, kube_version):
-    rendered = tmp_path / "rendered.yaml"
     objects = render(*MONITORED, "-f", str(CHART / "values-production.yaml"),
                      "--set", "model.challenger.enabled=true", "--set", f"image.digest={DIGEST}",
                      kube_version=kube_version)
-    rendered.write_text(yaml.safe_dump_all(objects))
-    others = tmp_path / "others.yaml"
-    subprocess.run(["python", str(CI / "check_monitoring.py"), str(rendered), str(others)],
-                   env=tools_env, check=True)
-    checked = subprocess.run([str(CI / "validate-chart.sh"), "--check", str(others), kube_version],
-                             env=tools_env, capture_output=True, text=True, check=False)
-    assert checked.returncode == 0, checked.stderr[-3000:]
+    assert_passes_chart_checks(tools_env, tmp_path, objects, kube_version)
 
 
 def test_kube_play_plays_the_rollouts_pods_as_a_deployment(render):

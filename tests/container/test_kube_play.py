@@ -1,15 +1,11 @@
 """deploy/ci/kube_play.py: a rendered release adapted to what `podman kube play` runs here
 (deploy/ci/play-chart.sh plays it for real in the container pipeline)."""
-import importlib.util
-
 import pytest
 
-from tests.container.conftest import CI
+from tests.container.chart_support import ci_script
 
 # A script beside the CI shell scripts, not a package: loaded from its file.
-_spec = importlib.util.spec_from_file_location("kube_play", CI / "kube_play.py")
-kube_play = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(kube_play)
+kube_play = ci_script("kube_play")
 
 
 @pytest.fixture(scope="module")
