@@ -3,13 +3,16 @@
     python kube_play.py RENDERED.yaml OUT_DIR
 
 Writes OUT_DIR/release.yaml (the ConfigMaps and Deployments), OUT_DIR/migrate.yaml (the
-migration hook's ConfigMap and its Job as a Pod) and OUT_DIR/secrets/NAME.json (each Secret's
-``data`` map, for ``podman secret create NAME FILE``), and prints what it dropped. The pods run
+migration hook's ConfigMap and its Job as a Pod), OUT_DIR/scheduled.yaml (the release's
+ConfigMaps and each CronJob's job as a Pod, run once: purge_feedback) and
+OUT_DIR/secrets/NAME.json (each Secret's ``data`` map, for ``podman secret create NAME FILE``),
+and prints what it dropped. The pods run
 as the chart says (images, commands, init containers, env, volumes, security context), with
 these adaptations, each because kube play differs from Kubernetes:
   - Secrets: kube play takes no Secret document; a podman secret of the same name holding the
     JSON of its data map serves envFrom.secretRef.
   - Jobs: kube play runs no Job; the Job's pod template runs as a Pod (restartPolicy Never).
+    Nor CronJobs: the job template's pod runs as a Pod, once, when the play script says.
   - Services: kube play has none, nor cluster DNS. Every pod shares the host's network (it
     also reaches the machine's PostgreSQL and Azurite on 127.0.0.1; kube play refuses port
     mappings there, so container ports are dropped), and a Service's name in a ConfigMap value
@@ -24,9 +27,8 @@ these adaptations, each because kube play differs from Kubernetes:
     4.3: such variables are dropped (on the host network the pod's address is the host's).
   - Rollouts (rollout.enabled): kube play knows no Argo Rollouts; a Rollout's pods (the same
     template as the Deployment's) are played as a Deployment, without canary steps.
-  - HPA, PDB, NetworkPolicy, Ingress, ServiceAccount, the AnalysisTemplate and the CronJob
-    (purge_feedback; its command is run against manage.py in tests/container/test_chart_purge.py)
-    have no podman counterpart here: dropped.
+  - HPA, PDB, NetworkPolicy, Ingress, ServiceAccount and the AnalysisTemplate have no podman
+    counterpart: dropped.
 """
 from __future__ import annotations
 
@@ -98,6 +100,25 @@ def as_deployment(workload: dict) -> dict:
                                   "metadata": workload["metadata"], "spec": spec}))
 
 
+def job_pod(name: str, template: dict) -> dict:
+    """A Job's pod template as a Pod of that name, run once (restartPolicy Never)."""
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "labels": template["metadata"].get("labels", {})},
+            "spec": for_podman(name, template["spec"])}
+
+
+def scheduled(objects: list[dict]) -> list[dict]:
+    """The release's ConfigMaps (kube play resolves envFrom in the same file) and each CronJob's
+    job as a Pod named after the CronJob."""
+    services = [obj["metadata"]["name"] for obj in objects if obj["kind"] == "Service"]
+    pods = [job_pod(obj["metadata"]["name"], obj["spec"]["jobTemplate"]["spec"]["template"])
+            for obj in objects if obj["kind"] == "CronJob"]
+    if not pods:
+        return []
+    return [without_services(obj, services) for obj in objects
+            if obj["kind"] == "ConfigMap" and not is_hook(obj)] + pods
+
+
 def adapt(objects: list[dict]) -> tuple[list[dict], list[dict], dict[str, dict], list[str]]:
     """(release documents, migration documents, secrets by name, kinds dropped)."""
     services = [obj["metadata"]["name"] for obj in objects if obj["kind"] == "Service"]
@@ -107,13 +128,9 @@ def adapt(objects: list[dict]) -> tuple[list[dict], list[dict], dict[str, dict],
         if kind == "Secret":
             secrets[obj["metadata"]["name"]] = obj.get("data") or {}
         elif kind == "Job" and hook:
-            template = obj["spec"]["template"]
-            migrate.append({
-                "apiVersion": "v1", "kind": "Pod",
-                "metadata": {"name": obj["metadata"]["name"],
-                             "labels": template["metadata"].get("labels", {})},
-                "spec": for_podman(obj["metadata"]["name"], template["spec"]),
-            })
+            migrate.append(job_pod(obj["metadata"]["name"], obj["spec"]["template"]))
+        elif kind == "CronJob":
+            continue  # scheduled(): played when the play script says
         elif kind == "ConfigMap":
             (migrate if hook else release).append(without_services(obj, services))
         elif kind in ("Deployment", "Rollout"):
@@ -136,10 +153,13 @@ def adapt(objects: list[dict]) -> tuple[list[dict], list[dict], dict[str, dict],
 
 def main(argv: list[str]) -> int:
     rendered, out = Path(argv[1]), Path(argv[2])
-    release, migrate, secrets, dropped = adapt(load(rendered))
+    objects = load(rendered)
+    release, migrate, secrets, dropped = adapt(objects)
+    cron = scheduled(objects)
     (out / "secrets").mkdir(parents=True, exist_ok=True)
     (out / "release.yaml").write_text(yaml.safe_dump_all(release, sort_keys=False))
     (out / "migrate.yaml").write_text(yaml.safe_dump_all(migrate, sort_keys=False))
+    (out / "scheduled.yaml").write_text(yaml.safe_dump_all(cron, sort_keys=False))
     for name, data in secrets.items():
         path = out / "secrets" / f"{name}.json"
         path.write_text(json.dumps(data))
@@ -147,8 +167,9 @@ def main(argv: list[str]) -> int:
     kinds = ", ".join(f"{kind} x{dropped.count(kind)}" for kind in sorted(set(dropped)))
     played = ", ".join(f"{o['kind']} {o['metadata']['name']}" for o in release)
     pods = ", ".join(o["metadata"]["name"] for o in migrate if o["kind"] == "Pod")
-    print(f"release: {played}; migration pod: {pods}; secrets: {', '.join(secrets)}; "
-          f"not played: {kinds or 'nothing'}")
+    cron_pods = ", ".join(o["metadata"]["name"] for o in cron if o["kind"] == "Pod")
+    print(f"release: {played}; migration pod: {pods}; scheduled pods: {cron_pods or 'none'}; "
+          f"secrets: {', '.join(secrets)}; not played: {kinds or 'nothing'}")
     return 0
 
 

@@ -5,9 +5,10 @@
 #   1. inference.mode=service, model fetched at pod start (init container) from Azurite:
 #      the web and model pods start on a fresh PostgreSQL database (the machine's server, a
 #      database of this script's own) and /readyz refuses traffic while migrations are
-#      unapplied; the migration Job's pod runs to completion; then the web pod passes its
-#      probes (curled here: podman does not run them) with the chart's security context, and
-#      identifies a cat through the model pod (smoke_checks.py).
+#      unapplied; the migration Job's pod runs to completion, then the purge_feedback
+#      CronJob's pod once; then the web pod passes its probes (curled here: podman does not
+#      run them) with the chart's security context, and identifies a cat through the model
+#      pod (smoke_checks.py).
 #   2. an upgrade to another model version, embedded in the web pod (fetched at start): the
 #      migration pod runs again, the pods are replaced, /version names the new version.
 # Needs podman (kube play), helm, catatonit (pause image), Azurite (scripts/install-azurite.sh),
@@ -152,16 +153,28 @@ play() {
 
 down() { engine kube down "$1" > /dev/null 2> >(podman_noise); }
 
-# The migration Job's pod: runs `manage.py migrate` to completion (exit status 0).
-run_migrations() {
-    local pod container status
-    play "$1/migrate.yaml"
-    pod="$(yq_pod_name "$1/migrate.yaml")"
-    container="$pod-migrate"
+# run_once FILE CONTAINER WHAT: play a Job's pod and wait for CONTAINER to exit 0; its output
+# is kept in $WORK/<pod>.log.
+run_once() {
+    local file="$1" what="$3" pod container status
+    play "$file"
+    pod="$(yq_pod_name "$file")"
+    container="$pod-$2"
     status="$(engine wait "$container")"
-    [[ "$status" == 0 ]] || { engine logs "$container" >&2; die "the migration pod exited with $status"; }
-    log "ok   migration Job's pod $pod ran to completion"
-    down "$1/migrate.yaml"
+    engine logs "$container" > "$WORK/$pod.log" 2>&1 || true
+    [[ "$status" == 0 ]] || { cat "$WORK/$pod.log" >&2; die "$what's pod exited with $status"; }
+    log "ok   $what's pod $pod ran to completion"
+    down "$file"
+}
+
+# The migration Job's pod: runs `manage.py migrate` to completion (exit status 0).
+run_migrations() { run_once "$1/migrate.yaml" migrate "the migration Job"; }
+
+# The purge_feedback CronJob's pod, once, on the migrated database (nothing to purge yet).
+run_purge() {
+    run_once "$1/scheduled.yaml" purge-feedback "the purge_feedback CronJob"
+    grep -q "Deleted 0 photo(s)" "$WORK/$(yq_pod_name "$1/scheduled.yaml").log" \
+        || die "purge_feedback said: $(cat "$WORK/$(yq_pod_name "$1/scheduled.yaml").log")"
 }
 
 yq_pod_name() {
@@ -240,6 +253,7 @@ main() {
     wait_for "$WEB_URL/readyz" 503
     log "ok   /readyz answers 503 while migrations are unapplied"
     run_migrations "$WORK/release1"
+    run_purge "$WORK/release1"
     # The model's own readiness, the path of the chart's probe (the server's /v2/health/ready
     # stays true without a loaded model).
     wait_for "http://127.0.0.1:$MODEL_PORT/v2/models/$(model_name "$MODEL_SRC")/ready" 200
@@ -270,7 +284,7 @@ main() {
     web_checks "$MODEL_V2"
     [[ "$(pod_id "$RELEASE-pod-0")" != "$first" ]] || die "release 2 did not replace the web pod"
     log "ok   release 2 replaced the pods; /version names $MODEL_V2"
-    log "the chart played: migrations, probes, security context, init-container fetch, model service, upgrade"
+    log "the chart played: migrations, the purge CronJob, probes, security context, init-container fetch, model service, upgrade"
 }
 
 main "$@"

@@ -26,7 +26,7 @@ def test_only_config_maps_and_deployments_are_played_config_maps_first(played):
     assert [d["kind"] for d in release] == ["ConfigMap", "Deployment", "Deployment"]
     assert [d["kind"] for d in migrate] == ["ConfigMap", "Pod"]
     assert set(dropped) == {"Service", "NetworkPolicy", "PodDisruptionBudget",
-                            "HorizontalPodAutoscaler", "ServiceAccount", "CronJob"}
+                            "HorizontalPodAutoscaler", "ServiceAccount"}
     # Secrets become podman secrets: each one's data map, still base64 as kube play reads it.
     assert set(secrets) == {"catsite", "catsite-migrate"}
     assert secrets["catsite"]["DJANGO_SECRET_KEY"] == "czNjcmV0"
@@ -77,3 +77,18 @@ def test_pod_status_fields_podman_cannot_fill_are_dropped(render):
     played_env = by_name(release, "Deployment", "catsite")["spec"]["template"]["spec"][
         "containers"][0]["env"]
     assert {v["name"] for v in played_env} == {v["name"] for v in env} - {"POD_IP"}
+
+
+def test_the_cronjob_runs_once_as_a_pod_beside_the_settings(render):
+    objects = render("--set-string", "secret.data.DJANGO_SECRET_KEY=s3cret")
+    documents = kube_play.scheduled(objects)
+    assert [d["kind"] for d in documents] == ["ConfigMap", "Pod"]
+    pod = by_name(documents, "Pod", "catsite-purge-feedback")
+    assert pod["spec"]["restartPolicy"] == "Never" and pod["spec"]["hostNetwork"] is True
+    (container,) = pod["spec"]["containers"]
+    assert container["command"] == ["python", "manage.py", "purge_feedback", "--older-than", "30"]
+    assert {"configMapRef": {"name": "catsite"}} in container["envFrom"]
+    assert {v["name"] for v in pod["spec"]["volumes"]} == {
+        "catsite-purge-feedback-tmp", "catsite-purge-feedback-feedback-photos"}
+    assert "CronJob" not in kube_play.adapt(objects)[3]  # played, not dropped
+    assert kube_play.scheduled(render("--set", "purgeFeedback.enabled=false")) == []
