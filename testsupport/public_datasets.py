@@ -96,11 +96,12 @@ INATURALIST_COLUMNS = (
 )
 
 # (scientific name, common name, iconic taxon, family, photo, observations, seed): a Eurasian
-# lynx (chelsea's crops), a puma under its old name Felis concolor (a synonym the encyclopedia
-# holds; the stained slide), and observations of other families, which become not-a-cat.
+# lynx (the retina's crops), a puma under its old name Felis concolor (a synonym the
+# encyclopedia holds; the Hubble deep field), and observations of other families, which become
+# not-a-cat. Photos apart from the Oxford set's, so a model trained on both can tell them apart.
 INATURALIST_PLAN = (
-    ("Lynx lynx", "Eurasian Lynx", "Mammalia", "Felidae", "chelsea", 10, 21),
-    ("Felis concolor", "Cougar", "Mammalia", "Felidae", "ihc", 10, 22),
+    ("Lynx lynx", "Eurasian Lynx", "Mammalia", "Felidae", "retina", 10, 21),
+    ("Felis concolor", "Cougar", "Mammalia", "Felidae", "hubble_deep_field", 10, 22),
     ("Canis lupus", "Gray Wolf", "Mammalia", "Canidae", "astronaut", 5, 23),
     ("Corvus corax", "Common Raven", "Aves", "Corvidae", "coffee", 5, 24),
 )
