@@ -100,8 +100,8 @@ INATURALIST_COLUMNS = (
 # encyclopedia holds; the Hubble deep field), and observations of other families, which become
 # not-a-cat. Photos apart from the Oxford set's, so a model trained on both can tell them apart.
 INATURALIST_PLAN = (
-    ("Lynx lynx", "Eurasian Lynx", "Mammalia", "Felidae", "retina", 10, 21),
-    ("Felis concolor", "Cougar", "Mammalia", "Felidae", "hubble_deep_field", 10, 22),
+    ("Lynx lynx", "Eurasian Lynx", "Mammalia", "Felidae", "retina", 10, 20),
+    ("Felis concolor", "Cougar", "Mammalia", "Felidae", "hubble_deep_field", 10, 23),
     ("Canis lupus", "Gray Wolf", "Mammalia", "Canidae", "astronaut", 5, 23),
     ("Corvus corax", "Common Raven", "Aves", "Corvidae", "coffee", 5, 24),
 )
