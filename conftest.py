@@ -6,6 +6,8 @@ import itertools
 
 import pytest
 
+from testsupport.editors import STAFF_PASSWORD, STAFF_USERNAME
+
 # Fixtures shared across packages live in plugins, never imported into test modules.
 pytest_plugins = [
     "testsupport.components",  # a missing PostgreSQL, Redis...: fail (CATSITE_ALLOW_SKIP=1: skip)
@@ -59,7 +61,7 @@ def empty_cache():
 def staff_user(django_user_model):
     """A staff member with every permission, as the site's editors are."""
     return django_user_model.objects.create_superuser(
-        username="editor", email="editor@example.com", password="a-long-test-password"
+        username=STAFF_USERNAME, email="editor@example.com", password=STAFF_PASSWORD
     )
 
 

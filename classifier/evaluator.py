@@ -1,9 +1,11 @@
 """Evaluation with the encyclopedia's view of the model's labels: which entry each label names
 (ModelLabel rows, and ``species:<slug>`` labels of existing entries) and the site's cat
-threshold. What ``manage.py evaluate_model``, ``train_model`` and the promotion gate call (the
-gate, in the library, gets ``top1_accuracy`` passed in by publish_model).
+threshold. What ``manage.py evaluate_model``, ``compare_models``, ``train_model`` and the
+promotion gate call (the gate, in the library, gets ``predict_package`` passed in by
+publish_model).
 
     evaluation = evaluate_package(package_dir, data_dir, split="test")
+    predictions = predict_package(package_dir, data_dir, split="test")   # per photo
 """
 from __future__ import annotations
 
@@ -12,8 +14,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from catmodel.delivery.gate import TEST_SPLIT
-from catmodel.evaluation import Evaluation, evaluate
+from catmodel.evaluation import Evaluation
+from catmodel.evaluation.evaluate import Predictions, predict, summarise
 from catmodel.inference.package import read_manifest
 from species.answer_levels import label_owners
 from species.models import Species
@@ -29,12 +31,12 @@ def encyclopedia_owners(model_labels: Iterable[str]) -> dict[str, str | None]:
 
 def evaluate_package(package_dir, data_dir, split: str = "test") -> Evaluation:
     """``catmodel.evaluation.evaluate`` with the encyclopedia's owners and CAT_THRESHOLD."""
+    return summarise(predict_package(package_dir, data_dir, split))
+
+
+def predict_package(package_dir: Path, data_dir: Path, split: str = "test") -> Predictions:
+    """The package's answer to every photo of ``split``, as evaluate_package counts them; the
+    gate's evaluator (catmodel.delivery.gate.Evaluator)."""
     labels = read_manifest(package_dir).labels
-    return evaluate(package_dir, data_dir, split, owners=encyclopedia_owners(labels),
-                    cat_threshold=settings.CAT_THRESHOLD)
-
-
-def top1_accuracy(package_dir: Path, dataset_dir: Path) -> float:
-    """The gate's evaluator (catmodel.delivery.gate.Evaluator): top-1 accuracy of the package on
-    the dataset's test split, as ``manage.py evaluate_model`` counts it."""
-    return evaluate_package(package_dir, dataset_dir, TEST_SPLIT).top1_accuracy
+    return predict(package_dir, data_dir, split, owners=encyclopedia_owners(labels),
+                   cat_threshold=settings.CAT_THRESHOLD)

@@ -5,6 +5,9 @@ on the same photos. Pure Python (ONNX Runtime, numpy): no Django, no torch.
     evaluation = evaluate(package_dir, data_dir, split="test", owners=..., cat_threshold=0.5)
     evaluation.top1_accuracy
 
+``predict`` gives the per-photo answers (``Predictions``) an evaluation is counted from, and
+``summarise`` counts them: a comparison of two packages (compare.py) runs each package once.
+
 ``owners``: model label -> the encyclopedia entry (slug) it names, or None for a cat group; see
 answers.py. Without it only ``species:<slug>`` labels count as cats: Django callers pass the
 encyclopedia's (classifier/evaluator.py).
@@ -53,25 +56,65 @@ class Evaluation:
                 f"{self.expected_calibration_error:.3f}")
 
 
+@dataclass(frozen=True)
+class Predictions:
+    """A package's answer to every photo of a split, in the dataset's terms (answers.py): what
+    an ``Evaluation`` and a comparison of two packages (compare.py) are computed from, so each
+    package runs once per photo. Indices point into ``answers`` (the dataset's labels, then
+    OTHER_CAT); ``labels`` is ``answers`` without OTHER_CAT."""
+
+    model: dict                  # name, version
+    dataset: dict                # sha256, split
+    files: tuple[str, ...]       # each photo's file in the dataset folder, in split order
+    labels: tuple[str, ...]
+    answers: tuple[str, ...]
+    truth: tuple[int, ...]       # the true label of each photo
+    rankings: tuple[tuple[int, ...], ...]  # each photo's answers, best first (the site's order)
+    confidence: tuple[float, ...]          # the top answer's probability
+    cat_threshold: float
+
+    @property
+    def predicted(self) -> list[int]:
+        return [ranking[0] for ranking in self.rankings]
+
+    @property
+    def correct(self) -> list[bool]:
+        """Whether each photo's top answer is its true label."""
+        return [t == p for t, p in zip(self.truth, self.predicted, strict=True)]
+
+
 def evaluate(package_dir, data_dir, split: str = "test", *,
              owners: Mapping[str, str | None] | None = None,
              cat_threshold: float = DEFAULT_CAT_THRESHOLD,
              threads: int | None = None) -> Evaluation:
     """Load the package (verified, as the site loads it) and evaluate it on ``split`` of the
     dataset in ``data_dir``. DatasetError when the split holds no photo."""
+    return summarise(predict(package_dir, data_dir, split, owners=owners,
+                             cat_threshold=cat_threshold, threads=threads))
+
+
+def predict(package_dir, data_dir, split: str = "test", *,
+            owners: Mapping[str, str | None] | None = None,
+            cat_threshold: float = DEFAULT_CAT_THRESHOLD,
+            threads: int | None = None) -> Predictions:
+    """``evaluate``'s per-photo answers, before they are counted."""
     dataset = read_dataset(data_dir)
     classifier = load_classifier(Path(package_dir), threads=threads)
-    return evaluate_classifier(classifier, dataset, split, owners=owners,
-                               cat_threshold=cat_threshold)
+    return predict_classifier(classifier, dataset, split, owners=owners,
+                              cat_threshold=cat_threshold)
 
 
 def evaluate_classifier(classifier: ImageClassifier, dataset: Dataset, split: str = "test", *,
                         owners: Mapping[str, str | None] | None = None,
                         cat_threshold: float = DEFAULT_CAT_THRESHOLD) -> Evaluation:
-    examples = dataset.split(split)
-    if not examples:
-        raise DatasetError(f"the {split} split of {dataset.root} holds no photo: export more "
-                           "labelled photos, or evaluate another split (--split)")
+    return summarise(predict_classifier(classifier, dataset, split, owners=owners,
+                                        cat_threshold=cat_threshold))
+
+
+def predict_classifier(classifier: ImageClassifier, dataset: Dataset, split: str = "test", *,
+                       owners: Mapping[str, str | None] | None = None,
+                       cat_threshold: float = DEFAULT_CAT_THRESHOLD) -> Predictions:
+    examples = split_examples(dataset, split)
     if owners is None:
         owners = species_label_owners(classifier.labels)
     space = AnswerSpace(dataset.labels, classifier.labels, owners, cat_threshold)
@@ -83,25 +126,47 @@ def evaluate_classifier(classifier: ImageClassifier, dataset: Dataset, split: st
         for example, probabilities in zip(chunk, softmax(classifier.predict(batch)), strict=True):
             ranking, probability = space.rank(probabilities)
             truth.append(space.index(example.label))
-            rankings.append(ranking)
+            rankings.append(tuple(ranking))
             confidence.append(probability)
-    predicted = [ranking[0] for ranking in rankings]
-    return Evaluation(
+    return Predictions(
         model={"name": classifier.name, "version": classifier.version},
         dataset={"sha256": dataset.sha256, "split": split},
-        count=len(examples),
+        files=tuple(example.file for example in examples),
+        labels=tuple(space.labels), answers=tuple(space.answers), truth=tuple(truth),
+        rankings=tuple(rankings), confidence=tuple(confidence), cat_threshold=cat_threshold)
+
+
+def split_examples(dataset: Dataset, split: str) -> list:
+    """The photos of ``split``; DatasetError when it holds none."""
+    examples = dataset.split(split)
+    if not examples:
+        raise DatasetError(f"the {split} split of {dataset.root} holds no photo: export more "
+                           "labelled photos, or evaluate another split (--split)")
+    return examples
+
+
+def summarise(predictions: Predictions) -> Evaluation:
+    """The numbers of an evaluation, from the per-photo answers."""
+    truth, rankings, predicted = (list(predictions.truth), [list(r) for r in predictions.rankings],
+                                  predictions.predicted)
+    labels, answers = list(predictions.labels), list(predictions.answers)
+    not_a_cat, index = answers.index(NOT_A_CAT), {answer: i for i, answer in enumerate(answers)}
+    return Evaluation(
+        model=dict(predictions.model),
+        dataset=dict(predictions.dataset),
+        count=len(truth),
         top1_accuracy=metrics.top_k_accuracy(truth, rankings, 1),
         top5_accuracy=metrics.top_k_accuracy(truth, rankings, 5),
-        per_label={label: metrics.precision_recall(truth, predicted, space.index(label))
-                   for label in space.labels},
+        per_label={label: metrics.precision_recall(truth, predicted, index[label])
+                   for label in labels},
         not_a_cat={key: value for key, value in metrics.precision_recall(
-            truth, predicted, space.not_a_cat).items() if key in ("precision", "recall")},
+            truth, predicted, not_a_cat).items() if key in ("precision", "recall")},
         expected_calibration_error=metrics.expected_calibration_error(
-            confidence, [t == p for t, p in zip(truth, predicted, strict=True)]),
-        cat_threshold=cat_threshold,
-        confusion={"labels": space.labels, "answers": space.answers,
-                   "matrix": metrics.confusion_matrix(truth, predicted, len(space.labels),
-                                                      len(space.answers))},
+            list(predictions.confidence), predictions.correct),
+        cat_threshold=predictions.cat_threshold,
+        confusion={"labels": labels, "answers": answers,
+                   "matrix": metrics.confusion_matrix(truth, predicted, len(labels),
+                                                      len(answers))},
     )
 
 
@@ -109,4 +174,5 @@ def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
 
 
-__all__ = ["NOT_A_CAT", "Evaluation", "evaluate", "evaluate_classifier"]
+__all__ = ["NOT_A_CAT", "Evaluation", "Predictions", "evaluate", "evaluate_classifier",
+           "predict", "predict_classifier", "summarise"]

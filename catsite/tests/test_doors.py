@@ -20,6 +20,7 @@ from rest_framework.settings import api_settings
 from catsite import admin_lockout
 from catsite.security_headers import SecurityHeadersMiddleware
 from core.clients import client_key, without_port
+from testsupport.editors import STAFF_PASSWORD, STAFF_USERNAME
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -39,7 +40,7 @@ def test_basic_credentials_are_ignored_by_the_api(client, staff_user):
     # With DRF's defaults a wrong password answered 403 and the right one 200: an oracle.
     wrong = client.get("/api/species/", HTTP_AUTHORIZATION=basic("editor", "wrong"))
     right = client.get("/api/species/",
-                       HTTP_AUTHORIZATION=basic("editor", "a-long-test-password"))
+                       HTTP_AUTHORIZATION=basic(STAFF_USERNAME, STAFF_PASSWORD))
     assert wrong.status_code == right.status_code == 200
     assert "WWW-Authenticate" not in wrong.headers
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from catsite import admin_lockout
 from testsupport.components import missing_component
+from testsupport.editors import STAFF_PASSWORD, STAFF_USERNAME, admin_login
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_PAGES = ["/", "/about/", "/species/", "/species/domestic-tabby/", "/identify/",
@@ -126,7 +127,7 @@ def test_admin_post_forms_carry_a_csrf_token(staff_client):
 @pytest.mark.django_db
 @pytest.mark.parametrize("path, data", [
     ("/identify/", {}),
-    ("/admin/login/", {"username": "editor", "password": "a-long-test-password"}),
+    ("/admin/login/", {"username": STAFF_USERNAME, "password": STAFF_PASSWORD}),
 ])
 def test_posts_without_the_csrf_token_are_refused(path, data, staff_user):
     client = Client(enforce_csrf_checks=True)
@@ -137,12 +138,6 @@ def test_posts_without_the_csrf_token_are_refused(path, data, staff_user):
 # --------------------------------------------------------------------------------------------
 # Admin login lockout
 # --------------------------------------------------------------------------------------------
-LOGIN = "/admin/login/"
-
-
-def login(client, password, username="editor", addr="192.0.2.10"):
-    return client.post(LOGIN, {"username": username, "password": password,
-                               "next": "/admin/"}, REMOTE_ADDR=addr)
 
 
 @pytest.mark.django_db
@@ -150,11 +145,11 @@ def test_admin_login_locks_after_repeated_failures(client, staff_user, settings,
     settings.ADMIN_LOGIN_FAILURE_LIMIT = 3
     settings.ADMIN_LOGIN_LOCKOUT_SECONDS = 600
     for _ in range(3):
-        response = login(client, "wrong")
+        response = admin_login(client, "wrong")
         assert response.status_code == 200
         assert "Please enter the correct" in response.content.decode()
     # Locked: even the right password is refused, with a message that says so.
-    response = login(client, "a-long-test-password")
+    response = admin_login(client, STAFF_PASSWORD)
     assert response.status_code == 200
     assert "Too many failed logins" in response.content.decode()
     assert "Try again in 10 minute(s)" in response.content.decode()
@@ -166,12 +161,12 @@ def test_lockout_is_per_username_and_client(client, staff_user, django_user_mode
                                             fresh_cache):
     settings.ADMIN_LOGIN_FAILURE_LIMIT = 2
     django_user_model.objects.create_superuser("other", "o@example.com", "another-long-password")
-    login(client, "wrong")
-    login(client, "wrong")
+    admin_login(client, "wrong")
+    admin_login(client, "wrong")
     # Another client may log in as editor; the locked client may log in as someone else.
-    assert login(Client(), "a-long-test-password", addr="192.0.2.11").status_code == 302
-    assert login(client, "another-long-password", username="other").status_code == 302
-    assert login(Client(), "a-long-test-password").status_code == 200  # still locked
+    assert admin_login(Client(), STAFF_PASSWORD, addr="192.0.2.11").status_code == 302
+    assert admin_login(client, "another-long-password", username="other").status_code == 302
+    assert admin_login(Client(), STAFF_PASSWORD).status_code == 200  # still locked
 
 
 @pytest.mark.django_db
@@ -184,32 +179,32 @@ def test_look_alike_usernames_share_the_lockout(client, staff_user, settings, fr
     """The form logs in NFKC-normalised names ("\uff45ditor" is editor): variants of one
     account must not each get their own allowance of guesses."""
     settings.ADMIN_LOGIN_FAILURE_LIMIT = 2
-    login(client, "wrong")
-    login(client, "wrong", username=look_alike)
-    response = login(client, "a-long-test-password", username=look_alike)
+    admin_login(client, "wrong")
+    admin_login(client, "wrong", username=look_alike)
+    response = admin_login(client, STAFF_PASSWORD, username=look_alike)
     assert response.status_code == 200 and "Too many failed logins" in response.content.decode()
-    assert login(client, "a-long-test-password").status_code == 200  # editor itself: locked
+    assert admin_login(client, STAFF_PASSWORD).status_code == 200  # editor itself: locked
 
 
 @pytest.mark.django_db
 def test_lockout_ends_after_its_time(client, staff_user, settings, fresh_cache, monkeypatch):
     settings.ADMIN_LOGIN_FAILURE_LIMIT = 2
     settings.ADMIN_LOGIN_LOCKOUT_SECONDS = 60
-    login(client, "wrong")
-    login(client, "wrong")
-    assert login(client, "a-long-test-password").status_code == 200
+    admin_login(client, "wrong")
+    admin_login(client, "wrong")
+    assert admin_login(client, STAFF_PASSWORD).status_code == 200
     real_time = admin_lockout.time.time
     # The clock is outside our control: move it on rather than wait (the cache entry's own
     # expiry is the cache's business; the lock also records its end).
     monkeypatch.setattr(admin_lockout.time, "time", lambda: real_time() + 61)
-    assert login(client, "a-long-test-password").status_code == 302
+    assert admin_login(client, STAFF_PASSWORD).status_code == 302
 
 
 @pytest.mark.django_db
 def test_successful_logins_are_not_counted(client, staff_user, settings, fresh_cache):
     settings.ADMIN_LOGIN_FAILURE_LIMIT = 2
     for _ in range(3):
-        assert login(client, "a-long-test-password").status_code == 302
+        assert admin_login(client, STAFF_PASSWORD).status_code == 302
         client.logout()
 
 
@@ -270,8 +265,8 @@ def test_no_csp_violation_in_the_browser(live_server, staff_user, tmp_path):
         assert "/api/classify/" in page.content()
 
         page.goto(live_server.url + "/admin/login/")
-        page.fill("#id_username", "editor")
-        page.fill("#id_password", "a-long-test-password")
+        page.fill("#id_username", STAFF_USERNAME)
+        page.fill("#id_password", STAFF_PASSWORD)
         page.click("input[type=submit]")
         page.wait_for_selector("#site-name")
         page.goto(live_server.url + reverse("admin:species_species_add") + "?kind=breed")

@@ -5,13 +5,14 @@ through publish_model as operators run it."""
 from __future__ import annotations
 
 import json
+from io import StringIO
 
 import pytest
-from django.core.management import CommandError
+from django.core.management import CommandError, call_command
 
 from catmodel.delivery.aliases import history
 from catmodel.delivery.store_choice import store_from_settings
-from classifier.evaluator import top1_accuracy
+from classifier.evaluator import evaluate_package
 from testsupport.datasets import crops, photo, write_dataset
 from testsupport.delivery import assert_serves, degraded_copy, fetch, publish
 
@@ -40,8 +41,28 @@ def real(settings, tmp_path, model_package_dir, dataset):
     settings.MODEL_DIR = tmp_path / "model"
     worse = degraded_copy(model_package_dir, tmp_path / "packages", "2.0.0-worse")
     return {"name": manifest["name"], "dataset": str(dataset), "good": model_package_dir,
-            "worse": worse, "good_top1": top1_accuracy(model_package_dir, dataset),
-            "worse_top1": top1_accuracy(worse, dataset)}
+            "worse": worse,
+            "good_top1": evaluate_package(model_package_dir, dataset).top1_accuracy,
+            "worse_top1": evaluate_package(worse, dataset).top1_accuracy}
+
+
+def gated(*args) -> tuple[str, CommandError | None]:
+    """publish_model's output, and its error when it refused (the output is kept either way)."""
+    out = StringIO()
+    try:
+        call_command("publish_model", *map(str, args), stdout=out)
+    except CommandError as exc:
+        return out.getvalue(), exc
+    return out.getvalue(), None
+
+
+def table(output: str) -> list[str]:
+    """The comparison's lines after its legend (the numbers compare_models prints too)."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Comparison on "))
+    end = next(i for i, line in enumerate(lines) if line.startswith("gate: ")) \
+        if any(line.startswith("gate: ") for line in lines) else len(lines)
+    return [line for line in lines[start + 3:end] if line]
 
 
 def test_the_evaluation_tells_the_packages_apart(real):
@@ -58,15 +79,27 @@ def test_a_worse_candidate_cannot_become_champion_without_force(real, settings, 
     output = publish(real["good"], "--version", "1.0.0", "--alias", "champion",
                      "--evaluate", dataset)
     assert "champion is now 1.0.0" in output and "(no champion yet)" in output
+    assert f"gate: no champion of model {name} yet: candidate 1.0.0 is promoted" in output
+    assert "Comparison on" not in output
 
-    # Publishing the worse package as champion is refused before anything is uploaded.
-    with pytest.raises(CommandError) as refused:
-        publish(real["worse"], "--alias", "champion", "--evaluate", dataset)
-    assert refused.value.returncode == 1 and "\n" not in str(refused.value)
-    assert str(refused.value) == (
-        f"candidate 2.0.0-worse has top-1 accuracy {worse:.4f} on the test split of {dataset}, "
-        f"champion 1.0.0 has {good:.4f} (tolerance 0): not promoted; improve the candidate, or "
-        "pass --force to promote it anyway (recorded in the history)")
+    # Publishing the worse package as champion is refused before anything is uploaded; the
+    # gate prints the comparison (A the champion, B the candidate) and why, in one line.
+    output, refused = gated(real["worse"], "--alias", "champion", "--evaluate", dataset)
+    assert refused is not None and refused.returncode == 1 and "\n" not in str(refused)
+    assert str(refused) == (
+        f"candidate 2.0.0-worse (B) has top-1 accuracy {worse:.4f} on the test split of "
+        f"{dataset}, champion 1.0.0 (A) has {good:.4f} (tolerance 0), below the champion's "
+        "minus the tolerance; B alone gets 0 photo(s) right, A alone 4 (McNemar p = 0.125): not "
+        "promoted; improve the candidate, or pass --force to promote it anyway (recorded in the "
+        "history)")
+    assert f"  A: champion 1.0.0 ({name} 1.0.0)" in output
+    assert f"  B: candidate 2.0.0-worse ({name} 2.0.0-worse)" in output
+    assert "Photos: both right 0, only A right 4, only B right 0, neither 2" in output
+    # ... the very table compare_models prints for the two packages.
+    compared = StringIO()
+    call_command("compare_models", str(real["good"]), str(real["worse"]), data=dataset,
+                 stdout=compared)
+    assert table(output) == table(compared.getvalue())
     assert not (tmp_path / "store" / name / "2.0.0-worse").exists()
 
     # Published as challenger (no gate), then promoted: refused again with a tolerance smaller
@@ -74,7 +107,7 @@ def test_a_worse_candidate_cannot_become_champion_without_force(real, settings, 
     # champion move needs --force.
     publish(real["worse"], "--alias", "challenger")
     tolerance = f"{(good - worse) / 2:.4f}"
-    with pytest.raises(CommandError, match=rf"champion 1.0.0 has {good:.4f} \(tolerance "
+    with pytest.raises(CommandError, match=rf"champion 1.0.0 \(A\) has {good:.4f} \(tolerance "
                                            rf"{float(tolerance):g}\)"):
         publish("--promote", "2.0.0-worse", "--alias", "champion", "--evaluate", dataset,
                 "--tolerance", tolerance)
@@ -88,6 +121,9 @@ def test_a_worse_candidate_cannot_become_champion_without_force(real, settings, 
     # --force overrides, and the history says so, with both accuracies.
     output = publish("--promote", "2.0.0-worse", "--alias", "champion", "--evaluate", dataset,
                      "--force")
+    assert "only A right 4" in output
+    assert ("below the champion's minus the tolerance; B alone gets 0 photo(s) right, A alone "
+            "4 (McNemar p = 0.125): promoted past the gate with --force") in output
     assert (f"champion is now 2.0.0-worse (was 1.0.0), top-1 accuracy {worse:.4f} vs "
             f"{good:.4f}") in output
     assert "forced: promoted past the gate with --force" in output
@@ -102,10 +138,17 @@ def test_a_worse_candidate_cannot_become_champion_without_force(real, settings, 
     assert forced.by and forced.at
     assert "current: 1.0.0 -> 2.0.0-worse" in fetch("--version", "champion")
 
-    # The better model comes back through the gate without --force.
-    output = publish("--promote", "1.0.0", "--alias", "champion", "--evaluate", dataset)
+    # The better model comes back through the gate without --force, and the gate says why.
+    output, refused = gated("--promote", "1.0.0", "--alias", "champion", "--evaluate", dataset)
+    assert refused is None
     assert (f"champion is now 1.0.0 (was 2.0.0-worse), top-1 accuracy {good:.4f} vs "
             f"{worse:.4f}") in output
+    assert f"  A: champion 2.0.0-worse ({name} 2.0.0-worse)" in output
+    assert "Photos: both right 0, only A right 0, only B right 4, neither 2" in output
+    assert (f"gate: candidate 1.0.0 (B) has top-1 accuracy {good:.4f} on the test split of "
+            f"{dataset}, champion 2.0.0-worse (A) has {worse:.4f} (tolerance 0), not below the "
+            "champion's minus the tolerance; B alone gets 4 photo(s) right, A alone 0 (McNemar "
+            "p = 0.125): promoted\n") in output
     assert [m.forced for m in history(store, name, "champion")] == [False, True, False]
 
 

@@ -20,6 +20,7 @@ from catmodel.modelbuild.labels import imagenet_labels
 from classifier import answer
 from classifier.evaluator import evaluate_package
 from testsupport import datasets
+from testsupport.comparison import assert_consistent
 from testsupport.images import jpeg
 
 EPOCHS = 6
@@ -143,6 +144,29 @@ def test_evaluate_model_compares_the_base_and_the_trained_model_on_the_same_data
     assert trained_numbers["not_a_cat"]["recall"] == base["not_a_cat"]["recall"] == 1.0
     for key in ("top5_accuracy", "expected_calibration_error"):
         assert 0.0 <= trained_numbers[key] <= 1.0
+
+
+def test_compare_models_says_what_the_training_taught(trained, teaching_dataset,
+                                                     model_package_dir, tmp_path, db):
+    # The base (A) and the trained model (B) on the same test photos: B alone names the Maine
+    # Coons and the Bengals, both keep the photos that are not cats out of the cats.
+    stdout = StringIO()
+    call_command("compare_models", str(model_package_dir), str(trained[0]), "--data",
+                 str(teaching_dataset), "--json", str(tmp_path / "c.json"), "--plot",
+                 str(tmp_path / "c.png"), stdout=stdout)
+    comparison = json.loads((tmp_path / "c.json").read_text())
+    assert_consistent(comparison)
+    per_label = comparison["per_label"]
+    for label in ("maine-coon", "bengal"):
+        assert per_label[label]["a"]["correct"] == 0, per_label[label]
+        assert per_label[label]["b_only"] == per_label[label]["support"] == 3
+    assert per_label["not-a-cat"]["both"] == per_label["not-a-cat"]["support"] == 3
+    overall = comparison["overall"]
+    assert (overall["a_only"], overall["b_only"]) == (0, 6)
+    assert overall["mcnemar_p_value"] == pytest.approx(2 / 2 ** 6)  # beyond chance, just
+    assert comparison["b"]["model"] == {"name": "efficientnet-lite0-imagenet", "version": "2.0.0"}
+    assert "a difference beyond chance on these photos" in stdout.getvalue()
+    assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 # --- one-line errors, before any training -------------------------------------------------------

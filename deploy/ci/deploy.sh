@@ -15,6 +15,10 @@
 #                      their model at start (staging) fetch exactly this one. An alias ("latest",
 #                      "champion", "challenger") is refused: it would be resolved at deploy time,
 #                      not at build time
+#   MODEL_IMAGE_REF    the model-service image (inference.mode: service) as REPOSITORY@sha256:...;
+#                      default: the content of MODEL_IMAGE_REF_FILE (default
+#                      var/build/model-image-ref, written by push-image.sh) when it exists;
+#                      without either the chart's inference.service.image is used
 #   HELM_TIMEOUT       default 10m
 #   HELM_EXTRA_ARGS    more helm arguments, split on whitespace into an array (no globbing),
 #                      e.g. "--set config.LOG_LEVEL=DEBUG". Never secrets: a command line is
@@ -44,11 +48,23 @@ main() {
     [[ "$model_version" =~ ^[A-Za-z0-9._-]+$ && ! "$model_version" =~ ^(latest|champion|challenger)$ ]] \
         || die "no model version recorded at build time (got '${model_version}'): set MODEL_VERSION or MODEL_VERSION_FILE to the image's io.catsite.model.version label"
 
+    local model_image_file="${MODEL_IMAGE_REF_FILE:-$CATSITE_ROOT/var/build/model-image-ref}"
+    local model_image_ref="${MODEL_IMAGE_REF:-}"
+    if [[ -z "$model_image_ref" && -f "$model_image_file" ]]; then
+        model_image_ref="$(tr -d '[:space:]' < "$model_image_file")"
+    fi
+
     "$CI_DIR/install-tools.sh" --no-container >/dev/null
     use_tools
     local args=(--namespace "$namespace" -f "$values"
         --set-string "image.repository=$repository" --set-string "image.digest=$digest"
         --set-string "model.fetchAtStart.version=$model_version")
+    if [[ -n "$model_image_ref" ]]; then
+        [[ "$model_image_ref" =~ ^([^@]+)@(sha256:[0-9a-f]{64})$ ]] \
+            || die "MODEL_IMAGE_REF must be REPOSITORY@sha256:<digest>, got '$model_image_ref'"
+        args+=(--set-string "inference.service.image.repository=${BASH_REMATCH[1]}"
+               --set-string "inference.service.image.digest=${BASH_REMATCH[2]}")
+    fi
     [[ -n "${KUBE_CONTEXT:-}" ]] && args+=(--kube-context "$KUBE_CONTEXT")
     local extra=()
     read -r -a extra <<<"${HELM_EXTRA_ARGS:-}"

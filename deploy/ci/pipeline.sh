@@ -7,7 +7,7 @@
 #   4-6. start them, wait for readiness, smoke and integration tests: the web image alone, then
 #      the model image with the web image as its client (smoke-test.sh)
 #   7. play the Helm chart's pods with those images (play-chart.sh: podman kube play; podman only)
-#   8. push the web image and record its digest (push-image.sh: a no-op without REGISTRY)
+#   8. push the web and model images and record their digests (push-image.sh: a no-op without REGISTRY)
 # Prints how long each step took. Env is passed through to the steps (see each script).
 # Usage: pipeline.sh [--no-push]
 set -euo pipefail

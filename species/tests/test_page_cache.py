@@ -13,6 +13,7 @@ from species.caching import HOME, LIST, illustration_tag, page_tag, snapshot, ta
 from species.models import ModelLabel, Species, Taxon
 from species.tests.test_admin import change_url, form_data
 from testsupport.components import REDIS_START, missing_component
+from testsupport.editors import STAFF_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -286,7 +287,7 @@ def test_a_flood_of_pages_cannot_evict_the_counters(settings, staff_user):
             assert get(Client(), f"/species/?q=cat+{i}").status_code == 200
         assert redis.Redis.from_url(pages.url).info("stats")["evicted_keys"] > 200
         answer = attacker.post("/admin/login/", {"username": "editor",
-                                                 "password": "a-long-test-password"},
+                                                 "password": STAFF_PASSWORD},
                                REMOTE_ADDR="192.0.2.30")
         assert "Too many failed logins" in answer.content.decode()
 

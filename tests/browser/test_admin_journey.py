@@ -4,8 +4,7 @@ import re
 from playwright.sync_api import expect
 
 from testsupport import images
-
-PASSWORD = "a-long-test-password"
+from testsupport.editors import log_in_on_page
 
 
 def test_an_editor_changes_text_and_photo_and_the_public_page_shows_them(site, staff_user):
@@ -15,15 +14,12 @@ def test_an_editor_changes_text_and_photo_and_the_public_page_shows_them(site, s
     site.check(page)
 
     # A wrong password is refused, and the editor stays on the login page.
-    page.get_by_label("Username").fill(staff_user.username)
-    page.get_by_label("Password").fill("not-the-password")
-    page.get_by_role("button", name="Log in").click()
+    log_in_on_page(page, password="not-the-password")
     expect(page.locator(".errornote")).to_contain_text("correct username and password")
     expect(page).to_have_url(re.compile(r"/admin/login/"))
     site.check(page)
 
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in_on_page(page)
     expect(page).to_have_url(re.compile(r"/admin/$"))
     site.check(page)
 
@@ -66,9 +62,7 @@ def test_an_editor_adds_a_breed_through_its_own_form(site, staff_user):
     page = site.new_page()
     page.goto("/admin/login/?next=/admin/")
     site.check(page)
-    page.get_by_label("Username").fill(staff_user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in_on_page(page)
     # The two kinds of group have names of their own.
     main = page.locator("#content-main")
     expect(main.get_by_role("link", name="Login groups", exact=True)).to_be_visible()

@@ -13,9 +13,9 @@ from classifier.models import Identification
 from core.wording import with_article
 from feedback import photos
 from feedback.models import Feedback
+from testsupport.editors import log_in_on_page
 from testsupport.feedback import has_location, jpeg_with_gps
 
-PASSWORD = "a-long-test-password"
 GPS_PHOTO = jpeg_with_gps()  # the tabby, with a camera and a GPS position in its EXIF
 CAT = {"name": "tabby.jpg", "mimeType": "image/jpeg", "buffer": GPS_PHOTO}
 
@@ -93,9 +93,7 @@ def test_a_visitor_corrects_the_answer_and_shares_the_photo_with_javascript(
     admin = site.new_page(phone=screen.phone)
     admin.goto("/admin/feedback/feedback/")
     site.check(admin)
-    admin.get_by_label("Username").fill(staff_user.username)
-    admin.get_by_label("Password").fill(PASSWORD)
-    admin.get_by_role("button", name="Log in").click()
+    log_in_on_page(admin)
     expect(admin).to_have_url(re.compile(r"/admin/feedback/feedback/$"))
     expect(admin.get_by_role("heading", name="Accepted photos per label")).to_be_visible()
     site.check(admin)

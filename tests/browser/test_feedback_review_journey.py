@@ -10,9 +10,9 @@ from classifier import records
 from feedback import services
 from species.models import Species
 from testsupport import images
+from testsupport.editors import log_in_on_page
 from testsupport.feedback import jpeg_with_gps
 
-PASSWORD = "a-long-test-password"
 # A wide photo at the size a phone shares it: the widest a review shows.
 WIDE = jpeg_with_gps(images.chelsea().resize((1600, 1066)))
 
@@ -52,9 +52,7 @@ def test_an_editor_reviews_a_correction_at_1280_px(site, staff_user):
     page = site.new_page()  # 1280 x 800
     page.goto("/admin/feedback/feedback/")
     site.check(page)
-    page.get_by_label("Username").fill(staff_user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in_on_page(page)
     expect(page).to_have_url(re.compile(r"/admin/feedback/feedback/$"))
     expect(page.locator("#result_list")).to_contain_text("No photo: nothing to review")
     site.check(page)

@@ -296,10 +296,14 @@ def test_service_mode_admits_only_the_web_pods_to_the_model(render):
 
 
 def test_service_mode_fetches_the_model_in_the_model_pods_only(render):
-    objects = render("--set", "inference.mode=service", "--set", "model.fetchAtStart.enabled=true")
+    objects = render("--set", "inference.mode=service", "--set", "model.fetchAtStart.enabled=true",
+                     "--set", f"inference.service.image.digest={DIGEST}")
     assert "initContainers" not in pod_spec_of(objects, "catsite")
     model_spec = pod_spec_of(objects, "catsite-model")
-    assert model_spec["initContainers"][0]["name"] == "fetch-model"
+    fetch = model_spec["initContainers"][0]
+    assert fetch["name"] == "fetch-model"
+    # The model pods fetch from their own image: one image, pinned by one digest, per pod.
+    assert fetch["image"] == model_spec["containers"][0]["image"] == f"catsite-model@{DIGEST}"
     assert any(v["name"] == "model" for v in model_spec["volumes"])
     assert not any(v["name"] == "model" for v in pod_spec_of(objects, "catsite")["volumes"])
 

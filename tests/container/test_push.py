@@ -67,21 +67,42 @@ log: {{level: warn}}
     stop_process_group(process)
 
 
-@pytest.fixture
-def tiny_image(tmp_path, container_tools):
-    """A one-file image with the revision label push-image.sh reads."""
-    root = tmp_path / "rootfs"
+def import_image(tmp_path, role: str, model_version: str) -> str:
+    """A one-file image with the labels push-image.sh reads (revision, model version)."""
+    root = tmp_path / f"rootfs-{role}"
     root.mkdir()
-    (root / "hello.txt").write_text("a tiny image for the push test\n")
-    tarball = tmp_path / "rootfs.tar"
+    (root / "hello.txt").write_text(f"a tiny {role} image for the push test\n")
+    tarball = tmp_path / f"rootfs-{role}.tar"
     subprocess.run(["tar", "-C", str(root), "-cf", str(tarball), "."], check=True)
-    name = f"localhost/catsite-push-test:{os.getpid()}"
-    result = engine("import", "--change",
-                    "LABEL org.opencontainers.image.revision=0123456789abcdef",
+    name = f"localhost/catsite-push-test-{role}:{os.getpid()}"
+    result = engine("import",
+                    "--change", "LABEL org.opencontainers.image.revision=0123456789abcdef",
+                    "--change", f"LABEL io.catsite.model.version={model_version}",
                     str(tarball), name)
     assert result.returncode == 0, result.stderr
+    return name
+
+
+@pytest.fixture
+def tiny_image(tmp_path, container_tools):
+    name = import_image(tmp_path, "web", "2.3.4")
     yield name
     engine("rmi", "-f", name)
+
+
+@pytest.fixture
+def tiny_model_image(tmp_path, container_tools):
+    name = import_image(tmp_path, "model", "2.3.4")
+    yield name
+    engine("rmi", "-f", name)
+
+
+def push(tmp_path, registry, **env):
+    return subprocess.run(
+        [str(CI / "push-image.sh")], capture_output=True, text=True,
+        env={**os.environ, "REGISTRY": registry, "IMAGE_REPOSITORY": "catsite",
+             "REGISTRY_TLS_VERIFY": "false", "IMAGE_REF_FILE": str(tmp_path / "image-ref"),
+             **env})
 
 
 def registry_digest(registry: str, repository: str, tag: str) -> str:
@@ -94,13 +115,32 @@ def registry_digest(registry: str, repository: str, tag: str) -> str:
 
 
 def test_push_records_the_digest_the_registry_serves(tmp_path, registry, tiny_image):
-    ref_file = tmp_path / "image-ref"
-    result = subprocess.run(
-        [str(CI / "push-image.sh")], capture_output=True, text=True,
-        env={**os.environ, "IMAGE": tiny_image, "REGISTRY": registry,
-             "IMAGE_REPOSITORY": "catsite", "REGISTRY_TLS_VERIFY": "false",
-             "IMAGE_REF_FILE": str(ref_file)})
+    result = push(tmp_path, registry, IMAGE=tiny_image)
     assert result.returncode == 0, result.stderr
     # Without IMAGE_TAG the tag is the image's revision label, shortened.
     served = registry_digest(registry, "catsite", "0123456789ab")
-    assert ref_file.read_text().strip() == f"{registry}/catsite@{served}"
+    assert (tmp_path / "image-ref").read_text().strip() == f"{registry}/catsite@{served}"
+    assert (tmp_path / "model-version").read_text().strip() == "2.3.4"
+    assert not (tmp_path / "model-image-ref").exists()
+
+
+def test_push_records_the_model_images_digest_beside_the_web_images(
+        tmp_path, registry, tiny_image, tiny_model_image):
+    result = push(tmp_path, registry, IMAGE=tiny_image, MODEL_IMAGE=tiny_model_image)
+    assert result.returncode == 0, result.stderr
+    web = registry_digest(registry, "catsite", "0123456789ab")
+    model = registry_digest(registry, "catsite-model", "0123456789ab")
+    assert web != model  # two images, each by its own digest
+    assert (tmp_path / "image-ref").read_text().strip() == f"{registry}/catsite@{web}"
+    assert (tmp_path / "model-image-ref").read_text().strip() == f"{registry}/catsite-model@{model}"
+
+
+def test_push_refuses_images_that_carry_different_models(tmp_path, registry, tiny_image):
+    other = import_image(tmp_path, "other-model", "9.9.9")
+    try:
+        result = push(tmp_path, registry, IMAGE=tiny_image, MODEL_IMAGE=other)
+    finally:
+        engine("rmi", "-f", other)
+    assert result.returncode != 0
+    assert "carries model 2.3.4 but" in result.stderr
+    assert not (tmp_path / "image-ref").exists()  # nothing pushed, nothing recorded

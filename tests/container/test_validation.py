@@ -126,6 +126,25 @@ def test_deploy_dry_run_pins_the_image_digest(tools_env):
     assert "NAMESPACE: catsite-production" in result.stdout
 
 
+def test_deploy_pins_the_model_images_digest_from_the_push(tools_env, tmp_path):
+    ref = f"registry.example.com/catsite@{DIGEST}"
+    model_ref = f"registry.example.com/catsite-model@sha256:{'b' * 64}"
+    (tmp_path / "model-image-ref").write_text(model_ref + "\n")
+    result = subprocess.run(
+        [str(CI / "deploy.sh"), "production", ref], capture_output=True, text=True,
+        env={**tools_env, "DRY_RUN": "1", "MODEL_VERSION": "1.0.0",
+             "MODEL_IMAGE_REF_FILE": str(tmp_path / "model-image-ref"),
+             "HELM_EXTRA_ARGS": "--set inference.mode=service"})
+    assert result.returncode == 0, result.stderr
+    assert f"image: {model_ref}" in result.stdout
+    bad = subprocess.run(
+        [str(CI / "deploy.sh"), "production", ref], capture_output=True, text=True,
+        env={**tools_env, "DRY_RUN": "1", "MODEL_VERSION": "1.0.0",
+             "MODEL_IMAGE_REF": "registry.example.com/catsite-model:latest"})
+    assert bad.returncode != 0
+    assert "MODEL_IMAGE_REF must be" in bad.stderr
+
+
 def test_deploy_passes_each_word_of_helm_extra_args_to_helm_unglobbed(tools_env, tmp_path):
     ref = f"registry.example.com/catsite@{DIGEST}"
     (tmp_path / "CAT_A").touch()  # a glob would expand CAT_* to this file name

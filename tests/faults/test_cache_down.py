@@ -20,6 +20,7 @@ from prometheus_client import REGISTRY
 from core import shared_cache
 from species.models import Species
 from testsupport import images
+from testsupport.editors import STAFF_PASSWORD, admin_login
 from testsupport.harness import GunicornServer, free_port, multipart, prepare_site, request
 from testsupport.redis_server import RedisServer
 from testsupport.web_fixtures import cat_jpeg, upload
@@ -55,11 +56,6 @@ def unavailable(cache: str) -> float:
                if sample.name.endswith("_total") and sample.labels["cache"] == cache)
 
 
-def admin_login(client, password, username="editor", addr="192.0.2.20"):
-    return client.post("/admin/login/", {"username": username, "password": password,
-                                         "next": "/admin/"}, REMOTE_ADDR=addr)
-
-
 # --- a Redis URL where nothing listens -------------------------------------------------------
 @pytest.mark.django_db
 def test_pages_are_served_uncached_without_redis(client, redis_nowhere, caplog):
@@ -89,12 +85,13 @@ def test_readyz_stays_ready_and_says_degraded(client, redis_nowhere):
 @pytest.mark.django_db
 def test_the_admin_login_and_its_lockout_still_work(redis_nowhere, staff_user, settings):
     settings.ADMIN_LOGIN_FAILURE_LIMIT = 2
-    assert admin_login(Client(), "a-long-test-password", addr="192.0.2.21").status_code == 302
+    assert admin_login(Client(), STAFF_PASSWORD, addr="192.0.2.21").status_code == 302
     client = Client()
     for _ in range(2):
-        assert "Please enter the correct" in admin_login(client, "wrong").content.decode()
+        refused = admin_login(client, "wrong", addr="192.0.2.20")
+        assert "Please enter the correct" in refused.content.decode()
     # Counted in the process while Redis is down: the lock holds, even the right password.
-    locked = admin_login(client, "a-long-test-password")
+    locked = admin_login(client, STAFF_PASSWORD, addr="192.0.2.20")
     assert locked.status_code == 200 and "Too many failed logins" in locked.content.decode()
     assert unavailable("counters") > 0
 

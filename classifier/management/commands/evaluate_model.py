@@ -10,13 +10,13 @@ matrix), --plot draws the confusion matrix as a PNG. Labels are read as the site
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from catmodel.evaluation.dataset import SPLITS
 from catmodel.inference import ModelUnavailable
+from classifier.management.evaluation_files import write_files
 from core.errors import AppError
 
 
@@ -48,14 +48,14 @@ class Command(BaseCommand):
         for label, numbers in evaluation.per_label.items():
             self.stdout.write(f"  {label}: precision {_percent(numbers['precision'])}, recall "
                               f"{_percent(numbers['recall'])} ({numbers['support']} photo(s))")
-        if options["json"]:
-            options["json"].write_text(json.dumps(evaluation.as_dict(), indent=2) + "\n")
-            self.stdout.write(f"Wrote {options['json']}")
-        if options["plot"]:
-            from catmodel.evaluation.plot import plot_confusion
+        write_files(self.stdout, options, evaluation.as_dict(),
+                    lambda path: _plot(evaluation, path))
 
-            plot_confusion(evaluation, options["plot"])
-            self.stdout.write(f"Wrote {options['plot']}")
+
+def _plot(evaluation, path: Path) -> None:
+    from catmodel.evaluation.plot import plot_confusion  # matplotlib: only when asked for
+
+    plot_confusion(evaluation, path)
 
 
 def _percent(value) -> str:

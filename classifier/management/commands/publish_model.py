@@ -13,8 +13,9 @@ write: if another publisher moved it meanwhile, this one fails loudly instead of
 it. With --signing-key (or MODEL_SIGNING_KEY) the published copy is signed: model.sig, uploaded
 before the manifest. ``--promote`` points an alias at a version already published. Moving
 ``champion`` goes through the gate (catmodel/delivery/gate.py): ``--evaluate`` compares the
-candidate with the current champion on the dataset's test split and refuses a worse one;
-``--force`` overrides, and every move is recorded in the alias's history in the store.
+candidate with the current champion on the dataset's test split and refuses a worse one,
+printing the comparison ``compare_models`` prints and its reason in one line; ``--force``
+overrides, and every move is recorded in the alias's history in the store.
 """
 from pathlib import Path
 
@@ -71,8 +72,8 @@ class Command(StoreCommand):
             raise CommandError("--tolerance is a top-1 accuracy difference between 0 and 1")
         gate = None
         if options["evaluate"] is not None:
-            gate = Gate(dataset=options["evaluate"], evaluate=evaluator.top1_accuracy,
-                        tolerance=options["tolerance"])
+            gate = Gate(dataset=options["evaluate"], evaluate=evaluator.predict_package,
+                        tolerance=options["tolerance"], report=self._reporter(options))
         store = self.open_store(options)
         if options["promote"] is not None:
             name = options["name"] or settings.MODEL_NAME
@@ -104,6 +105,10 @@ class Command(StoreCommand):
         if move.forced:
             text += f", forced: {move.note}"
         return text
+
+    def _reporter(self, options):
+        """Where the gate prints its comparison and decision (as compare_models prints it)."""
+        return self.stdout.write if options["verbosity"] >= 1 else None
 
     def _say(self, options, text: str) -> None:
         if options["verbosity"] >= 1:

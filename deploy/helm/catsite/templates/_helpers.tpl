@@ -62,10 +62,11 @@ app.kubernetes.io/component: model
 
 {{/* The init container that pulls the model at pod start (model.fetchAtStart): verified
      (sha256) and switched into the shared volume before the app starts. In service mode the
-     model pods run it, the web pods need no model. */}}
+     model pods run it, from their own image (the release pins it by digest too), and the web
+     pods need no model. */}}
 {{- define "catsite.fetchModelInitContainer" -}}
 - name: fetch-model
-  image: {{ include "catsite.image" . }}
+  image: {{ if include "catsite.serviceMode" . }}{{ include "catsite.model.image" . }}{{ else }}{{ include "catsite.image" . }}{{ end }}
   imagePullPolicy: {{ .Values.image.pullPolicy }}
   command: [python, manage.py, fetch_model, --version, {{ .Values.model.fetchAtStart.version | quote }}]
   envFrom:
