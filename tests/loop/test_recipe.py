@@ -212,7 +212,12 @@ def test_the_recipes_run_as_written_and_teach_the_imported_labels(
     evaluation = json.loads((work / "pets-evaluation.json").read_text())
     assert evaluation["per_label"]["maine-coon"]["recall"] == 1.0, evaluation
     assert (work / "pets-confusion.png").read_bytes().startswith(b"\x89PNG")
-    assert (work / "pets-comparison.json").exists()
+    # The comparison: the ImageNet champion (A) cannot name a Maine Coon or a Bengal; B can.
+    comparison = json.loads((work / "pets-comparison.json").read_text())
+    assert [comparison[side]["model"]["version"] for side in "ab"] == [base.version, "2.0.0"]
+    assert comparison["overall"]["b_only"] >= 6 and comparison["overall"]["a_only"] == 0
+    assert comparison["per_label"]["maine-coon"]["b"]["correct"] == 3
+    assert (work / "pets-comparison.png").read_bytes().startswith(b"\x89PNG")
     assert shadowed == ["2.0.0"]
     assert aliases()["champion"]["version"] == "2.0.0"
 
@@ -227,4 +232,10 @@ def test_the_recipes_run_as_written_and_teach_the_imported_labels(
     wild_held_out += [(data, "puma") for data in crops(photo("hubble_deep_field"), 2, 996)]
     # The wild model names the wild cats, and still the breeds it learnt from the Oxford set.
     names(work / "pkg" / "wild", wild_held_out + held_out)
+    comparison = json.loads((work / "wild-comparison.json").read_text())
+    assert [comparison[side]["model"]["version"] for side in "ab"] == ["2.0.0", "3.0.0"]
+    assert comparison["per_label"]["puma"]["a"]["correct"] == 0
+    assert comparison["per_label"]["puma"]["b"]["correct"] >= 1
+    # The gate printed the comparison it decided on.
+    assert "Comparison on " in recipe.output("manage.py publish_model --promote 3.0.0")
     assert aliases()["champion"]["version"] == "3.0.0"
