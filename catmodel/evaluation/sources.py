@@ -187,11 +187,11 @@ def oxford_pets(src: Path) -> Source:
     for row in rows:
         listed.add(row.image)
         what = f"{row.breed} ({'cat breed' if row.species == 'cat' else 'dog'})"
-        path = files.get(row.image)
-        if path is None:
+        found = files.get(row.image)
+        if found is None:
             source.skipped.append(Skipped(what, NO_PHOTO, f"images/{row.image}.jpg is missing"))
             continue
-        source.photos.append(SourcePhoto(path, row.breed, not_a_cat=row.species == "dog",
+        source.photos.append(SourcePhoto(found, row.breed, not_a_cat=row.species == "dog",
                                          splits=splits.get(row.image), what=what))
     for stem, path in files.items():
         if stem not in listed:
