@@ -19,6 +19,9 @@ class Example:
     label: str
     source: str                  # where it comes from, for messages: "feedback 12", "species lion"
     read: Callable[[], bytes]    # the photo's bytes (re-encoded by the export)
+    # The splits it may go to, chosen by its hash (feedback/dataset.py split_for); None: any.
+    # An imported dataset's own splits (the Oxford-IIIT Pet test list: ("test",)).
+    splits: tuple[str, ...] | None = None
 
 
 def feedback_for_dataset(status: str = "accepted"):

@@ -188,7 +188,7 @@ class SpeciesAdmin(KindFormsMixin, SimpleHistoryAdmin):
     save_on_top = True
     fieldsets = (
         (None, {"fields": ("common_name", "slug", "kind", "featured")}),
-        ("Taxonomy", {"fields": ("scientific_name", "subfamily", "genus")}),
+        ("Taxonomy", {"fields": ("scientific_name", "synonyms", "subfamily", "genus")}),
         ("Text", {"fields": ("summary", "description", "native_range")}),
         ("Size and lifespan", {
             "fields": (

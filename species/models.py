@@ -69,6 +69,13 @@ class Species(TidyTextModel):
     scientific_name = models.CharField(
         max_length=100, help_text="Binomial name, e.g. Panthera leo; Felis catus for breeds."
     )
+    # Names other classifications give the same species (iNaturalist's, older ones): a dataset
+    # labelled with one maps to this entry (manage.py import_dataset --format inaturalist).
+    synonyms = models.CharField(
+        max_length=300, blank=True,
+        help_text="Other scientific names of this species, separated by commas, e.g. Felis "
+                  "concolor for the puma; photos imported under one of them count for this entry.",
+    )
     kind = models.CharField(max_length=5, choices=Kind.choices, db_index=True)
     subfamily = models.CharField(max_length=50, help_text="Felinae or Pantherinae.")
     genus = models.CharField(max_length=50, db_index=True)
@@ -144,6 +151,10 @@ class Species(TidyTextModel):
 
     def __str__(self):
         return self.common_name
+
+    @property
+    def synonym_list(self) -> list[str]:
+        return [name.strip() for name in self.synonyms.split(",") if name.strip()]
 
     def get_absolute_url(self):
         return reverse("species:detail", kwargs={"slug": self.slug})

@@ -1,6 +1,9 @@
 """Reads of the encyclopedia: search and filters, kept out of the views (and shared by the API)."""
+from __future__ import annotations
+
 import math
 import re
+from typing import TYPE_CHECKING
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import connection
@@ -10,6 +13,9 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from species.models import Species
+
+if TYPE_CHECKING:  # the dataset code is imported where it is used, never on a page's path
+    from catmodel.evaluation.sources import EntryNames
 
 # Longer queries carry no more meaning and only cost the database work.
 MAX_QUERY_LENGTH = 200
@@ -259,3 +265,15 @@ def pages_showing_as_look_alike(species_ids) -> set[str]:
 
 def featured_species(limit: int = 8) -> QuerySet[Species]:
     return Species.objects.filter(featured=True).order_by("kind", "common_name")[:limit]
+
+
+def entry_names() -> EntryNames:
+    """Every encyclopedia entry by the names a public dataset may give it: slug, common name,
+    scientific name and synonyms (manage.py import_dataset maps its labels with it)."""
+    from catmodel.evaluation.sources import Entry, EntryNames
+
+    return EntryNames(
+        Entry(slug=entry.slug, common_name=entry.common_name,
+              scientific_name=entry.scientific_name, synonyms=tuple(entry.synonym_list))
+        for entry in Species.objects.only("slug", "common_name", "scientific_name", "synonyms")
+    )
