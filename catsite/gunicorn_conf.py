@@ -16,7 +16,14 @@ from catmodel.cpus import available_cpus
 from catmodel.malloc import return_large_buffers
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# The CPUs this container may use: its CPU quota (cgroup v2 cpu.max, v1 cpu.cfs_quota_us) when
+# it has one, else the cores it may run on; never the node's core count (catmodel/cpus.py).
+_cpus = available_cpus()
+# A worker per CPU (2 on the bench's 2-core machine, the figures below), at most MAX_WORKERS:
+# each worker holds its own copy of the model, and past that the CPUs go to ONNX Runtime's
+# threads in each worker (MODEL_THREADS below) rather than to more copies.
+MAX_WORKERS = 4
+workers = int(os.environ.get("WEB_CONCURRENCY") or min(_cpus, MAX_WORKERS))
 # Threads let one worker read the next upload while another thread is in ONNX Runtime or
 # Pillow (both release the GIL). The model is loaded once per process and shared by threads.
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
@@ -62,10 +69,9 @@ limit_request_field_size = 8190   # bytes in one header
 # the CPU as soon as two workers infer at once. bench/run.py compares both on two servers
 # taking turns (2 workers, 2 cores, 4 clients sending 12 MP photos): one thread a worker gave
 # 26 vs 15 and 18 vs 17 identifications/s on a busy machine, never fewer; a lone client loses
-# a few ms of inference. Divide the CPUs between the workers unless MODEL_THREADS is set (the
-# container's CPU quota when it has one: catmodel/cpus.py).
-_cores = available_cpus()
-os.environ.setdefault("MODEL_THREADS", str(max(1, _cores // max(1, workers))))
+# a few ms of inference. Divide the CPUs between the workers unless MODEL_THREADS is set
+# (0: every worker takes a thread per CPU, the comparison bench/run.py makes).
+os.environ.setdefault("MODEL_THREADS", str(max(1, _cpus // max(1, workers))))
 
 # Identifications at once per worker (IDENTIFY_MAX_CONCURRENT, catsite/middleware.py): all the
 # threads but one, so that slow uploads always leave a thread to pages and probes.

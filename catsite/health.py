@@ -25,8 +25,9 @@ def healthz(request):
 @never_cache
 def readyz(request):
     """Ready for traffic: the database answers with every migration applied, and the model is
-    loaded when it is required. Why the model is not loaded (a path, a key file) is told only
-    with HEALTH_SHOW_DETAILS; the logs always say it.
+    loaded when it is required, its warm-up inference run (and the challenger's, when one is
+    set; 503 with ``checks.model.warming_up`` meanwhile). Why the model is not loaded (a path,
+    a key file) is told only with HEALTH_SHOW_DETAILS; the logs always say it.
 
     The caches are reported, never a reason to be unready: without Redis the site serves
     every page (uncached) and counts limits per process, and taking every pod out of the
@@ -43,13 +44,19 @@ def readyz(request):
         checks["migrations"] = migrations_check()
     model = runtime.status()
     checks["model"] = {
-        "ok": model["loaded"] or not settings.MODEL_REQUIRED,
+        # Warming up is never ready, required or not: it ends in a moment, and a worker that
+        # took traffic now would make its first visitors pay the cold start.
+        "ok": (model["loaded"] or not settings.MODEL_REQUIRED) and not model.get("warming_up"),
         "loaded": model["loaded"],
         "required": settings.MODEL_REQUIRED,
     }
+    if model.get("warming_up"):
+        checks["model"]["warming_up"] = True
     if model.get("error"):
         checks["model"]["error"] = (model["error"] if settings.HEALTH_SHOW_DETAILS
                                     else model.get("reason", "the model failed to load"))
+    if model.get("challenger"):
+        checks["challenger"] = challenger_check(model["challenger"])
     ready = all(check["ok"] for check in checks.values())
     caches = {purpose: shared_cache.state(alias) for purpose, alias in
               (("pages", shared_cache.PAGES), ("counters", shared_cache.COUNTERS))}
@@ -57,6 +64,18 @@ def readyz(request):
     checks["cache"] = {"ok": True, "degraded": degraded, **caches}
     return JsonResponse({"ready": ready, "degraded": degraded, "checks": checks},
                         status=200 if ready else 503)
+
+
+def challenger_check(challenger: dict) -> dict:
+    """The challenger set for shadow scoring (MODEL_CHALLENGER_DIR): loaded and warmed up, or
+    not ready when the model is required, as for the model itself (a broken challenger then
+    holds a rollout back rather than going unnoticed)."""
+    check = {"ok": challenger["loaded"] or not settings.MODEL_REQUIRED,
+             "loaded": challenger["loaded"]}
+    if challenger.get("error"):
+        check["error"] = (challenger["error"] if settings.HEALTH_SHOW_DETAILS
+                          else "the challenger failed to load")
+    return check
 
 
 def migrations_check() -> dict:

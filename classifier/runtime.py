@@ -2,7 +2,10 @@
 settings.INFERENCE_URL, the model service it calls instead (no model loaded here).
 
 The web process loads the installed package (settings.MODEL_DIR/current) at start-up, from
-catsite.wsgi, and never downloads anything. Without a package the site keeps serving pages;
+catsite.wsgi, and never downloads anything. Loading ends with one warm-up inference through the
+model (and through the challenger, when one is set: classifier/shadow.py), so under gunicorn
+each worker is warm before it accepts a connection; while a load is under way /readyz answers
+503 "warming up" (``status`` never waits for it). Without a package the site keeps serving pages;
 identification answers 503 and /readyz says why when settings.MODEL_REQUIRED is on.
 A new model is picked up on the next process start (a rollout restarts the pods).
 """
@@ -16,14 +19,16 @@ from catmodel.inference import ClassifierError, DecodeGate, ModelUnavailable, lo
 from catmodel.inference.package import MANIFEST, MODEL_FILE, SIGNATURE_FILE
 from catmodel.inference.signatures import load_trusted_keys
 from catmodel.serving.client import InferenceClient, RemoteClassifier
-from classifier import metrics
+from classifier import metrics, shadow
 from classifier.signing_policy import require_signature_policy
 
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _state = {"attempted": False, "classifier": None, "error": None, "reason": None,
-          "decode_gate": None}
+          "decode_gate": None, "loading": False}
+# What /readyz says while a load (and its warm-up inference) is under way.
+WARMING_UP = "warming up: the model's warm-up inference has not run yet"
 
 
 def package_dir():
@@ -41,15 +46,26 @@ def load(force: bool = False):
         if _state["attempted"] and not force:
             return _state["classifier"]
         _state.update(attempted=True, classifier=None, error=None, reason=None,
-                      decode_gate=_new_decode_gate())
-        if settings.INFERENCE_URL:
-            _state["classifier"] = remote_classifier()
-            logger.info("Identifying through the model service at %s (no model loaded here)",
-                        settings.INFERENCE_URL)
-            return _state["classifier"]
+                      decode_gate=_new_decode_gate(), loading=True)
+        try:
+            return _load()
+        finally:
+            _state["loading"] = False
+
+
+def _load():
+    if settings.INFERENCE_URL:
+        classifier = remote_classifier()
+        logger.info("Identifying through the model service at %s (no model loaded here)",
+                    settings.INFERENCE_URL)
+    else:
         classifier = _load_installed()
         metrics.set_model(classifier)
-        return classifier
+    # The challenger, loaded and warmed up now rather than on the first sampled photo.
+    shadow.get().prepare()
+    # Published last: until here status() says "warming up".
+    _state["classifier"] = classifier
+    return classifier
 
 
 def served_model() -> tuple[str, str]:
@@ -82,7 +98,7 @@ def _load_installed():
     try:
         classifier = load_classifier(path, threads=settings.MODEL_THREADS or None,
                                      **decode_and_trust_settings(_state["decode_gate"]))
-    except ClassifierError as exc:
+    except ClassifierError as exc:  # its checks, or the warm-up inference (load_classifier)
         _state["error"] = exc.message
         # For the public (/readyz): which check failed, without paths.
         _state["reason"] = (f"the model package failed its {exc.file} check"
@@ -92,8 +108,8 @@ def _load_installed():
         logger.error("Identification unavailable: the model at %s failed to load: %s",
                      path, exc.message)
         return None
-    _state["classifier"] = classifier
-    logger.info("Loaded model %s %s from %s", classifier.name, classifier.version, path)
+    logger.info("Loaded model %s %s from %s (warm-up inference %.1f ms)", classifier.name,
+                classifier.version, path, classifier.warmed_up.timings.total_ms)
     return classifier
 
 
@@ -146,14 +162,21 @@ def get():
 
 
 def status() -> dict:
-    """What /readyz and /version report. Loads the model if nobody has yet; with a model
-    service, its name, version and readiness (asked at most every few seconds)."""
+    """What /readyz and /version report. Loads the model if nobody has yet, but never waits
+    for a load another thread has under way ("warming_up": its warm-up inference has not run);
+    with a model service, its name, version and readiness (asked at most every few seconds).
+    "challenger": the challenger's state when one is set (shadow.Shadow.status)."""
+    if _state["loading"]:
+        return {"loaded": False, "warming_up": True, "error": WARMING_UP, "reason": WARMING_UP}
     classifier = load()
+    challenger = {"challenger": shadow.get().status()} if shadow.get().configured else {}
     if classifier is None:
-        return {"loaded": False, "error": _state["error"], "reason": _state["reason"]}
+        return {"loaded": False, "error": _state["error"], "reason": _state["reason"],
+                **challenger}
     if isinstance(classifier, RemoteClassifier):
-        return {**classifier.status(), "service": True}
-    return {"loaded": True, "name": classifier.name, "version": classifier.version}
+        return {**classifier.status(), "service": True, **challenger}
+    return {"loaded": True, "name": classifier.name, "version": classifier.version,
+            "warm_up_ms": classifier.warmed_up.timings.total_ms, **challenger}
 
 
 def onnxruntime_version():

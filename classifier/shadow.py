@@ -6,8 +6,10 @@ earns trust on live traffic before the gate promotes it.
 The visitor never waits: ``submit`` only copies the photo's bytes into a small queue, and one
 background thread per process scores what is queued. That thread is the CPU budget: one
 ONNX Runtime thread, at most ``QUEUE_SIZE`` photos waiting; when the queue is full (a busy
-server) the photo is shed, counted, and nothing else happens. The challenger is loaded by that
-thread on its first photo, never at start-up and never on a request.
+server) the photo is shed, counted, and nothing else happens. The challenger is loaded and
+warmed up at start-up (``prepare``, from classifier.runtime.load, in each web process before it
+takes traffic), so /readyz can wait for it and no photo pays its cold start; a process that
+skipped that loads it on the first photo, in that thread, never on a request.
 """
 from __future__ import annotations
 
@@ -46,10 +48,35 @@ class Shadow:
         self._start_lock = threading.Lock()
         self._challenger = None
         self._failed = False
+        self._error: str | None = None  # why the challenger did not load (logged too)
+        self._load_lock = threading.Lock()
 
     @property
     def enabled(self) -> bool:
         return bool(self.challenger_dir) and self.rate > 0 and not self._failed
+
+    @property
+    def configured(self) -> bool:
+        """A challenger is set (MODEL_CHALLENGER_DIR with a MODEL_SHADOW_RATE above 0), whether
+        or not it loaded."""
+        return bool(self.challenger_dir) and self.rate > 0
+
+    def prepare(self) -> None:
+        """Load and warm up the challenger now, when one is set (load_classifier runs its
+        warm-up inference). A failure turns shadow scoring off and is told by ``status``."""
+        if self.configured:
+            self._challenger_model()
+
+    def status(self) -> dict | None:
+        """None without a challenger set; else whether it is loaded and warmed up, its version,
+        or why not: what /readyz reports."""
+        if not self.configured:
+            return None
+        challenger = self._challenger
+        if challenger is not None:
+            return {"loaded": True, "name": challenger.name, "version": challenger.version}
+        return {"loaded": False,
+                "error": self._error or "the challenger has not been loaded yet"}
 
     def submit(self, upload, answer) -> bool:
         """Maybe queue this photo for the challenger; True when queued. Never blocks."""
@@ -88,18 +115,26 @@ class Shadow:
                 self._queue.task_done()
 
     def _challenger_model(self):
-        if self._challenger is None and not self._failed:
-            try:
-                self._challenger = self._load(self.challenger_dir / "current", threads=1,
-                                              trusted_keys=self.trusted_keys)
-            except ClassifierError as error:
-                self._failed = True  # stops sampling: nothing to compare with
-                logger.error("Shadow scoring off: the challenger at %s failed to load: %s",
-                             self.challenger_dir, error.message)
-                return None
-            logger.info("Challenger %s %s loaded for shadow scoring",
-                        self._challenger.name, self._challenger.version)
-        return self._challenger
+        with self._load_lock:  # start-up's prepare and the scoring thread
+            if self._challenger is None and not self._failed:
+                self._challenger = self._load_challenger()
+            return self._challenger
+
+    def _load_challenger(self):
+        try:
+            challenger = self._load(self.challenger_dir / "current", threads=1,
+                                    trusted_keys=self.trusted_keys)
+        except ClassifierError as error:
+            self._failed = True  # stops sampling: nothing to compare with
+            self._error = error.message
+            logger.error("Shadow scoring off: the challenger at %s failed to load: %s",
+                         self.challenger_dir, error.message)
+            return None
+        warmed_up = getattr(challenger, "warmed_up", None)
+        logger.info("Challenger %s %s loaded for shadow scoring (warm-up inference %s ms)",
+                    challenger.name, challenger.version,
+                    warmed_up.timings.total_ms if warmed_up else "not run")
+        return challenger
 
     def _score(self, data: bytes, champion_answer: str) -> None:
         challenger = self._challenger_model()

@@ -28,6 +28,7 @@ from .model import (
     load_classifier,
     softmax,
     top_labels,
+    warm_up_photo,
 )
 from .package import InputSpec, Manifest
 from .preprocess import preprocess_image
@@ -61,4 +62,5 @@ __all__ = [
     "preprocess_image",
     "softmax",
     "top_labels",
+    "warm_up_photo",
 ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from pathlib import Path
 
 import numpy as np
 from kserve import InferInput, InferOutput, InferRequest, InferResponse, Model
@@ -28,6 +29,7 @@ from catmodel.inference import (
     ImageClassifier,
     InferenceFailed,
     softmax,
+    warm_up_photo,
 )
 
 from .tensors import IMAGES, LABELS, PROBABILITIES
@@ -57,15 +59,17 @@ class BadRequest(InvalidInput):
 
 
 class CatsiteModel(Model):
-    def __init__(self, classifier: ImageClassifier, decode_threads: int | None = None):
+    def __init__(self, classifier: ImageClassifier, decode_threads: int | None = None,
+                 cgroup_root: Path | None = None):
         """``classifier``: a package loaded and verified by ``load_classifier``. At most
         ``decode_threads`` photos are decoded, and as many requests handled, at once (default:
-        the CPUs this process may use, its container's quota: catmodel/cpus.py); large decodes also
-        wait for the classifier's DecodeGate."""
+        the CPUs this process may use, its container's quota read from ``cgroup_root``:
+        catmodel/cpus.py); large decodes also wait for the classifier's DecodeGate. Not ready
+        until ``load()`` has run its warm-up inference."""
         super().__init__(classifier.name)
         self.classifier = classifier
         self.version = classifier.version
-        slots = decode_threads or available_cpus()
+        self.slots = slots = decode_threads or available_cpus(cgroup_root)
         self._decode_slots = asyncio.Semaphore(slots)
         # Requests between preprocess and the answer: each holds its tensors (600 KB an image)
         # and its runs (PREDICT_CHUNK images each); the others wait holding only their body.
@@ -77,7 +81,28 @@ class CatsiteModel(Model):
         self._input_shape = (3, spec.size, spec.size)
         # The labels output is the same for every answer: encoded once.
         self._labels = np.array([label.encode() for label in classifier.labels], dtype=object)
-        self.ready = classifier.ready
+        # KServe's flag, read by /v2/health/ready and /v2/models/<name>/ready: set by load().
+        self.ready = False
+        # The probabilities of the warm-up inference, once load() has run it.
+        self.warmed_up: np.ndarray | None = None
+
+    @property
+    def threads(self) -> int:
+        """Threads the service's event loop may hand work to: a decode per decode slot and a
+        batch's ONNX Runtime run per request slot (KServe's own default counts the node's
+        cores)."""
+        return 2 * self.slots
+
+    def load(self) -> bool:
+        """One warm-up inference through the service's own steps (a synthetic photo made in
+        memory, decoded, preprocessed and run as a batch), so the first request pays no cold
+        start; ready only after it. Raises InferenceFailed when it fails."""
+        photo = warm_up_photo(self.classifier.manifest.input.size)
+        tensor = self._decode_and_preprocess(photo, {"decode_ms": 0.0, "preprocess_ms": 0.0},
+                                             DecodeBudget(self.classifier.max_decode_bytes))
+        self.warmed_up = softmax(self._predict_in_chunks(tensor)).astype(np.float32)
+        self.ready = True
+        return self.ready
 
     @property
     def tensor_input(self) -> str:

@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 
 from kserve import ModelServer
 from kserve.constants.constants import FASTAPI_APP_IMPORT_STRING
@@ -141,9 +142,12 @@ class CatsiteRESTServer(RESTServer):
 class CatsiteModelServer(ModelServer):
     """KServe's ModelServer with one REST server bound to ``host``, and our data plane."""
 
-    def __init__(self, host: str, http_port: int, max_request_bytes: int):
+    def __init__(self, host: str, http_port: int, max_request_bytes: int,
+                 max_asyncio_workers: int | None = None):
+        """``max_asyncio_workers``: the event loop's thread pool (CatsiteModel.threads; KServe's
+        default counts the node's cores, and reads cgroup v1 only)."""
         super().__init__(http_port=http_port, enable_grpc=False, workers=1,
-                         enable_docs_url=False)
+                         enable_docs_url=False, max_asyncio_workers=max_asyncio_workers)
         self.host, self.max_request_bytes = host, max_request_bytes
         self.dataplane = CatsiteDataPlane(model_registry=self.registered_models)
 
@@ -176,6 +180,17 @@ def serve(package_dir, *, host: str, port: int, threads: int | None = None,
     # debugging.
     if not logger.isEnabledFor(logging.DEBUG):
         logging.getLogger("kserve.trace").setLevel(logging.WARNING)
+    model = CatsiteModel(classifier)
+    # The warm-up inference, before the port opens: /v2/health/ready and
+    # /v2/models/<name>/ready answer only once it has run (KServe registers ready models only).
+    started = time.perf_counter()
+    model.load()
+    logger.info("Warm-up inferences through %s %s: %.1f ms at load, %.1f ms through the "
+                "service's steps; %d decode slots, %d ONNX Runtime threads", classifier.name,
+                classifier.version, classifier.warmed_up.timings.total_ms,
+                (time.perf_counter() - started) * 1000, model.slots,
+                classifier.session.get_session_options().intra_op_num_threads)
     logger.info("Serving model %s %s on http://%s:%d/v2/models/%s", classifier.name,
                 classifier.version, host, port, classifier.name)
-    CatsiteModelServer(host, port, max_request_bytes).start([CatsiteModel(classifier)])
+    CatsiteModelServer(host, port, max_request_bytes,
+                       max_asyncio_workers=model.threads).start([model])
