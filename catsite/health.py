@@ -52,6 +52,8 @@ def readyz(request):
     }
     if model.get("warming_up"):
         checks["model"]["warming_up"] = True
+    if model.get("warm_up_ms") is not None:  # the warm-up inference this process ran
+        checks["model"]["warm_up_ms"] = model["warm_up_ms"]
     if model.get("error"):
         checks["model"]["error"] = (model["error"] if settings.HEALTH_SHOW_DETAILS
                                     else model.get("reason", "the model failed to load"))

@@ -123,7 +123,7 @@ def test_bad_input_raises_the_decode_error(tiny):
 
 
 def test_a_model_failure_is_an_inference_error_not_a_bad_input(tmp_path):
-    # log of a negative mean is NaN: fine on the grey load-time check, NaN on a black photo.
+    # log of a negative mean is NaN: fine on the mid-grey warm-up photo, NaN on a black one.
     model = tiny_package.tiny_onnx(unary_ops=["Log"])
     classifier = load_classifier(tiny_package.write_package(tmp_path / "p", model=model))
     assert np.all(np.isfinite(classifier.classify(solid((200, 150, 255))).probabilities))

@@ -109,7 +109,7 @@ def test_labels_must_match_the_model_output(package):
 
 
 def test_a_model_that_gives_no_finite_logits_is_refused_at_load(tmp_path):
-    # log(-mean) is NaN on the grey test image load_classifier runs.
+    # log(-mean) is NaN on the warm-up photo load_classifier runs (mid-grey on average).
     model = tiny_package.tiny_onnx(unary_ops=["Neg", "Log"])
     package = tiny_package.write_package(tmp_path / "p", model=model)
     refused(package, file="model.onnx", problem="does not produce finite logits of shape (1, 5)")

@@ -245,3 +245,22 @@ def test_only_the_protocols_health_metadata_and_inference_routes_answer(service,
     for served in ("/", "/v2", "/v2/health/live", "/v2/health/ready", "/v2/models",
                    f"/v2/models/{package.name}", f"/v2/models/{package.name}/ready"):
         assert get(service, served) == 200, served
+
+
+def test_it_warms_up_before_its_port_opens_sized_for_its_cpu_quota(tmp_path):
+    """Ready (the probe's /v2/models/<name>/ready) only after the warm-up inference, which ran
+    before the port opened; a container of one CPU (quota files the test writes) gets one
+    decode slot, one ONNX Runtime thread and an event-loop pool of two, whatever the node has."""
+    from testsupport import tiny_package
+
+    install_model(tiny_package.write_package(tmp_path / "tiny"), tmp_path / "model")
+    (tmp_path / "cgroup").mkdir()
+    (tmp_path / "cgroup" / "cpu.max").write_text("100000 100000\n")
+    with ModelService(tmp_path / "model", tmp_path, LOG_LEVEL="INFO",
+                      CATSITE_CGROUP_ROOT=tmp_path / "cgroup") as service:
+        assert get(service, "/v2/health/ready") == 200
+        logs = service.logs()
+    warm_up = logs.index("Warm-up inferences through tiny-colours 0.0.1")
+    assert warm_up < logs.index("Serving model tiny-colours 0.0.1")
+    assert "1 decode slots, 1 ONNX Runtime threads" in logs
+    assert "Setting max asyncio worker threads as 2" in logs  # KServe's own line

@@ -117,7 +117,9 @@ def test_readyz_is_ready_when_the_required_model_is_installed(client, settings,
     settings.MODEL_REQUIRED = True
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json()["checks"]["model"] == {"ok": True, "loaded": True, "required": True}
+    model = response.json()["checks"]["model"]
+    assert model.pop("warm_up_ms") > 0  # the milliseconds of its warm-up inference
+    assert model == {"ok": True, "loaded": True, "required": True}
 
 
 def test_version_reports_the_app_the_runtime_and_no_model(client, settings, model_dir):
@@ -156,3 +158,95 @@ def test_version_reports_the_checkouts_git_revision(client, settings):
     if head.returncode != 0:
         pytest.skip("not a git checkout")
     assert client.get("/version").json()["app"]["revision"] == head.stdout.strip()
+
+
+# --- warm starts: ready only after the warm-up inferences (classifier/runtime.py) -------------
+
+@pytest.fixture
+def challenger(monkeypatch, tmp_path):
+    """Set a challenger for shadow scoring (this process's Shadow, restored afterwards); the
+    package is written by the test into the returned folder's ``current``."""
+    from classifier import shadow
+
+    folder = tmp_path / "challenger"
+    the_shadow = shadow.Shadow(folder, 1.0)
+    monkeypatch.setattr(shadow, "_shadow", the_shadow)
+    return the_shadow
+
+
+def test_readyz_is_503_warming_up_until_the_model_and_the_challenger_are_warm(
+        client, settings, model_dir, challenger):
+    import threading
+    import time
+
+    from testsupport.tiny_package import write_package
+
+    settings.MODEL_REQUIRED = True
+    write_package(model_dir / "current")
+    write_package(challenger.challenger_dir / "current", version="0.0.2")
+    # The start-up load in a thread of its own, as a worker runs it before it takes traffic,
+    # held where the challenger loads (its lock taken here): the champion may have loaded and
+    # warmed up, the challenger not yet.
+    with challenger._load_lock:
+        loader = threading.Thread(target=runtime.load, daemon=True)
+        loader.start()
+        deadline = time.monotonic() + 30
+        while not runtime._state["loading"] and time.monotonic() < deadline:
+            time.sleep(0.001)
+        warming = client.get("/readyz")  # answers at once: never waits for the load
+        assert loader.is_alive()
+    loader.join(timeout=60)
+    assert warming.status_code == 503
+    model = warming.json()["checks"]["model"]
+    assert model["ok"] is False and model["warming_up"] is True
+    assert model["error"].startswith("warming up")
+    assert "challenger" not in warming.json()["checks"]  # said once the load is over
+
+    ready = client.get("/readyz")
+    assert ready.status_code == 200, ready.content
+    checks = ready.json()["checks"]
+    assert checks["model"]["warm_up_ms"] > 0 and "warming_up" not in checks["model"]
+    assert checks["challenger"] == {"ok": True, "loaded": True}
+    # Both warm-up inferences ran: the networks' own answers on the warm-up photo.
+    assert runtime._state["classifier"].warmed_up.top[0].label == "bright"
+    assert challenger._challenger.warmed_up.top[0].label == "bright"
+    assert challenger._challenger.version == "0.0.2"
+
+
+def test_a_model_that_fails_its_warm_up_is_not_ready_with_the_error(client, settings, model_dir,
+                                                                    caplog):
+    from testsupport.tiny_package import tiny_onnx, write_package
+
+    # log(-mean): NaN on the mid-grey warm-up photo.
+    write_package(model_dir / "current", model=tiny_onnx(unary_ops=["Neg", "Log"]))
+    settings.MODEL_REQUIRED = True
+    settings.HEALTH_SHOW_DETAILS = True
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    model = response.json()["checks"]["model"]
+    assert model["loaded"] is False and "finite logits" in model["error"]
+    assert "failed to load" in caplog.text and "finite logits" in caplog.text
+
+
+def test_a_challenger_that_fails_its_warm_up_makes_a_required_model_not_ready(
+        client, settings, model_dir, challenger, caplog):
+    from testsupport.tiny_package import tiny_onnx, write_package
+
+    write_package(model_dir / "current")
+    write_package(challenger.challenger_dir / "current",
+                  model=tiny_onnx(unary_ops=["Neg", "Log"]))
+    settings.MODEL_REQUIRED = True
+    settings.HEALTH_SHOW_DETAILS = True
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks["model"]["ok"] is True
+    assert checks["challenger"]["ok"] is False and checks["challenger"]["loaded"] is False
+    assert "finite logits" in checks["challenger"]["error"]
+    assert "Shadow scoring off" in caplog.text and not challenger.enabled
+    # Without details the public answer names no internals; not required: reported only.
+    settings.HEALTH_SHOW_DETAILS = False
+    assert client.get("/readyz").json()["checks"]["challenger"]["error"] == (
+        "the challenger failed to load")
+    settings.MODEL_REQUIRED = False
+    assert client.get("/readyz").status_code == 200
