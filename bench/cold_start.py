@@ -12,7 +12,9 @@ host's network on free ports, MODEL_REQUIRED=1) and with the CPU limits of the c
 migrated beforehand, as the chart's migration Job does), the model's `/v2/health/ready`. Then
 the first and the second identification of a 0.3 MP tabby, to see that the first pays no cold
 start (the warm-up inference ran before ready); and the CPUs the container reports
-(catmodel/cpus.py inside it), which the process sizes itself from.
+(catmodel/cpus.py inside it), which the process sizes itself from. Last, outside containers:
+the first two photos of fresh processes with the base model warmed up by load_classifier and
+in a session never run (seven of each, taking turns), what the warm-up saves a first visitor.
 
 podman is shared by everyone on the machine: the whole run holds /tmp/catsite-podman.lock
 (the lock `flock /tmp/catsite-podman.lock` takes). The model is verified against the committed
@@ -70,6 +72,12 @@ class Podman:
             raise SystemExit(f"podman {args[0]} failed: {result.stderr.strip()[-500:]}")
         return result.stdout
 
+    def logs(self, name: str) -> str:
+        """The container's output, stdout and stderr (podman logs keeps them apart)."""
+        return subprocess.run(["podman", "logs", name], env=self.env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              check=False).stdout
+
     def has_image(self, image: str) -> bool:
         return subprocess.run(["podman", "image", "exists", image], env=self.env,
                               check=False).returncode == 0
@@ -86,21 +94,21 @@ def podman_lock():
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def wait_for(url: str, deadline: float, podman: Podman, name: str) -> float:
-    """Monotonic time of the first 200 from ``url``."""
+def wait_for(url: str, deadline: float, podman: Podman, name: str) -> tuple[float, bytes]:
+    """Monotonic time of the first 200 from ``url``, and its body."""
     while time.monotonic() < deadline:
         try:
-            status, _headers, _body = request("GET", url, headers={"Host": HOST}, timeout=1)
+            status, _headers, body = request("GET", url, headers={"Host": HOST}, timeout=1)
         except OSError:
             status = None
         if status == 200:
-            return time.monotonic()
+            return time.monotonic(), body
         if podman("container", "inspect", "--format", "{{.State.Running}}", name,
                   check=False).strip() != "true":
             raise SystemExit(f"{name} stopped before it was ready:\n"
-                             + podman("logs", name, check=False)[-3000:])
+                             + podman.logs(name)[-3000:])
         time.sleep(POLL_SECONDS)
-    raise SystemExit(f"{name} not ready in time:\n" + podman("logs", name, check=False)[-3000:])
+    raise SystemExit(f"{name} not ready in time:\n" + podman.logs(name)[-3000:])
 
 
 def identify_web(url: str, photo: bytes) -> float:
@@ -131,7 +139,8 @@ def start_once(podman: Podman, role: str, image: str, cpus: str, env: dict[str, 
                volumes: list[str], ready_path: str, identify, timeout: float) -> dict:
     name = f"catsite-coldstart-{role}-{uuid.uuid4().hex[:8]}"
     port = free_port()
-    env = {**env, "PORT": str(port), "MODEL_REQUIRED": "1"}
+    # LOG_LEVEL=INFO for the warm-up's log line (the images' default is WARNING).
+    env = {**env, "PORT": str(port), "MODEL_REQUIRED": "1", "LOG_LEVEL": "INFO"}
     args = ["run", "-d", "--name", name, "--network", "host", "--cpus", cpus,
             "--read-only", "--tmpfs", "/tmp:rw,size=256m", "--tmpfs", "/dev/shm:rw,size=64m",
             "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
@@ -146,11 +155,11 @@ def start_once(podman: Podman, role: str, image: str, cpus: str, env: dict[str, 
     try:
         podman(*args)
         running = time.monotonic()
-        ready = wait_for(url + ready_path, started + timeout, podman, name)
+        ready, ready_body = wait_for(url + ready_path, started + timeout, podman, name)
         first = identify(url)
         second = identify(url)
         cpus_inside = podman("exec", name, "python", "-c", CPUS_INSIDE).split()
-        logs = podman("logs", name, check=False)
+        logs = podman.logs(name)
     finally:
         podman("rm", "-f", "-t", "0", name, check=False)
     return {
@@ -160,9 +169,55 @@ def start_once(podman: Podman, role: str, image: str, cpus: str, env: dict[str, 
         "second_identification_ms": second,
         "available_cpus_inside": int(cpus_inside[0]),
         "cpu_quota_inside": None if cpus_inside[1] == "None" else float(cpus_inside[1]),
-        "warm_up_log": [line.strip() for line in logs.splitlines()
-                        if "warm-up inference" in line.lower()][-2:],
+        # /readyz's checks.model.warm_up_ms (the web), None for the model service.
+        "warm_up_ms": (json.loads(ready_body).get("checks", {}).get("model", {})
+                       .get("warm_up_ms") if role == "web" else None),
+        "warm_up_log": [line.strip()[-220:] for line in logs.splitlines()
+                        if "warm-up inference" in line.lower()][-3:],
     }
+
+
+def first_photos(warm: bool) -> dict:
+    """The first two photos a fresh process classifies with the base model (one ONNX Runtime
+    thread, as in a web worker): loaded by load_classifier (its warm-up inference run) or, with
+    ``warm`` false, in a session nobody has run yet. Printed as JSON by ``--first-photos``."""
+    import onnxruntime
+
+    from catmodel.inference import ImageClassifier, load_classifier
+    from catmodel.inference.package import read_manifest
+
+    photo = photos.small_jpeg()  # made before the clock starts (Pillow encodes it)
+    package = ROOT / "deploy" / "models" / "base"
+    if warm:
+        classifier = load_classifier(package, threads=1)
+    else:
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        session = onnxruntime.InferenceSession(str(package / "model.onnx"), sess_options=options,
+                                               providers=["CPUExecutionProvider"])
+        classifier = ImageClassifier(read_manifest(package), session)
+    first, second = (classifier.classify(photo).timings for _ in range(2))
+    return {"first_ms": first.total_ms, "first_inference_ms": first.inference_ms,
+            "second_ms": second.total_ms, "second_inference_ms": second.inference_ms}
+
+
+def first_photos_in_fresh_processes(repeats: int) -> dict:
+    """``first_photos`` in ``repeats`` fresh interpreters each way, taking turns (a busy machine
+    then slows both alike): medians, and the median of what the first photo costs more than the
+    second, which is what the warm-up saves the first visitor of a worker."""
+    runs: dict[str, list[dict]] = {"with_warm_up": [], "without_warm_up": []}
+    for _ in range(repeats):
+        for way, flag in (("with_warm_up", "warm"), ("without_warm_up", "cold")):
+            runs[way].append(json.loads(subprocess.run(
+                ["python", "-m", "bench.cold_start", "--first-photos", flag], cwd=ROOT,
+                check=True, text=True, capture_output=True).stdout))
+    return {way: {**{key: round(statistics.median(run[key] for run in done), 1)
+                     for key in done[0]},
+                  "first_minus_second_ms": round(statistics.median(
+                      run["first_ms"] - run["second_ms"] for run in done), 1),
+                  "processes": len(done)}
+            for way, done in runs.items()}
 
 
 def migrated_sqlite(folder: Path) -> str:
@@ -209,11 +264,17 @@ def main(argv=None) -> dict:
                         "chart's web limit, 1)")
     parser.add_argument("--model-cpus", default="2", help="--cpus of the model containers "
                         "(the chart's model service limit, 2)")
+    parser.add_argument("--processes", type=int, default=7, help="fresh processes each way "
+                        "for the first photos with and without a warm-up (7)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for ready")
     parser.add_argument("--build", action="store_true",
                         help="build both images first with deploy/ci/build-image.sh")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--first-photos", choices=("warm", "cold"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.first_photos:  # one fresh process of first_photos_in_fresh_processes
+        print(json.dumps(first_photos(args.first_photos == "warm")))
+        return {}
 
     photo = photos.small_jpeg()
     podman = Podman()
@@ -269,6 +330,9 @@ def main(argv=None) -> dict:
                               "cores": len(os.sched_getaffinity(0)),
                               "load_average_at_start": load_at_start,
                               "load_average_at_end": [round(x, 2) for x in os.getloadavg()]}
+    # After the lock is given back: no container is involved.
+    results["first_photos_in_a_fresh_process"] = first_photos_in_fresh_processes(args.processes)
+    results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     for role, figures in results["images"].items():
@@ -276,6 +340,11 @@ def main(argv=None) -> dict:
         print(f"{role} ({figures['image']}, --cpus {figures['cpus']}): container start to "
               f"{figures['ready_path']} 200 in {ready['median']:.2f} s median "
               f"({ready['min']:.2f}-{ready['max']:.2f} s over {len(figures['runs'])} starts)")
+    for way, figures in results["first_photos_in_a_fresh_process"].items():
+        print(f"a fresh process, {way.replace('_', ' ')}: first photo {figures['first_ms']} ms "
+              f"({figures['first_inference_ms']} ms inference), second {figures['second_ms']} "
+              f"ms ({figures['second_inference_ms']} ms), first minus second "
+              f"{figures['first_minus_second_ms']} ms: medians of {figures['processes']}")
     machine = results["machine"]
     print(f"{machine['cpu']} ({', '.join(machine['cpu_flags'])}), load average at start "
           f"{machine['load_average_at_start']}, at end {machine['load_average_at_end']}\n"
