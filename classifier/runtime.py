@@ -109,7 +109,7 @@ def _load_installed():
                      path, exc.message)
         return None
     logger.info("Loaded model %s %s from %s (warm-up inference %.1f ms)", classifier.name,
-                classifier.version, path, classifier.warmed_up.timings.total_ms)
+                classifier.version, path, classifier.warm_up_ms)
     return classifier
 
 
@@ -176,7 +176,7 @@ def status() -> dict:
     if isinstance(classifier, RemoteClassifier):
         return {**classifier.status(), "service": True, **challenger}
     return {"loaded": True, "name": classifier.name, "version": classifier.version,
-            "warm_up_ms": classifier.warmed_up.timings.total_ms, **challenger}
+            "warm_up_ms": classifier.warm_up_ms, **challenger}
 
 
 def onnxruntime_version():

@@ -130,10 +130,9 @@ class Shadow:
             logger.error("Shadow scoring off: the challenger at %s failed to load: %s",
                          self.challenger_dir, error.message)
             return None
-        warmed_up = getattr(challenger, "warmed_up", None)
         logger.info("Challenger %s %s loaded for shadow scoring (warm-up inference %s ms)",
                     challenger.name, challenger.version,
-                    warmed_up.timings.total_ms if warmed_up else "not run")
+                    getattr(challenger, "warm_up_ms", None))
         return challenger
 
     def _score(self, data: bytes, champion_answer: str) -> None:

@@ -92,6 +92,11 @@ class ImageClassifier:
         """True once one warm-up inference has run (load_classifier runs it before returning)."""
         return self.warmed_up is not None
 
+    @property
+    def warm_up_ms(self) -> float | None:
+        """Milliseconds of the warm-up inference; None before it has run."""
+        return self.warmed_up.timings.total_ms if self.warmed_up is not None else None
+
     def warm_up(self) -> Classification:
         """One classification of a synthetic photo made in memory (a JPEG at the model's input
         size), through every step a visitor's photo takes: Pillow's JPEG decoder, the resize,

@@ -187,7 +187,7 @@ def serve(package_dir, *, host: str, port: int, threads: int | None = None,
     model.load()
     logger.info("Warm-up inferences through %s %s: %.1f ms at load, %.1f ms through the "
                 "service's steps; %d decode slots, %d ONNX Runtime threads", classifier.name,
-                classifier.version, classifier.warmed_up.timings.total_ms,
+                classifier.version, classifier.warm_up_ms,
                 (time.perf_counter() - started) * 1000, model.slots,
                 classifier.session.get_session_options().intra_op_num_threads)
     logger.info("Serving model %s %s on http://%s:%d/v2/models/%s", classifier.name,

@@ -46,9 +46,10 @@ def test_load_classifier_returns_a_model_warmed_up_by_one_inference(tiny):
 
 def test_a_classifier_is_ready_only_once_its_warm_up_has_run(tiny):
     fresh = ImageClassifier(tiny.manifest, tiny.session)
-    assert not fresh.ready and fresh.warmed_up is None
+    assert not fresh.ready and fresh.warmed_up is None and fresh.warm_up_ms is None
     answer = fresh.warm_up()
     assert fresh.ready and fresh.warmed_up is answer
+    assert fresh.warm_up_ms == answer.timings.total_ms > 0
     np.testing.assert_allclose(answer.probabilities, expected_probabilities(tiny), rtol=1e-5)
 
 

@@ -12,7 +12,15 @@ import pytest
 
 from catmodel.cpus import CGROUP_ROOT_VARIABLE
 from testsupport import tiny_package
-from testsupport.harness import PYTHON, ROOT, GunicornServer, install_model, prepare_site, request
+from testsupport.harness import (
+    PYTHON,
+    ROOT,
+    GunicornServer,
+    base_env,
+    install_model,
+    manage,
+    request,
+)
 
 CORES = len(os.sched_getaffinity(0))
 # What the configuration derives, read back after importing it.
@@ -70,11 +78,13 @@ def test_with_workers_given_the_quota_is_divided_between_them(tmp_path):
 def test_each_worker_warms_up_before_serving_in_a_one_cpu_container(tmp_path):
     """gunicorn with the project's configuration in a container of one CPU (the quota files
     of the test): one worker, which has run its warm-up inference before its first answer."""
-    site = prepare_site(tmp_path, model=False)
+    env = base_env(tmp_path)
+    manage(env, "migrate", "--no-input", "-v", "0")  # /readyz needs no static files
     install_model(tiny_package.write_package(tmp_path / "tiny"), tmp_path / "model")
     root = quota_files(tmp_path / "cgroup", {"cpu.max": "100000 100000"})
-    env = site.with_env(MODEL_REQUIRED=1, LOG_LEVEL="INFO", **{CGROUP_ROOT_VARIABLE: root})
-    env.pop("WEB_CONCURRENCY", None)
+    env.update(MODEL_REQUIRED="1", LOG_LEVEL="INFO", **{CGROUP_ROOT_VARIABLE: str(root)})
+    for derived_here in DERIVED[:-1]:  # the test's own CATSITE_CGROUP_ROOT stays
+        env.pop(derived_here, None)
     with GunicornServer(env) as server:
         status, _headers, body = request("GET", server.url + "/readyz", timeout=10)
         assert status == 200, body
