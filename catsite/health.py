@@ -32,7 +32,8 @@ def readyz(request):
     The caches are reported, never a reason to be unready: without Redis the site serves
     every page (uncached) and counts limits per process, and taking every pod out of the
     Service for a cache outage would turn it into a site outage. A cache that does not answer
-    makes the answer ``"degraded": true`` (still 200), with ``checks.cache`` saying which."""
+    makes the answer ``"degraded": true`` (still 200), with ``checks.cache`` saying which; so
+    does a challenger that failed to load (``checks.challenger``)."""
     checks = {}
     try:
         with connection.cursor() as cursor:
@@ -62,18 +63,20 @@ def readyz(request):
     ready = all(check["ok"] for check in checks.values())
     caches = {purpose: shared_cache.state(alias) for purpose, alias in
               (("pages", shared_cache.PAGES), ("counters", shared_cache.COUNTERS))}
-    degraded = not all(state["ok"] for state in caches.values())
+    degraded = (not all(state["ok"] for state in caches.values())
+                or not checks.get("challenger", {"loaded": True})["loaded"])
     checks["cache"] = {"ok": True, "degraded": degraded, **caches}
     return JsonResponse({"ready": ready, "degraded": degraded, "checks": checks},
                         status=200 if ready else 503)
 
 
 def challenger_check(challenger: dict) -> dict:
-    """The challenger set for shadow scoring (MODEL_CHALLENGER_DIR): loaded and warmed up, or
-    not ready when the model is required, as for the model itself (a broken challenger then
-    holds a rollout back rather than going unnoticed)."""
-    check = {"ok": challenger["loaded"] or not settings.MODEL_REQUIRED,
-             "loaded": challenger["loaded"]}
+    """The challenger set for shadow scoring (MODEL_CHALLENGER_DIR), once its load and warm-up
+    are over (the process is not ready before: see runtime.status). A challenger that failed
+    is reported, and makes the answer degraded, but never unready: it is scored off the
+    response path, and a broken candidate must not take the champion's pods out of service
+    (nor stall a rollout of the site). Shadow scoring is off in that process meanwhile."""
+    check = {"ok": True, "loaded": challenger["loaded"]}
     if challenger.get("error"):
         check["error"] = (challenger["error"] if settings.HEALTH_SHOW_DETAILS
                           else "the challenger failed to load")
