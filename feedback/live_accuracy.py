@@ -40,6 +40,10 @@ REPORT_SCHEMA = 1
 CARD_MIN_VERDICTS = 30
 # What a correction's true label is when the entry the visitor named was deleted since.
 DELETED_ENTRY = None
+# Over answers (Identification rows): their verdicts (one at most each), and the "right" ones.
+# Not named "feedback": an annotation may not shadow the relation it counts.
+VERDICT_COUNTS = {"verdicts": Count("feedback"),
+                  "right": Count("feedback", filter=Q(feedback__correct=True))}
 SINCE_HELP = "a whole number of days, 1 or more (leave it out for all time)"
 
 
@@ -139,13 +143,13 @@ def version_report(version: Version, *, since, days: list[dict], corrections: li
 def card_accuracy(version: Version) -> dict:
     """The model card's line: all the version's verdicts, and its confirmed share once it has
     CARD_MIN_VERDICTS (``confirmed`` is None before)."""
-    counts = answers_of(version).aggregate(
-        feedback=Count("feedback"), confirmed=Count("feedback", filter=Q(feedback__correct=True)))
-    shown = counts["feedback"] >= CARD_MIN_VERDICTS
+    counts = answers_of(version).aggregate(**VERDICT_COUNTS)
+    verdicts = counts["verdicts"]
+    shown = verdicts >= CARD_MIN_VERDICTS
     return {
-        "feedback": counts["feedback"],
+        "feedback": verdicts,
         "min_verdicts": CARD_MIN_VERDICTS,
-        "confirmed": confirmed_section(counts["confirmed"], counts["feedback"]) if shown else None,
+        "confirmed": confirmed_section(counts["right"], verdicts) if shown else None,
     }
 
 
@@ -155,10 +159,8 @@ def _daily(since) -> dict[Version, list[dict]]:
     rows = (answers_of(since=since)
             .annotate(day=TruncDate("created_at", tzinfo=datetime.UTC))
             .values("model_name", "model_version", "day")
-            .annotate(identifications=Count("pk"),
-                      not_a_cat=Count("pk", filter=Q(is_cat=False)),
-                      feedback=Count("feedback"),
-                      confirmed=Count("feedback", filter=Q(feedback__correct=True)))
+            .annotate(identifications=Count("pk"), not_a_cat=Count("pk", filter=Q(is_cat=False)),
+                      **VERDICT_COUNTS)
             .order_by("model_name", "model_version", "day"))
     daily: dict[Version, list[dict]] = {}
     for row in rows:
@@ -167,8 +169,8 @@ def _daily(since) -> dict[Version, list[dict]]:
             "identifications": row["identifications"],
             "not_a_cat": row["not_a_cat"],
             "not_a_cat_share": share(row["not_a_cat"], row["identifications"]),
-            "feedback": row["feedback"],
-            "confirmed": confirmed_section(row["confirmed"], row["feedback"]),
+            "feedback": row["verdicts"],
+            "confirmed": confirmed_section(row["right"], row["verdicts"]),
         })
     return daily
 
@@ -195,10 +197,13 @@ def _corrections(since) -> dict[Version, list[dict]]:
                                                                or DELETED_ENTRY)
         pairs = found.setdefault(version, {})
         pairs[predicted, true_label] = pairs.get((predicted, true_label), 0) + row["count"]
+    def most_first(item):
+        (predicted, true_label), count = item
+        return -count, predicted, true_label or ""
+
     return {
         version: [{"predicted": p, "true_label": t, "count": n}
-                  for (p, t), n in sorted(pairs.items(),
-                                          key=lambda item: (-item[1], item[0][0], item[0][1] or ""))]
+                  for (p, t), n in sorted(pairs.items(), key=most_first)]
         for version, pairs in found.items()
     }
 
