@@ -51,8 +51,8 @@ class Evaluation:
         return (f"{self.model['name']} {self.model['version']} on {self.count} "
                 f"{self.dataset['split']} photo(s): top-1 {self.top1_accuracy:.1%}, top-5 "
                 f"{self.top5_accuracy:.1%}, not-a-cat precision "
-                f"{_percent(self.not_a_cat['precision'])} recall "
-                f"{_percent(self.not_a_cat['recall'])}, ECE "
+                f"{metrics.percent_text(self.not_a_cat['precision'])} recall "
+                f"{metrics.percent_text(self.not_a_cat['recall'])}, ECE "
                 f"{self.expected_calibration_error:.3f}")
 
 
@@ -168,10 +168,6 @@ def summarise(predictions: Predictions) -> Evaluation:
                    "matrix": metrics.confusion_matrix(truth, predicted, len(labels),
                                                       len(answers))},
     )
-
-
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
 
 
 __all__ = ["NOT_A_CAT", "Evaluation", "Predictions", "evaluate", "evaluate_classifier",
