@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from core.readonly_admin import ReadOnlyAdmin
 from feedback.live_accuracy import model_report, parse_since
 from feedback.models import ModelInProduction
 
@@ -86,18 +87,9 @@ def chart(daily: list[dict]) -> dict:
 
 
 @admin.register(ModelInProduction)
-class ModelsInProductionAdmin(admin.ModelAdmin):
+class ModelsInProductionAdmin(ReadOnlyAdmin):
     class Media:
         css = {"all": ("css/admin.css",)}
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         # The page aggregates the feedback: its readers may read it too.

@@ -10,9 +10,9 @@ from playwright.sync_api import expect
 from classifier.models import Identification
 from feedback import services
 from species.models import Species
+from testsupport.editors import log_in_on_page
 from testsupport.feedback import identify, jpeg_with_gps
 
-PASSWORD = "a-long-test-password"
 PHOTO = jpeg_with_gps()
 
 
@@ -40,9 +40,7 @@ def test_an_editor_reads_the_live_accuracy_of_each_version(site, staff_user):
     page = site.new_page()  # 1280 x 800
     page.goto("/admin/")
     site.check(page)
-    page.get_by_label("Username").fill(staff_user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in_on_page(page)
     expect(page).to_have_url(re.compile(r"/admin/$"))
     site.check(page)
     page.get_by_role("link", name="Models in production").click()
