@@ -56,11 +56,6 @@ def confusion_matrix(truth: list[int], predicted: list[int], rows: int, columns:
     return matrix.tolist()
 
 
-def percent_text(share: float | None) -> str:
-    """A share as reports print it: "87.5%", or "n/a" where it is undefined."""
-    return "n/a" if share is None else f"{share:.1%}"
-
-
 # The two-sided 95 % interval's normal quantile, 1.959963984540054 (not the rounded 1.96).
 Z_95 = NormalDist().inv_cdf(0.975)
 

@@ -4,7 +4,7 @@ that shows one (the identify page's result), without that page's view knowing it
 for the model card (from CARD_MIN_VERDICTS verdicts on); ``|share``: a share in per cent."""
 from django import template
 
-from catmodel.evaluation.metrics import percent_text
+from catmodel.evaluation.text import percent_text
 from feedback.forms import FeedbackForm
 from feedback.live_accuracy import Version, card_accuracy
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from catmodel.evaluation.dataset import SPLITS
-from catmodel.evaluation.metrics import percent_text
+from catmodel.evaluation.text import percent_text
 from catmodel.inference import ModelUnavailable
 from classifier.management.evaluation_files import write_files
 from core.errors import AppError

@@ -17,7 +17,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from catmodel.evaluation.metrics import percent_text
+from catmodel.evaluation.text import columns, percent_text
 from feedback.live_accuracy import model_report, parse_since
 
 COLUMNS = ("model", "version", "identifications", "not a cat", "feedback", "confirmed",
@@ -72,21 +72,20 @@ def report_text(report: dict, *, daily: bool = False) -> str:
         rows.append((v["model"], v["version"], str(v["identifications"]),
                      percent_text(v["not_a_cat_share"]), str(v["feedback"]),
                      _confirmed(v["confirmed"]), _interval(v["confirmed"])))
-    lines += ["", *_table(rows, left=2)]
+    lines += ["", *columns(rows, left=2, indent="", rule=True)]
     for v in report["versions"]:
         if v["corrections"]:
             lines += ["", f"{v['model']} {v['version']}: corrections (answered -> visitors' label)",
-                      *_table([(f"  {c['predicted']}", "->", c["true_label"] or "(entry deleted)",
-                                str(c["count"])) for c in v["corrections"]],
-                             left=3, header=False)]
+                      *columns([(c["predicted"], "->", c["true_label"] or "(entry deleted)",
+                                 str(c["count"])) for c in v["corrections"]], left=3)]
         if daily:
             lines += ["", f"{v['model']} {v['version']}: per day",
-                      *_table([("day", "identifications", "not a cat", "feedback", "confirmed",
+                      *columns([("day", "identifications", "not a cat", "feedback", "confirmed",
                                 "95% interval")]
                               + [(d["date"], str(d["identifications"]),
                                   percent_text(d["not_a_cat_share"]), str(d["feedback"]),
                                   _confirmed(d["confirmed"]), _interval(d["confirmed"]))
-                                 for d in v["daily"]])]
+                                 for d in v["daily"]], indent="", rule=True)]
     return "\n".join(lines)
 
 
@@ -98,17 +97,3 @@ def _interval(confirmed: dict) -> str:
     if confirmed["share"] is None:
         return "-"
     return f"{percent_text(confirmed['wilson_low'])} to {percent_text(confirmed['wilson_high'])}"
-
-
-def _table(rows: list[tuple], *, left: int = 1, header: bool = True) -> list[str]:
-    """Columns padded to their widest cell: the first ``left`` to the left (names), the others
-    to the right (numbers)."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-
-    def cell(text: str, i: int) -> str:
-        return text.ljust(widths[i]) if i < left else text.rjust(widths[i])
-
-    lines = ["  ".join(cell(text, i) for i, text in enumerate(row)).rstrip() for row in rows]
-    if header:
-        lines.insert(1, "  ".join("-" * w for w in widths))
-    return lines
