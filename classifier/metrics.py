@@ -6,7 +6,10 @@
 - ``catsite_identify_seconds{stage}``: decode, preprocess, inference and total;
 - ``catsite_prediction_confidence``: the top answer's probability. With the not-a-cat share
   (``outcome="not_a_cat"`` over all answers) the drift signals that need no labels;
-- ``catsite_feedback_total{verdict}``: the visitors' verdicts on answers (``count_feedback``);
+- ``catsite_feedback_total{verdict, model, version}``: the visitors' verdicts on answers, by
+  the model name and version that gave the answer (``count_feedback``); the confirmed share of a
+  version is ``verdict="correct"`` over all its verdicts (manage.py model_report has it with
+  its interval, from the database);
 - ``catsite_model_info{name, version}`` (1 while served) and ``catsite_model_loaded`` (0 when a
   worker has no model: the lowest across live workers);
 - ``catsite_shadow_predictions_total{challenger_version}`` and
@@ -33,7 +36,8 @@ prediction_confidence = Histogram(
     "catsite_prediction_confidence", "Probability of the top answer of each identification.",
     buckets=CONFIDENCE_BUCKETS)
 feedback = Counter(
-    "catsite_feedback", "Visitors' verdicts on the answers they were given.", ["verdict"])
+    "catsite_feedback", "Visitors' verdicts on answers, by the model version that answered.",
+    ["verdict", "model", "version"])
 model_info = Gauge(
     "catsite_model_info", "The model served (1), by name and version.", ["name", "version"],
     multiprocess_mode="livemax")
@@ -68,9 +72,10 @@ def count_failed_identification(code: str, model: str, version: str) -> None:
     identifications.labels(model, version, code, "").inc()
 
 
-def count_feedback(verdict: str) -> None:
-    """A visitor's verdict on an answer (the feedback code calls this; issue 13)."""
-    feedback.labels(verdict).inc()
+def count_feedback(verdict: str, model: str, version: str) -> None:
+    """A visitor's verdict on an answer given by the model ``model`` ``version`` (the
+    identification's, not the one served now: feedback may come after a new release)."""
+    feedback.labels(verdict, model, version).inc()
 
 
 def set_model(classifier) -> None:

@@ -1,5 +1,6 @@
 """The editors' review queue: feedback with its photo (staff only), filters, bulk accept or reject,
-and how many accepted photos each label has (what the next model could learn)."""
+and how many accepted photos each label has (what the next model could learn). The page "Models
+in production" (live accuracy per model version) is feedback/admin_models.py."""
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
@@ -9,7 +10,11 @@ from django.utils.html import format_html
 
 from classifier.answer import NOT_A_CAT_TEXT
 from core.wording import with_article
-from feedback import photos, services
+from feedback import (
+    admin_models,  # noqa: F401 - registers the page "Models in production"
+    photos,
+    services,
+)
 from feedback.models import Feedback
 from feedback.selectors import accepted_photo_counts
 

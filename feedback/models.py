@@ -100,3 +100,14 @@ class Feedback(models.Model):
         if self.correct:
             return "correct"
         return NOT_A_CAT_KEY if self.not_a_cat else "corrected"
+
+
+class ModelInProduction(Identification):
+    """The admin's page "Models in production" (feedback/admin_models.py): the answers of each
+    model version and the verdicts on them. A proxy: no table of its own, only the entry on the
+    admin's index (and its view permission)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "model in production"
+        verbose_name_plural = "models in production"

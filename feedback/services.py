@@ -105,7 +105,9 @@ def feedback_create(*, identification_id: str, correct: bool, species: str | Non
         # Another request gave feedback on the same id in the meantime.
         delete_photo_if_unused(name)
         raise FeedbackAlreadyGiven() from None
-    metrics.count_feedback(feedback.verdict)  # catsite_feedback_total{verdict}
+    # catsite_feedback_total{verdict, model, version}: the model that gave this answer.
+    metrics.count_feedback(feedback.verdict, identification.model_name,
+                           identification.model_version)
     return feedback
 
 

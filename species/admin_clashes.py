@@ -6,12 +6,13 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.readonly_admin import ReadOnlyAdmin
 from species.content import ContentError, shorten, take_upstream
 from species.models import ContentClash
 
 
 @admin.register(ContentClash)
-class ContentClashAdmin(admin.ModelAdmin):
+class ContentClashAdmin(ReadOnlyAdmin):
     list_display = ("entry_link", "field", "editors_value", "upstream_value", "checked_at")
     list_filter = ("entry__kind", "field")
     search_fields = ("entry__key", "field")
@@ -25,15 +26,6 @@ class ContentClashAdmin(admin.ModelAdmin):
         return (super().get_queryset(request).filter(still_here, clash=True)
                 .select_related("entry__species", "entry__taxon", "entry__label__species",
                                 "entry__label__taxon"))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_actions(self, request):
         # Taking upstream edits the entry: it needs the right to change entries, not clashes.

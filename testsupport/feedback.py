@@ -56,9 +56,15 @@ def answer_for(species=None, *, is_cat: bool | None = None, label: str = "tabby"
 
 
 def identify(photo: bytes, species=None, **kwargs):
-    """Record an identification of ``photo`` answered as ``species`` (or not a cat)."""
+    """Record an identification of ``photo`` answered as ``species`` (or not a cat; or, with
+    ``group`` (a name such as "lynx") and is_cat=True, a group above species level), by the
+    model ``model_name`` ``model_version``."""
     from classifier import records
 
     answer = answer_for(species, is_cat=kwargs.pop("is_cat", None))
+    group = kwargs.pop("group", None)
+    if group is not None:
+        answer["taxon"] = {"rank": "genus", "name": group, "scientific_name": group.title()}
+    answer["model"]["name"] = kwargs.pop("model_name", "test-model")
     answer["model"]["version"] = kwargs.pop("model_version", "1.0.0")
     return records.identification_create(photo=io.BytesIO(photo), answer=answer, **kwargs)

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from catmodel.errors import AppError
 
 from .evaluate import Evaluation, Predictions, summarise
+from .text import columns as _columns
+from .text import percent_text as _percent
 
 SHOWN_PHOTOS = 10  # disagreeing photos the table lists per side; --json has them all
 
@@ -185,18 +187,6 @@ def describe(side: dict) -> str:
     """One side in words: what the caller calls it and the model's name and version."""
     model = f"{side['model']['name']} {side['model']['version']}"
     return model if side["name"] in ("A", "B", model) else f"{side['name']} ({model})"
-
-
-def _columns(rows, left: int) -> list[str]:
-    """Rows as aligned text: the first ``left`` columns left-aligned, the rest right-aligned."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  " + "  ".join(cell.ljust(width) if i < left else cell.rjust(width)
-                             for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-                             ).rstrip() for row in rows]
-
-
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
 
 
 def _points(difference: float) -> str:

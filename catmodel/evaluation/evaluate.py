@@ -26,6 +26,7 @@ from catmodel.taxonomy import species_label_owners
 from . import metrics
 from .answers import DEFAULT_CAT_THRESHOLD, AnswerSpace
 from .dataset import NOT_A_CAT, Dataset, DatasetError, read_dataset
+from .text import percent_text
 
 BATCH = 16  # photos per ONNX Runtime run: bounds memory on large splits
 
@@ -51,8 +52,8 @@ class Evaluation:
         return (f"{self.model['name']} {self.model['version']} on {self.count} "
                 f"{self.dataset['split']} photo(s): top-1 {self.top1_accuracy:.1%}, top-5 "
                 f"{self.top5_accuracy:.1%}, not-a-cat precision "
-                f"{_percent(self.not_a_cat['precision'])} recall "
-                f"{_percent(self.not_a_cat['recall'])}, ECE "
+                f"{percent_text(self.not_a_cat['precision'])} recall "
+                f"{percent_text(self.not_a_cat['recall'])}, ECE "
                 f"{self.expected_calibration_error:.3f}")
 
 
@@ -168,10 +169,6 @@ def summarise(predictions: Predictions) -> Evaluation:
                    "matrix": metrics.confusion_matrix(truth, predicted, len(labels),
                                                       len(answers))},
     )
-
-
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
 
 
 __all__ = ["NOT_A_CAT", "Evaluation", "Predictions", "evaluate", "evaluate_classifier",

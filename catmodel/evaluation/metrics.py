@@ -1,6 +1,10 @@
 """The numbers of an evaluation, from per-example answers: accuracy, precision and recall,
-expected calibration error and the confusion matrix. Pure numpy; nothing here knows models."""
+expected calibration error, the confusion matrix, and the Wilson interval of a share (live
+accuracy from feedback). Pure numpy; nothing here knows models."""
 from __future__ import annotations
+
+import math
+from statistics import NormalDist
 
 import numpy as np
 
@@ -50,3 +54,26 @@ def confusion_matrix(truth: list[int], predicted: list[int], rows: int, columns:
     for t, p in zip(truth, predicted, strict=True):
         matrix[t, p] += 1
     return matrix.tolist()
+
+
+# The two-sided 95 % interval's normal quantile, 1.959963984540054 (not the rounded 1.96).
+Z_95 = NormalDist().inv_cdf(0.975)
+
+
+def wilson_interval(successes: int, total: int, z: float = Z_95) -> tuple[float, float]:
+    """The Wilson score interval of a share ``successes / total`` (E. B. Wilson, "Probable
+    inference, the law of succession, and statistical inference", JASA 1927; Newcombe, Stat.
+    Med. 1998, method 3): unlike the normal approximation it stays within [0, 1] and is not
+    zero-wide at 0 or ``total`` successes, so it suits small counts. 95 % by default."""
+    if total <= 0:
+        raise ValueError("a share needs at least one trial")
+    if not 0 <= successes <= total:
+        raise ValueError(f"successes must be between 0 and {total}, not {successes}")
+    share = successes / total
+    z2 = z * z
+    centre = (share + z2 / (2 * total)) / (1 + z2 / total)
+    half = z * math.sqrt(share * (1 - share) / total + z2 / (4 * total * total)) / (1 + z2 / total)
+    # At 0 or total successes the bound is exactly 0 or 1; rounding may leave 1e-17.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == total else min(1.0, centre + half)
+    return low, high

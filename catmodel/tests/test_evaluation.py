@@ -38,6 +38,37 @@ def space(threshold=0.5):
     return AnswerSpace(["maine-coon", "not-a-cat"], LABELS, OWNERS, threshold)
 
 
+# Newcombe, "Two-sided confidence intervals for the single proportion: comparison of seven
+# methods", Statistics in Medicine 17 (1998) 857-872: its worked examples, method 3 (Wilson
+# score, without continuity correction), to the four decimals printed there.
+NEWCOMBE_WILSON = [
+    (81, 263, 0.2553, 0.3662),
+    (15, 148, 0.0624, 0.1605),
+    (0, 20, 0.0, 0.1611),
+    (1, 29, 0.0061, 0.1718),
+]
+
+
+@pytest.mark.parametrize(("successes", "total", "low", "high"), NEWCOMBE_WILSON)
+def test_the_wilson_interval_matches_the_published_values(successes, total, low, high):
+    assert metrics.wilson_interval(successes, total) == pytest.approx((low, high), abs=5e-5)
+
+
+def test_the_wilson_interval_at_the_edges_and_its_refusals():
+    assert metrics.Z_95 == pytest.approx(1.959964, abs=1e-6)
+    # All right: the upper bound is exactly 1 and the lower one n / (n + z^2).
+    assert metrics.wilson_interval(10, 10) == pytest.approx((10 / (10 + metrics.Z_95 ** 2), 1.0))
+    assert metrics.wilson_interval(10, 10)[1] == 1.0 and metrics.wilson_interval(0, 5)[0] == 0.0
+    # Symmetric about one half, and narrower with more trials.
+    low, high = metrics.wilson_interval(50, 100)
+    assert low + high == pytest.approx(1.0)
+    wide_low, wide_high = metrics.wilson_interval(500, 1000)
+    assert high - low > wide_high - wide_low
+    for successes, total in ((0, 0), (3, 2), (-1, 4)):
+        with pytest.raises(ValueError):
+            metrics.wilson_interval(successes, total)
+
+
 def test_answers_in_the_dataset_terms():
     answers = space()
     assert answers.answers == ["maine-coon", "not-a-cat", OTHER_CAT]

@@ -1,6 +1,6 @@
 """Identification metrics (classifier/metrics.py): every outcome counted with its model, the
-stage timings, the confidence, the model served, feedback; read back as the metrics port
-serves them."""
+stage timings, the confidence, the model served; read back as the metrics port serves them.
+Feedback is counted through its API: feedback/tests/test_api.py."""
 from __future__ import annotations
 
 import pytest
@@ -8,7 +8,7 @@ from django.urls import reverse
 from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from classifier import metrics, runtime
+from classifier import runtime
 from core import metrics_server
 from testsupport import images
 from testsupport.web_fixtures import (  # noqa: F401 (fixtures)
@@ -73,12 +73,6 @@ def test_no_model_is_counted_and_shown(client):
     assert identify(client, cat_jpeg()).status_code == 503
     assert value("catsite_identifications_total", **labels) == before + 1
     assert value("catsite_model_loaded") == 0
-
-
-def test_feedback_is_counted_by_verdict():
-    before = value("catsite_feedback_total", verdict="correct")
-    metrics.count_feedback("correct")
-    assert value("catsite_feedback_total", verdict="correct") == before + 1
 
 
 @pytest.mark.usefixtures("installed_model")

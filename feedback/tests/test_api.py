@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from classifier.models import Identification
 from feedback.models import Feedback
-from testsupport.feedback import has_location, jpeg_with_gps
+from testsupport.feedback import has_location, identify, jpeg_with_gps
 
 pytestmark = pytest.mark.django_db
 PHOTO = jpeg_with_gps()
@@ -183,16 +183,28 @@ def test_the_schema_documents_the_endpoint(client):
     assert set(operation["responses"]) == {"201", "400", "404", "409", "410", "429"}
 
 
-def test_every_verdict_is_counted(client):
+def test_every_verdict_is_counted_with_the_model_version_that_answered(client, model):
     from prometheus_client import REGISTRY
 
-    def count(verdict):
-        return REGISTRY.get_sample_value("catsite_feedback_total", {"verdict": verdict}) or 0.0
+    served = {"model": model.name, "version": model.version}
+    # An answer an earlier release gave (the feedback comes after the new model is out).
+    earlier = {"model": "test-model", "version": "0.9.0"}
 
-    before = {v: count(v) for v in ("correct", "corrected", "not_a_cat")}
+    def count(verdict, labels):
+        return REGISTRY.get_sample_value("catsite_feedback_total",
+                                         {"verdict": verdict, **labels}) or 0.0
+
+    verdicts = ("correct", "corrected", "not_a_cat")
+    before = {(v, m["version"]): count(v, m) for v in verdicts for m in (served, earlier)}
     send(client, classify(client)["id"], correct="true")
     send(client, classify(client)["id"], correct="false", species="lion")
     send(client, classify(client)["id"], correct="false", not_a_cat="true")
     send(client, classify(client)["id"], correct="false")  # refused: not counted
-    assert {v: count(v) - before[v] for v in before} == {
-        "correct": 1, "corrected": 1, "not_a_cat": 1}
+    old_answer = identify(PHOTO, model_version=earlier["version"])
+    assert old_answer.model_name == earlier["model"]
+    assert send(client, old_answer.pk, correct="true").status_code == 201
+    after = {(v, m["version"]): count(v, m) for v in verdicts for m in (served, earlier)}
+    assert {key: after[key] - before[key] for key in before} == {
+        ("correct", model.version): 1, ("corrected", model.version): 1,
+        ("not_a_cat", model.version): 1,
+        ("correct", "0.9.0"): 1, ("corrected", "0.9.0"): 0, ("not_a_cat", "0.9.0"): 0}

@@ -15,6 +15,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from catmodel.evaluation.dataset import SPLITS
+from catmodel.evaluation.text import percent_text
 from catmodel.inference import ModelUnavailable
 from classifier.management.evaluation_files import write_files
 from core.errors import AppError
@@ -46,8 +47,8 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from None
         self.stdout.write(evaluation.summary())
         for label, numbers in evaluation.per_label.items():
-            self.stdout.write(f"  {label}: precision {_percent(numbers['precision'])}, recall "
-                              f"{_percent(numbers['recall'])} ({numbers['support']} photo(s))")
+            self.stdout.write(f"  {label}: precision {percent_text(numbers['precision'])}, recall "
+                              f"{percent_text(numbers['recall'])} ({numbers['support']} photo(s))")
         write_files(self.stdout, options, evaluation.as_dict(),
                     lambda path: _plot(evaluation, path))
 
@@ -56,7 +57,3 @@ def _plot(evaluation, path: Path) -> None:
     from catmodel.evaluation.plot import plot_confusion  # matplotlib: only when asked for
 
     plot_confusion(evaluation, path)
-
-
-def _percent(value) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
