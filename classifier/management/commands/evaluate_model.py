@@ -71,7 +71,6 @@ class Command(BaseCommand):
         write_files(self.stdout, options, evaluation.as_dict(),
                     lambda path: _plot(evaluation, path))
 
-
     def _run(self, options) -> Run:
         """The evaluation's MLflow run, tagged with the package and its training run."""
         tags = {ROLE_TAG: "evaluation"}
