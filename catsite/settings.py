@@ -278,6 +278,9 @@ MODEL_STORE_RETRIES = env.int("MODEL_STORE_RETRIES", default=2)
 # (MLFLOW_TRACKING_TOKEN, MLFLOW_TRACKING_USERNAME/PASSWORD), read by the client.
 MLFLOW_TRACKING_URI = env.str("MLFLOW_TRACKING_URI", default="")
 MLFLOW_REGISTERED_MODEL = env.str("MLFLOW_REGISTERED_MODEL", default="")
+# With MLFLOW_TRACKING_URI, train_model and evaluate_model log a run in this experiment
+# (catmodel/tracking.py; --no-tracking skips it). MLflow's own variable of the same meaning.
+MLFLOW_EXPERIMENT_NAME = env.str("MLFLOW_EXPERIMENT_NAME", default="catsite")
 # Installed versions kept besides the current one, for rollback (fetch_model --keep).
 MODEL_KEEP_VERSIONS = env.int("MODEL_KEEP_VERSIONS", default=2)
 # The lowest version fetch_model installs (empty: no floor); an alias pointing below the

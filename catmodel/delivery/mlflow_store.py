@@ -9,7 +9,11 @@ model name):
                                  uploading it also registers the run's ``package`` folder as a
                                  version of REGISTERED, tagged with the catsite version, the sha256
                                  of each file and whether a signature is there: a version exists
-                                 once the registry lists it, as in the other stores
+                                 once the registry lists it, as in the other stores. A package
+                                 trained with MLflow tracking (manifest lineage.mlflow) adds the
+                                 tag catsite.training_run_id and, when that run is on this
+                                 server, the version's run link to it: a champion leads back to
+                                 the run that trained it
     <name>/champion, challenger  the registered model's aliases of those names, so MLflow tools
                                  can load ``models:/REGISTERED@champion``
     <name>/latest                the alias ``latest-published`` (MLflow reserves ``latest`` for
@@ -25,8 +29,6 @@ The alias's etag is the MLflow version number it points at.
 from __future__ import annotations
 
 import contextlib
-import math
-import os
 import posixpath
 import tempfile
 import time
@@ -46,6 +48,15 @@ from catmodel.delivery.errors import (
 )
 from catmodel.delivery.store_base import ALIASES, HISTORY, LATEST, ChunkWriter, ProgressHook, Store
 from catmodel.inference.package import MANIFEST, SIGNATURE_FILE, parse_manifest
+from catmodel.mlflow_client import (
+    TRAINING_RUN_TAG,
+    client_secrets,
+    is_network_error,
+    mlflow_client,
+    public_uri,
+    training_run,
+    without_credentials,
+)
 from catmodel.redaction import redact
 
 PACKAGE_FOLDER = "package"
@@ -68,23 +79,12 @@ class MlflowStore(Store):
         if not tracking_uri:
             raise StoreNotConfigured("MODEL_STORE is 'mlflow' but MLFLOW_TRACKING_URI is not set: "
                                      "set it to the tracking server, e.g. http://mlflow:5000")
-        # MLflow's client reads its timeout and retries only from the environment; settings give
-        # every store the same bounds, unless the operator set MLflow's own variables.
-        os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(max(1, math.ceil(timeout))))
-        os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(max(0, retries)))
-        # The client prints links to runs on stdout, where our commands print their results.
-        os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
-        from mlflow import MlflowClient
-
         self.tracking_uri = tracking_uri.rstrip("/")
         self.registered_model = registered_model
         self.timeout, self.retries = timeout, retries
-        self.client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
-        # Values that must never reach a message (MLflow reads them from the environment).
-        self._secrets = [os.environ[k] for k in ("MLFLOW_TRACKING_TOKEN",
-                                                 "MLFLOW_TRACKING_PASSWORD") if os.environ.get(k)]
-        self.description = (f"MLflow registry at "
-                            f"{redact(_without_credentials(self.tracking_uri), self._secrets)}")
+        self.client = mlflow_client(self.tracking_uri, timeout, retries)
+        self._secrets = client_secrets()
+        self.description = f"MLflow registry at {public_uri(self.tracking_uri)}"
 
     @classmethod
     def from_settings(cls, settings) -> MlflowStore:
@@ -303,10 +303,26 @@ class MlflowStore(Store):
                 if _code(exc) != "RESOURCE_ALREADY_EXISTS":
                     raise
             self.client.create_model_version(model, f"runs:/{run_id}/{PACKAGE_FOLDER}",
-                                             run_id=run_id, tags=tags)
+                                             run_id=run_id, tags=tags,
+                                             run_link=self._run_link(tags.get(TRAINING_RUN_TAG)))
         else:
             for tag, value in tags.items():
                 self.client.set_model_version_tag(model, registered.version, tag, value)
+
+    def _run_link(self, training_run_id: str | None) -> str | None:
+        """The address of the run that trained the package, when that run is on this server:
+        MLflow's UI shows it as the version's source run (the version's ``run_id`` must be the
+        run holding its files, this store's own run, so the link goes here)."""
+        if not training_run_id:
+            return None
+        try:
+            run = self.client.get_run(training_run_id)
+        except Exception as exc:
+            if _code(exc) in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND", "INVALID_PARAMETER_VALUE"):
+                return None  # trained against another tracking server: the tag still names it
+            raise
+        return (f"{without_credentials(self.tracking_uri)}/#/experiments/"
+                f"{run.info.experiment_id}/runs/{training_run_id}")
 
     def _upload_history(self, key: str, source, overwrite: bool) -> None:
         name, _, alias, filename = key.split("/")
@@ -432,7 +448,7 @@ class MlflowStore(Store):
                     f"access denied when {action} {where}: use credentials that may "
                     f"{'write to' if action == 'writing' else 'read'} the registry "
                     "(MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME/PASSWORD)") from None
-            if _is_network(exc):
+            if is_network_error(exc):
                 raise StoreUnreachable(
                     f"cannot reach {self.description} when {action} {key or 'it'} (connection "
                     f"failed after {self.retries} retries with a {self.timeout:g} s timeout): "
@@ -446,29 +462,6 @@ def _code(exc: Exception) -> str:
     return str(getattr(exc, "error_code", "") or "")
 
 
-def _is_network(exc: BaseException) -> bool:
-    """Whether ``exc`` (or what caused it) is a connection that failed, timed out or broke."""
-    import requests
-    import urllib3
-
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, (requests.ConnectionError, requests.Timeout,
-                             requests.exceptions.ChunkedEncodingError,
-                             urllib3.exceptions.HTTPError, ConnectionError, TimeoutError)):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    text = str(exc)
-    return any(sign in text for sign in ("Max retries exceeded", "Connection refused",
-                                         "Connection aborted", "Read timed out"))
-
-
-def _without_credentials(uri: str) -> str:
-    """The URI without a user:password@ part, for messages."""
-    scheme, sep, rest = uri.partition("://")
-    return f"{scheme}{sep}{rest.split('@', 1)[-1]}" if sep else uri
-
-
 def manifest_tags(manifest_data: bytes) -> dict[str, str]:
     """The sha256 tags of a registered version, from its manifest; none for bytes that are not
     a manifest (the store stores bytes; publish_model has verified real packages before)."""
@@ -476,4 +469,8 @@ def manifest_tags(manifest_data: bytes) -> dict[str, str]:
         manifest = parse_manifest(manifest_data)
     except Exception:  # noqa: BLE001 - BadModelPackage or anything a broken document raises
         return {}
-    return {f"{SHA256_TAG}{file}": entry.sha256 for file, entry in manifest.files.items()}
+    tags = {f"{SHA256_TAG}{file}": entry.sha256 for file, entry in manifest.files.items()}
+    run = training_run(manifest.raw)
+    if run is not None:
+        tags[TRAINING_RUN_TAG] = run["run_id"]
+    return tags

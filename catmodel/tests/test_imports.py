@@ -34,14 +34,15 @@ def loaded_by(*modules: str) -> set[str]:
 
 HEAVY = {"torch", "kserve", "mlflow", "azure"}
 # Every part of the library but those that exist for a heavy dependency (modelbuild: torch;
-# serving's server and model: kserve; the Azure store). The MLflow store imports mlflow only
-# when it is used.
+# serving's server and model: kserve; the Azure store). The MLflow store and the experiment
+# tracking import mlflow only when they are used.
 LIGHT_PARTS = (
     "catmodel.errors", "catmodel.redaction", "catmodel.taxonomy", "catmodel.inference",
     "catmodel.inference.signatures", "catmodel.evaluation", "catmodel.evaluation.plot",
     "catmodel.delivery.fetch", "catmodel.delivery.publish", "catmodel.delivery.gate",
     "catmodel.delivery.install", "catmodel.delivery.store_choice",
-    "catmodel.delivery.local_store", "catmodel.delivery.mlflow_store",
+    "catmodel.delivery.local_store", "catmodel.delivery.mlflow_store", "catmodel.mlflow_client",
+    "catmodel.tracking",
     "catmodel.serving.client", "catmodel.modelbuild.cache", "catmodel.modelbuild.requirements",
 )
 

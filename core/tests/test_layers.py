@@ -31,7 +31,7 @@ HEAVY = {
     "torch": ("catmodel.modelbuild",),
     "torchvision": ("catmodel.modelbuild",),
     "kserve": ("catmodel.serving",),
-    "mlflow": ("catmodel.delivery.mlflow_store",),
+    "mlflow": ("catmodel.delivery.mlflow_store", "catmodel.mlflow_client", "catmodel.tracking"),
     "azure": ("catmodel.delivery.azure_store",),
 }
 

@@ -5,7 +5,14 @@ Manifest keys beyond build_model's (docs/model-package.md):
     lineage.base       the package whose backbone was used: name, version, model.onnx sha256
     lineage.dataset    the dataset's format version, sha256, creation time and counts
     lineage.training   architecture, parameters and seed, and the per-epoch history
+    lineage.mlflow     with experiment tracking: the MLflow run (run_id, experiment_id,
+                       experiment) that holds the training's params, metrics and artifacts
     evaluation         catmodel.evaluation's numbers on the dataset's test split
+
+With a tracking ``run`` (catmodel/tracking.py) the params go to it before training, each
+epoch's metrics as the epoch ends, the evaluation and its confusion matrix before the package
+is moved into place, and the finished package last; the run id is in the manifest from the
+start, so what is later hashed and signed already names its run.
 """
 from __future__ import annotations
 
@@ -17,6 +24,14 @@ from catmodel.evaluation import evaluate_classifier, read_dataset, species_label
 from catmodel.evaluation.answers import DEFAULT_CAT_THRESHOLD
 from catmodel.inference import BadModelPackage, ModelUnavailable, load_classifier, softmax
 from catmodel.inference.package import FORMAT, MODEL_FILE, InputSpec, Manifest, verify
+from catmodel.tracking import (
+    NO_RUN,
+    RUN_RECORD,
+    Run,
+    epoch_metrics,
+    log_evaluation,
+    training_params,
+)
 
 from .. import build
 from ..efficientnet_lite import pretrained_weights_path
@@ -45,9 +60,11 @@ def train_package(data_dir, out_dir, *, base_dir=None, name: str | None = None,
                   owners_of: Callable[[list[str]], Owners] = default_owners,
                   check_species: Callable[[list[str]], None] = lambda slugs: None,
                   cat_threshold: float = DEFAULT_CAT_THRESHOLD,
-                  report: Callable[[str], None] = lambda message: None) -> build.BuildResult:
+                  report: Callable[[str], None] = lambda message: None,
+                  run: Run = NO_RUN) -> build.BuildResult:
     """Train on the dataset in ``data_dir`` and write the package to ``out_dir``. Raises
-    DatasetError or ModelBuildError (one line) without writing anything."""
+    DatasetError or ModelBuildError (one line) without writing anything. ``run``: the MLflow
+    run to log to (catmodel/tracking.py; default none)."""
     config = config or TrainingConfig()
     dataset = read_dataset(data_dir)
     species = check_dataset(dataset)
@@ -59,9 +76,27 @@ def train_package(data_dir, out_dir, *, base_dir=None, name: str | None = None,
     version = version or f"ft-{datetime.now(UTC):%Y%m%d%H%M%S}-{dataset.sha256[:8]}"
     name = name or base.name
 
+    lineage = {
+        "base": {"name": base.name, "version": base.version,
+                 "model_sha256": base.files[MODEL_FILE].sha256, "path": str(base_dir)},
+        "dataset": dataset.lineage(),
+        "training": {"architecture": ARCHITECTURE, **config.as_dict(),
+                     "not_a_cat": "not-a-cat photos are taught to keep their "
+                                  "probability on ImageNet's non-cat classes"},
+    }
+    record = run.record()
+    if record is not None:
+        lineage[RUN_RECORD] = record
+
     def write(staging: Path) -> Manifest:
+        run.set_tags({"mlflow.runName": f"train {name} {version}", "catsite.model": name,
+                      "catsite.model_version": version})
+        run.log_params(training_params(lineage, {"name": name, "version": version}))
+        run.log_json(dataset.lineage(), "dataset.json")
         trained = train(dataset, goal, len(base_labels), InputSpec.from_dict(build.INPUT_SPEC),
-                        config, report)
+                        config, report,
+                        on_epoch=lambda entry: run.log_metrics(epoch_metrics(entry),
+                                                               step=entry["epoch"]))
         parity, photo_logits = build.export_checked(trained.net, staging, report)
         report(f"Checking that {NOT_A_CAT_PHOTO} is still not a cat")
         sanity = _still_not_a_cat(photo_logits[NOT_A_CAT_PHOTO], goal.model_labels, owners,
@@ -79,15 +114,8 @@ def train_package(data_dir, out_dir, *, base_dir=None, name: str | None = None,
             "source": build.weights_source(pretrained_weights_path()),
             "checks": {"preprocessing": build.PREPROCESSING, "parity": parity,
                        "sanity": [sanity]},
-            "lineage": {
-                "base": {"name": base.name, "version": base.version,
-                         "model_sha256": base.files[MODEL_FILE].sha256, "path": str(base_dir)},
-                "dataset": dataset.lineage(),
-                "training": {"architecture": ARCHITECTURE, **config.as_dict(),
-                             "not_a_cat": "not-a-cat photos are taught to keep their "
-                                          "probability on ImageNet's non-cat classes",
-                             "history": trained.history},
-            },
+            "lineage": {**lineage,
+                        "training": {**lineage["training"], "history": trained.history}},
         }
         build.write_manifest(staging, document)
         report(f"Evaluating on the test split ({len(dataset.split('test'))} photos)")
@@ -96,10 +124,13 @@ def train_package(data_dir, out_dir, *, base_dir=None, name: str | None = None,
                                          cat_threshold=cat_threshold)
         report(evaluation.summary())
         document["evaluation"] = evaluation.as_dict()
+        log_evaluation(run, evaluation)
         return build.write_manifest(staging, document)
 
     with torch_threads(config.threads):
-        return build.staged_build(out_dir, version, force, write)
+        result = build.staged_build(out_dir, version, force, write)
+    run.log_folder(result.path, "package")
+    return result
 
 
 def _base(base_dir, report) -> tuple[Path, Manifest]:

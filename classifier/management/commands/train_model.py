@@ -2,11 +2,17 @@
 
     manage.py train_model --data DIR --out DIR [--base PACKAGE] [--version V] [--epochs N]
                           [--seed S] [--name NAME] [--fine-tune-blocks N] [--force]
+                          [--device auto|cpu|cuda] [--workers N] [--no-tracking]
 
 Writes a model package like build_model's (docs/model-package.md): ImageNet's 1000 labels, then
 ``species:<slug>`` for every species in the dataset (slugs the encyclopedia does not have are an
 error), with its lineage and its evaluation on the dataset's test split in the manifest. Needs
 the model-building requirements (the build role); torch is imported only when it runs.
+
+With MLFLOW_TRACKING_URI the training is an MLflow run in MLFLOW_EXPERIMENT_NAME (params,
+per-epoch metrics, the evaluation, the confusion matrix, the package), and the manifest names
+the run (lineage.mlflow). A server that cannot be reached stops the command before training
+(--no-tracking trains without it); a failure later is a warning and the training goes on.
 """
 from __future__ import annotations
 
@@ -16,6 +22,8 @@ from django.conf import settings
 from django.core.management.base import CommandError
 
 from catmodel.modelbuild.requirements import require_build_modules
+from catmodel.tracking import ROLE_TAG
+from classifier.tracking import command_run
 from core.commands import PackageVersionCommand
 
 DEFAULT_EPOCHS = 10
@@ -47,14 +55,24 @@ class Command(PackageVersionCommand):
                             help="also train the last N of the 16 blocks (default 0: frozen)")
         parser.add_argument("--threads", type=int, default=None,
                             help="CPU threads (default: the libraries' own choice)")
+        parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                            help="where the trained layers run (default auto: cuda when "
+                                 "PyTorch sees a GPU, else cpu)")
+        parser.add_argument("--workers", type=int, default=None,
+                            help="processes decoding and augmenting photos (default: one per "
+                                 "available CPU; 0: in this process)")
+        parser.add_argument("--no-tracking", action="store_true",
+                            help="do not log an MLflow run even when MLFLOW_TRACKING_URI is set")
         parser.add_argument("--force", action="store_true",
                             help="replace an existing package in --out")
 
     def handle(self, *args, **options):
         if options["epochs"] < 1:
             raise CommandError("--epochs must be at least 1")
+        if options["workers"] is not None and options["workers"] < 0:
+            raise CommandError("--workers must be 0 or more")
         require_build_modules("train_model")
-        from catmodel.modelbuild.training.train import TrainingConfig
+        from catmodel.modelbuild.training.train import TrainingConfig, resolve_device
         from catmodel.modelbuild.training.trained_package import train_package
         from classifier.evaluator import encyclopedia_owners
 
@@ -66,13 +84,22 @@ class Command(PackageVersionCommand):
 
         config = TrainingConfig(epochs=options["epochs"], seed=options["seed"],
                                 fine_tune_blocks=options["fine_tune_blocks"],
-                                threads=options["threads"])
-        result = train_package(
-            options["data"], options["out"], base_dir=options["base"], name=options["name"],
-            version=options["package_version"], force=options["force"], config=config,
-            owners_of=encyclopedia_owners, check_species=check_species,
-            cat_threshold=settings.CAT_THRESHOLD, report=report,
-        )
+                                device=resolve_device(options["device"]),
+                                threads=options["threads"], workers=options["workers"])
+        run = command_run(skip=options["no_tracking"], run_name="train_model",
+                          tags={ROLE_TAG: "training"}, report=report,
+                          warn=lambda line: self.stderr.write(line))
+        try:
+            result = train_package(
+                options["data"], options["out"], base_dir=options["base"], name=options["name"],
+                version=options["package_version"], force=options["force"], config=config,
+                owners_of=encyclopedia_owners, check_species=check_species,
+                cat_threshold=settings.CAT_THRESHOLD, report=report, run=run,
+            )
+        except BaseException:
+            run.end(failed=True)
+            raise
+        run.end()
         if verbosity >= 1:
             manifest = result.manifest
             evaluation = manifest.raw["evaluation"]
@@ -80,6 +107,7 @@ class Command(PackageVersionCommand):
                 f"Trained {manifest.name} {manifest.version} in {result.path} "
                 f"({result.seconds:.1f} s): test top-1 {evaluation['top1_accuracy']:.1%} on "
                 f"{evaluation['count']} photo(s)"
+                + (f"; MLflow run {run.run_id}" if run.run_id else "")
             ))
 
 
