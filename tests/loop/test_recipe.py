@@ -1,6 +1,7 @@
 """The recipes "Name more breeds with the Oxford-IIIT Pet dataset" and "Name wild cats from an
 iNaturalist export" (issue 23), run as written: every command of their fenced ``sh`` blocks, read
-from the documentation (README.md when a section is there, else docs/data-science.md), so the
+from the documentation (the one section of that title, in README.md or docs/data-science.md,
+that holds the blocks; a short README section of the same title links to the page's), so the
 text and this test cannot drift apart. The ``env`` block is applied to the settings of the site
 under test, which then scores live identifications with the challenger in the shadow.
 
@@ -57,15 +58,33 @@ SHELL_PROGRAMS = {"mkdir", "tar"}
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
-def section(title: str) -> str:
-    """The text under "## title", from the first document that has it."""
+def sections(title: str) -> dict[Path, str]:
+    """The text under "## title" in each document that has such a section."""
+    found = {}
     for document in DOCUMENTS:
         text = document.read_text() if document.exists() else ""
         match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", text,
                           re.MULTILINE | re.DOTALL)
         if match:
-            return match.group(1)
-    raise AssertionError(f"no section '## {title}' in {' or '.join(map(str, DOCUMENTS))}")
+            found[document] = match.group(1)
+    return found
+
+
+def section(title: str) -> str:
+    """The section "## title" that holds the recipe's fenced blocks. Exactly one document may
+    hold them (README.md or docs/data-science.md): a second copy of the commands could drift
+    from the one this test runs."""
+    found = sections(title)
+    assert found, f"no section '## {title}' in {' or '.join(map(str, DOCUMENTS))}"
+    with_blocks = [document for document, text in found.items() if FENCE.search(text)]
+    assert len(with_blocks) == 1, (f"the commands of '## {title}' must be in exactly one of "
+                                   f"{', '.join(map(str, found))}; they are in {with_blocks}")
+    return found[with_blocks[0]]
+
+
+def anchor(title: str) -> str:
+    """The heading's link target as GitHub makes it."""
+    return re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
 
 
 def blocks(text: str) -> list[tuple[str, list[list[str]] | dict[str, str]]]:
@@ -90,6 +109,15 @@ def test_the_recipe_blocks_are_read_from_the_documentation():
     assert [kind for kind, _ in pets].count("env") == 1
     wild = [argv for kind, body in blocks(section(WILD)) if kind == "sh" for argv in body]
     assert wild[0][:4] == ["manage.py", "import_dataset", "--format", "inaturalist"]
+
+
+def test_a_short_readme_section_links_to_the_recipe_it_names():
+    """Where README.md's section of a recipe's title holds no commands, it leads to the one
+    that does."""
+    for title in (PETS, WILD):
+        readme = sections(title).get(ROOT / "README.md")
+        if readme is not None and not FENCE.search(readme):
+            assert f"docs/data-science.md#{anchor(title)}" in readme, (title, readme)
 
 
 class Recipe:
