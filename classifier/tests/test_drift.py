@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-from PIL import Image
 from prometheus_client import CollectorRegistry
 
 from catmodel.evaluation import drift as profiles
@@ -29,18 +28,13 @@ from classifier import drift, records, runtime
 from classifier.answer import NOT_A_CAT_KEY
 from core import metrics_server
 from species.models import ModelLabel, Species
-from testsupport import datasets, images, signing, tiny_package
+from testsupport import datasets, signing, tiny_package
+from testsupport.tiny_package import BLUE, RED
 from testsupport.web_fixtures import upload
 
 pytestmark = pytest.mark.django_db
 API = "/api/classify/"
-# Blue is dimmer: its answer is less sure (about 0.75 against 0.94), in another bin.
-RED, BLUE = (250, 10, 10), (60, 60, 200)
-
-
-def photo(colour, shade=0) -> bytes:
-    r, g, b = colour
-    return images.jpeg(Image.new("RGB", (32, 32), (r - shade, g + shade, b)))
+photo = tiny_package.colour_photo
 
 
 # The test split: two red photos (lions), one blue (not a cat); train photos are never read.
