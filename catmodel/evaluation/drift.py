@@ -124,13 +124,15 @@ def psi(expected: Sequence[float] | Mapping[str, float],
     sum over bins of (a - e) * ln(a / e), each share taken as at least ``epsilon``. Shares per
     bin (two sequences of one length) or per category (two mappings; a category one side lacks
     has a share of 0 there). 0 for identical distributions; symmetric in its two arguments."""
-    if isinstance(expected, Mapping) != isinstance(actual, Mapping):
-        raise TypeError("compare shares per bin with shares per bin, per category with per "
-                        "category")
-    if isinstance(expected, Mapping):
+    e: list[float]
+    a: list[float]
+    if isinstance(expected, Mapping) and isinstance(actual, Mapping):
         keys = sorted(set(expected) | set(actual))
         e = [expected.get(key, 0.0) for key in keys]
         a = [actual.get(key, 0.0) for key in keys]
+    elif isinstance(expected, Mapping) or isinstance(actual, Mapping):
+        raise TypeError("compare shares per bin with shares per bin, per category with per "
+                        "category")
     else:
         if len(expected) != len(actual):
             raise ValueError(f"{len(expected)} expected shares but {len(actual)} actual ones")
