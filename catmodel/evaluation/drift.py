@@ -144,6 +144,14 @@ def psi(expected: Sequence[float] | Mapping[str, float],
     return total
 
 
+def reading(index: float) -> str:
+    """What an index says: ``stable`` (below PSI_MODERATE), ``moderate`` (up to PSI_MAJOR) or
+    ``major`` (above it: the alert)."""
+    if index > PSI_MAJOR:
+        return "major"
+    return "moderate" if index >= PSI_MODERATE else "stable"
+
+
 def drift(reference: Profile, live: Profile) -> dict[str, float]:
     """The index of both signals of ``live`` against ``reference`` (same bins needed)."""
     if list(reference.confidence_bins) != list(live.confidence_bins):
@@ -198,4 +206,4 @@ def record_profile(package_dir, reference: Profile | Mapping) -> Path:
 
 __all__ = ["CONFIDENCE_EDGES", "EPSILON", "PROFILE_KEY", "PSI_MAJOR", "PSI_MODERATE",
            "PackageSigned", "Profile", "answer_shares", "confidence_shares", "drift", "profile",
-           "psi", "record_profile", "reference_of"]
+           "psi", "reading", "record_profile", "reference_of"]
