@@ -136,7 +136,11 @@ _METRICS_PORT = int(os.environ.get("METRICS_PORT", "9100"))
 def on_starting(server):
     folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     os.makedirs(folder, exist_ok=True)
-    for stale in glob.glob(os.path.join(folder, "*.db")):  # a previous run's counts
+    from core.metrics_server import PUBLISHED_FILE  # after PROMETHEUS_MULTIPROC_DIR is set
+
+    # A previous run's counts, and the gauges it published (core/metrics_server.py).
+    for stale in [*glob.glob(os.path.join(folder, "*.db")),
+                  *glob.glob(os.path.join(folder, PUBLISHED_FILE))]:
         os.remove(stale)
 
 

@@ -254,6 +254,19 @@ if not 0 <= MODEL_SHADOW_RATE <= 1:
         f"MODEL_SHADOW_RATE is {MODEL_SHADOW_RATE}: use a share between 0 and 1 (0.1: one "
         "identification in ten is also scored by the challenger).")
 
+# Drift (classifier/drift.py): each model version's answers over the last DRIFT_WINDOW_DAYS days
+# of identifications against the reference profile in its package, by the population stability
+# index; none below DRIFT_MIN_IDENTIFICATIONS answers (sampling noise alone gives about
+# (bins - 1) / n). Under gunicorn one worker recomputes the gauges every DRIFT_REFRESH_SECONDS
+# (0: never) for the metrics port.
+DRIFT_WINDOW_DAYS = env.int("DRIFT_WINDOW_DAYS", default=7)
+DRIFT_MIN_IDENTIFICATIONS = env.int("DRIFT_MIN_IDENTIFICATIONS", default=100)
+DRIFT_REFRESH_SECONDS = env.int("DRIFT_REFRESH_SECONDS", default=300)
+if DRIFT_WINDOW_DAYS < 1 or DRIFT_MIN_IDENTIFICATIONS < 1 or DRIFT_REFRESH_SECONDS < 0:
+    raise ImproperlyConfigured(
+        "DRIFT_WINDOW_DAYS and DRIFT_MIN_IDENTIFICATIONS must be at least 1 and "
+        "DRIFT_REFRESH_SECONDS at least 0 (0: the drift gauges are not computed).")
+
 # --------------------------------------------------------------------------------------------
 # Model store: where publish_model uploads packages and fetch_model downloads them from
 # (catmodel/delivery/). MODEL_STORE is "azure" or a local directory (relative paths are under

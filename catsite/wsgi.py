@@ -11,3 +11,9 @@ application = get_wsgi_application()
 from classifier import runtime  # noqa: E402
 
 runtime.load()
+
+# Under gunicorn, keep the drift gauges of the metrics port fresh (one worker at a time
+# computes them from the database: classifier/drift.py).
+from classifier import drift  # noqa: E402
+
+drift.start_refresher()

@@ -12,8 +12,11 @@ changes: only its labels and their links change.
 Both the identify service (services.py) and the challenger in the shadow (shadow.py) read
 classifications through ``summarise``; neither imports the other.
 """
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
+import numpy as np
 from django.conf import settings
 
 from catmodel.evaluation.dataset import NOT_A_CAT
@@ -162,3 +165,21 @@ def summarise(result, timings_ms) -> Answer:
         ]),
         answer_probability=totals[node] if node is not None else 0.0,
     )
+
+
+def site_answer_reader(labels: Iterable[str]) -> Callable[[object], tuple[str, float]]:
+    """A model's probabilities for one photo (indexed like ``labels``) -> (the answer key, the
+    top answer's probability): what the site would have answered, as ``summarise`` reads it,
+    and what catsite_prediction_confidence counts. An evaluation reads its photos with it, so
+    the reference profile of drift (catmodel/evaluation/drift.py) counts answers as the live
+    ones are counted (classifier/drift.py)."""
+    labels = tuple(labels)
+
+    def read(probabilities) -> tuple[str, float]:
+        # What summarise reads of a catmodel.inference Classification.
+        result = SimpleNamespace(model_name="", model_version="", labels=labels,
+                                 probabilities=np.asarray(probabilities, dtype=np.float64))
+        answer = summarise(result, {})
+        return answer.answer_key, float(answer.best.probability)
+
+    return read

@@ -17,6 +17,7 @@ from django.conf import settings
 from catmodel.evaluation import Evaluation
 from catmodel.evaluation.evaluate import Predictions, predict, summarise
 from catmodel.inference.package import read_manifest
+from classifier.answer import site_answer_reader
 from species.answer_levels import label_owners
 from species.models import Species
 
@@ -30,13 +31,17 @@ def encyclopedia_owners(model_labels: Iterable[str]) -> dict[str, str | None]:
 
 
 def evaluate_package(package_dir, data_dir, split: str = "test") -> Evaluation:
-    """``catmodel.evaluation.evaluate`` with the encyclopedia's owners and CAT_THRESHOLD."""
-    return summarise(predict_package(package_dir, data_dir, split))
+    """``catmodel.evaluation.evaluate`` with the encyclopedia's owners and CAT_THRESHOLD, and
+    the site's answers for the reference profile of drift."""
+    return summarise(predict_package(package_dir, data_dir, split, profile=True))
 
 
-def predict_package(package_dir: Path, data_dir: Path, split: str = "test") -> Predictions:
+def predict_package(package_dir: Path, data_dir: Path, split: str = "test", *,
+                    profile: bool = False) -> Predictions:
     """The package's answer to every photo of ``split``, as evaluate_package counts them; the
-    gate's evaluator (catmodel.delivery.gate.Evaluator)."""
+    gate's evaluator (catmodel.delivery.gate.Evaluator). ``profile``: also the site's answers,
+    for the reference profile of drift (a few queries a photo; the gate needs none)."""
     labels = read_manifest(package_dir).labels
     return predict(package_dir, data_dir, split, owners=encyclopedia_owners(labels),
-                   cat_threshold=settings.CAT_THRESHOLD)
+                   cat_threshold=settings.CAT_THRESHOLD,
+                   site_answer=site_answer_reader(labels) if profile else None)

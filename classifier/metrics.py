@@ -12,6 +12,9 @@
   its interval, from the database);
 - ``catsite_model_info{name, version}`` (1 while served) and ``catsite_model_loaded`` (0 when a
   worker has no model: the lowest across live workers);
+- ``catsite_drift_psi{model, version, signal}``: the population stability index of each version's
+  answers (``answers``) and top answer probabilities (``confidence``) over DRIFT_WINDOW_DAYS
+  against its package's reference profile (classifier/drift.py; published by one worker);
 - ``catsite_shadow_predictions_total{challenger_version}`` and
   ``catsite_shadow_agreement_total{challenger_version, agreed}``: the challenger scored in the
   shadow (classifier/shadow.py); ``catsite_shadow_shed_total``: sampled photos a busy server
@@ -21,10 +24,12 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from catmodel.evaluation.drift import CONFIDENCE_EDGES
 from classifier.answer import NOT_A_CAT_KEY
 from core.metrics import LATENCY_BUCKETS
 
-CONFIDENCE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
+# The bins of drift's reference profiles (catmodel/evaluation/drift.py), so both read alike.
+CONFIDENCE_BUCKETS = CONFIDENCE_EDGES[1:]
 
 identifications = Counter(
     "catsite_identifications", "Identifications, by model, outcome and best cat species.",

@@ -10,7 +10,10 @@ name and version:
   right, with the share's 95 % Wilson interval (catmodel.evaluation.metrics.wilson_interval);
 - ``corrections``: the wrong answers by what was answered and what visitors said it is (a
   confusion from feedback);
-- ``daily``: the same per UTC day.
+- ``daily``: the same per UTC day;
+- ``drift``: the population stability index of its answers and of its top answers'
+  probabilities over the last DRIFT_WINDOW_DAYS against its package's reference profile
+  (classifier/drift.py; its own window, whatever ``since_days`` is).
 
 A verdict belongs to the version and the day of the answer it is about (the identification's
 ``created_at``), so a late verdict never moves to the model served when it arrives, and the
@@ -24,12 +27,15 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from catmodel.evaluation.drift import reading
 from catmodel.evaluation.metrics import wilson_interval
 from classifier.answer import NOT_A_CAT_LABEL
+from classifier.drift import drift_by_version
 from classifier.models import Identification
 from feedback.models import Feedback
 
@@ -102,8 +108,10 @@ def model_report(*, since_days: int | None = None, now: datetime.datetime | None
     since = window_start(since_days, now)
     daily = _daily(since)
     corrections = _corrections(since)
+    drift = drift_by_version(now=now)
     versions = [version_report(version, since=since, days=days,
-                               corrections=corrections.get(version, []))
+                               corrections=corrections.get(version, []),
+                               drift=drift.get((version.model, version.version)))
                 for version, days in daily.items()]
     versions.sort(key=lambda v: (v["model"], v["version"]))
     versions.sort(key=lambda v: v["last_day"], reverse=True)  # stable: by name within a day
@@ -117,10 +125,12 @@ def model_report(*, since_days: int | None = None, now: datetime.datetime | None
     }
 
 
-def version_report(version: Version, *, since, days: list[dict], corrections: list[dict]) -> dict:
+def version_report(version: Version, *, since, days: list[dict], corrections: list[dict],
+                   drift: dict | None = None) -> dict:
     """One version's object in the report. ``days``: its daily rows (``_daily``), oldest first;
     ``since``: the window's start (None: all time), for sections that read the answers
-    themselves (``answers_of(version, since)``). Further sections are further keys here."""
+    themselves (``answers_of(version, since)``); ``drift``: its entry of drift_by_version (None:
+    no answers in the drift window). Further sections are further keys here."""
     identifications = sum(d["identifications"] for d in days)
     not_a_cat = sum(d["not_a_cat"] for d in days)
     feedback = sum(d["feedback"] for d in days)
@@ -137,7 +147,32 @@ def version_report(version: Version, *, since, days: list[dict], corrections: li
         "confirmed": confirmed_section(confirmed, feedback),
         "corrections": corrections,
         "daily": days,
+        "drift": drift_section(drift),
     }
+
+
+def drift_section(entry: dict | None) -> dict:
+    """A version's drift as the report gives it: both indices (None when there is none), the
+    window and its answers, each index's reading (stable, moderate, major) and, without indices,
+    why (``note``)."""
+    window_days = entry["window_days"] if entry else settings.DRIFT_WINDOW_DAYS
+    identifications = entry["identifications"] if entry else 0
+    section = {"confidence": entry["confidence"] if entry else None,
+               "answers": entry["answers"] if entry else None,
+               "window_days": window_days, "identifications": identifications,
+               "reference": entry["reference"] if entry else None}
+    section["readings"] = {signal: reading(section[signal]) for signal in ("confidence", "answers")
+                           if section[signal] is not None}
+    if not identifications:
+        section["note"] = f"no answers in the last {window_days} day(s)"
+    elif section["reference"] is None:
+        section["note"] = "no reference profile (its package is not on disk, or has none)"
+    elif section["answers"] is None:
+        section["note"] = (f"fewer than {settings.DRIFT_MIN_IDENTIFICATIONS} answers in the last "
+                           f"{window_days} day(s)")
+    else:
+        section["note"] = None
+    return section
 
 
 def card_accuracy(version: Version) -> dict:

@@ -90,3 +90,19 @@ def write_package(directory: Path, model: bytes | None = None, **manifest_change
 def expected_logits(batch: np.ndarray) -> np.ndarray:
     """What the tiny network computes, in numpy: the reference for its ONNX Runtime output."""
     return batch.mean(axis=(2, 3)) @ WEIGHTS.T + BIAS
+
+
+# Solid-colour photos the tiny network answers by hand: red scores "red" at about 0.94; this
+# blue is dimmer and scores "blue" at about 0.75 (another confidence bin).
+RED, BLUE = (250, 10, 10), (60, 60, 200)
+
+
+def colour_photo(colour: tuple[int, int, int], shade: int = 0) -> bytes:
+    """A 32x32 JPEG of one colour; ``shade`` moves red to green a little, so that photos of one
+    colour differ (another sha256) and score nearly alike."""
+    from PIL import Image
+
+    from testsupport.images import jpeg
+
+    r, g, b = colour
+    return jpeg(Image.new("RGB", (32, 32), (r - shade, g + shade, b)))

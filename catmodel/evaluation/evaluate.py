@@ -11,10 +11,15 @@ on the same photos. Pure Python (ONNX Runtime, numpy): no Django, no torch.
 ``owners``: model label -> the encyclopedia entry (slug) it names, or None for a cat group; see
 answers.py. Without it only ``species:<slug>`` labels count as cats: Django callers pass the
 encyclopedia's (classifier/evaluator.py).
+
+``site_answer``: a photo's probabilities -> (the answer as the site gives it, the top answer's
+probability), the site's own rule (classifier.answer.site_answer_reader). With it the evaluation
+also holds the split's reference profile (drift.py), what live answers are compared with; the
+rule needs the encyclopedia, so without it there is none.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -23,12 +28,14 @@ import numpy as np
 from catmodel.inference import ImageClassifier, load_classifier, softmax
 from catmodel.taxonomy import species_label_owners
 
-from . import metrics
+from . import drift, metrics
 from .answers import DEFAULT_CAT_THRESHOLD, AnswerSpace
 from .dataset import NOT_A_CAT, Dataset, DatasetError, read_dataset
 from .text import percent_text
 
 BATCH = 16  # photos per ONNX Runtime run: bounds memory on large splits
+# One photo's probabilities (indexed like the model's labels) -> (answer, its probability).
+SiteAnswer = Callable[[np.ndarray], tuple[str, float]]
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,8 @@ class Evaluation:
     expected_calibration_error: float
     cat_threshold: float
     confusion: dict              # labels (rows: truth), answers (columns), matrix
+    # The site's answers on the split (drift.Profile.as_dict()), when a site_answer was given.
+    reference_profile: dict | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -73,6 +82,8 @@ class Predictions:
     rankings: tuple[tuple[int, ...], ...]  # each photo's answers, best first (the site's order)
     confidence: tuple[float, ...]          # the top answer's probability
     cat_threshold: float
+    # Each photo's answer as the site gives it and its probability, when a site_answer was given.
+    site_answers: tuple[tuple[str, float], ...] | None = None
 
     @property
     def predicted(self) -> list[int]:
@@ -87,39 +98,44 @@ class Predictions:
 def evaluate(package_dir, data_dir, split: str = "test", *,
              owners: Mapping[str, str | None] | None = None,
              cat_threshold: float = DEFAULT_CAT_THRESHOLD,
+             site_answer: SiteAnswer | None = None,
              threads: int | None = None) -> Evaluation:
     """Load the package (verified, as the site loads it) and evaluate it on ``split`` of the
     dataset in ``data_dir``. DatasetError when the split holds no photo."""
     return summarise(predict(package_dir, data_dir, split, owners=owners,
-                             cat_threshold=cat_threshold, threads=threads))
+                             cat_threshold=cat_threshold, site_answer=site_answer,
+                             threads=threads))
 
 
 def predict(package_dir, data_dir, split: str = "test", *,
             owners: Mapping[str, str | None] | None = None,
             cat_threshold: float = DEFAULT_CAT_THRESHOLD,
+            site_answer: SiteAnswer | None = None,
             threads: int | None = None) -> Predictions:
     """``evaluate``'s per-photo answers, before they are counted."""
     dataset = read_dataset(data_dir)
     classifier = load_classifier(Path(package_dir), threads=threads)
     return predict_classifier(classifier, dataset, split, owners=owners,
-                              cat_threshold=cat_threshold)
+                              cat_threshold=cat_threshold, site_answer=site_answer)
 
 
 def evaluate_classifier(classifier: ImageClassifier, dataset: Dataset, split: str = "test", *,
                         owners: Mapping[str, str | None] | None = None,
-                        cat_threshold: float = DEFAULT_CAT_THRESHOLD) -> Evaluation:
+                        cat_threshold: float = DEFAULT_CAT_THRESHOLD,
+                        site_answer: SiteAnswer | None = None) -> Evaluation:
     return summarise(predict_classifier(classifier, dataset, split, owners=owners,
-                                        cat_threshold=cat_threshold))
+                                        cat_threshold=cat_threshold, site_answer=site_answer))
 
 
 def predict_classifier(classifier: ImageClassifier, dataset: Dataset, split: str = "test", *,
                        owners: Mapping[str, str | None] | None = None,
-                       cat_threshold: float = DEFAULT_CAT_THRESHOLD) -> Predictions:
+                       cat_threshold: float = DEFAULT_CAT_THRESHOLD,
+                       site_answer: SiteAnswer | None = None) -> Predictions:
     examples = split_examples(dataset, split)
     if owners is None:
         owners = species_label_owners(classifier.labels)
     space = AnswerSpace(dataset.labels, classifier.labels, owners, cat_threshold)
-    truth, rankings, confidence = [], [], []
+    truth, rankings, confidence, site_answers = [], [], [], []
     for start in range(0, len(examples), BATCH):
         chunk = examples[start:start + BATCH]
         batch = np.concatenate([classifier.preprocess(classifier.decode(dataset.read(example)))
@@ -129,12 +145,15 @@ def predict_classifier(classifier: ImageClassifier, dataset: Dataset, split: str
             truth.append(space.index(example.label))
             rankings.append(tuple(ranking))
             confidence.append(probability)
+            if site_answer is not None:
+                site_answers.append(site_answer(probabilities))
     return Predictions(
         model={"name": classifier.name, "version": classifier.version},
         dataset={"sha256": dataset.sha256, "split": split},
         files=tuple(example.file for example in examples),
         labels=tuple(space.labels), answers=tuple(space.answers), truth=tuple(truth),
-        rankings=tuple(rankings), confidence=tuple(confidence), cat_threshold=cat_threshold)
+        rankings=tuple(rankings), confidence=tuple(confidence), cat_threshold=cat_threshold,
+        site_answers=tuple(site_answers) if site_answer is not None else None)
 
 
 def split_examples(dataset: Dataset, split: str) -> list:
@@ -168,6 +187,11 @@ def summarise(predictions: Predictions) -> Evaluation:
         confusion={"labels": labels, "answers": answers,
                    "matrix": metrics.confusion_matrix(truth, predicted, len(labels),
                                                       len(answers))},
+        reference_profile=None if predictions.site_answers is None else drift.profile(
+            [answer for answer, _ in predictions.site_answers],
+            [probability for _, probability in predictions.site_answers],
+            split=predictions.dataset["split"], dataset_sha256=predictions.dataset["sha256"],
+            cat_threshold=predictions.cat_threshold).as_dict(),
     )
 
 

@@ -108,9 +108,29 @@ def test_manifest_records_lineage_and_the_test_split_evaluation(trained, teachin
     evaluation = raw["evaluation"]
     assert evaluation["dataset"] == {"sha256": dataset.sha256, "split": "test"}
     assert evaluation["count"] == len(dataset.split("test"))
-    # The recorded numbers are what evaluating the package again gives.
-    assert evaluation == json.loads(json.dumps(
-        evaluate_package(trained[0], teaching_dataset).as_dict()))
+    # The recorded numbers are what evaluating the package again gives; the reference profile
+    # of drift beside them, at the top (what the site reads), not twice.
+    again = json.loads(json.dumps(evaluate_package(trained[0], teaching_dataset).as_dict()))
+    reference = again.pop("reference_profile")
+    assert evaluation == again
+    assert raw["reference_profile"] == reference
+
+
+def test_manifest_records_the_reference_profile_of_the_sites_answers(trained, teaching_dataset,
+                                                                      db):
+    from catmodel.evaluation.drift import CONFIDENCE_EDGES, reference_of
+
+    reference = reference_of(verify(trained[0]).raw)
+    test_split = read_dataset(teaching_dataset).split("test")
+    assert (reference.split, reference.count) == ("test", len(test_split))
+    assert reference.confidence_bins == list(CONFIDENCE_EDGES)
+    assert sum(reference.confidence_shares) == pytest.approx(1.0)
+    # The trained model names every held-out crop (its accuracy on them is 1): the site answers
+    # with the taught breeds and not a cat, in the dataset's proportions.
+    labels = [example.label for example in test_split]
+    assert reference.answer_shares == pytest.approx({
+        ("not_a_cat" if label == "not-a-cat" else label): labels.count(label) / len(labels)
+        for label in set(labels)})
 
 
 def test_the_same_seed_gives_the_same_model_on_any_number_of_loading_workers(
@@ -133,7 +153,9 @@ def test_the_same_seed_gives_the_same_model_on_any_number_of_loading_workers(
 def test_evaluate_model_compares_the_base_and_the_trained_model_on_the_same_data(
         trained, teaching_dataset, model_package_dir, tmp_path, db):
     numbers = {}
-    for name, package in (("base", model_package_dir), ("trained", trained[0])):
+    # A copy of the shared build cache's package: evaluate_model records its profile in it.
+    base_copy = shutil.copytree(model_package_dir, tmp_path / "base-package")
+    for name, package in (("base", base_copy), ("trained", trained[0])):
         stdout = StringIO()
         call_command("evaluate_model", str(package), data=teaching_dataset,
                      json=tmp_path / f"{name}.json", plot=tmp_path / f"{name}.png", stdout=stdout)
@@ -152,6 +174,11 @@ def test_evaluate_model_compares_the_base_and_the_trained_model_on_the_same_data
     assert trained_numbers["not_a_cat"]["recall"] == base["not_a_cat"]["recall"] == 1.0
     for key in ("top5_accuracy", "expected_calibration_error"):
         assert 0.0 <= trained_numbers[key] <= 1.0
+    # ImageNet answers "domestic cat" (a group) on the Maine Coon crops; the trained model names
+    # the breed. The base package's profile is recorded in its manifest, as the --json has it.
+    assert "maine-coon" not in base["reference_profile"]["answer_shares"]
+    assert "maine-coon" in trained_numbers["reference_profile"]["answer_shares"]
+    assert verify(base_copy).raw["reference_profile"] == base["reference_profile"]
 
 
 def test_compare_models_says_what_the_training_taught(trained, teaching_dataset,

@@ -76,3 +76,21 @@ def history(db):
     made.answer("lion", **new, verdict=RIGHT)
     made.answer(None, **new)
     return made
+
+
+@pytest.fixture
+def catnet_2_reference(settings, tmp_path):
+    """catnet 2.0's package installed (MODEL_DIR), its reference profile: one lion at 0.9, one
+    "not a cat" at 0.5; catnet 1.0 has no package on disk. Drift counts from one answer on."""
+    from catmodel.evaluation import drift
+    from testsupport.tiny_package import write_package
+
+    settings.MODEL_DIR = tmp_path / "model"
+    settings.MODEL_CHALLENGER_DIR = None
+    settings.DRIFT_MIN_IDENTIFICATIONS = 1
+    package = write_package(settings.MODEL_DIR / "versions" / "2.0", name="catnet",
+                            version="2.0")
+    (settings.MODEL_DIR / "current").symlink_to("versions/2.0")
+    reference = drift.profile(["lion", "not_a_cat"], [0.9, 0.5], split="test")
+    drift.record_profile(package, reference)
+    return reference

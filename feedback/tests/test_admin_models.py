@@ -118,3 +118,14 @@ def test_a_chart_of_one_day_is_a_dot_in_the_middle():
     assert not_a_cat.points[0][0] == pytest.approx((LEFT + drawn["right"]) / 2)
     assert drawn["dates"] == [{"x": not_a_cat.points[0][0], "label": "2026-11-01",
                                "anchor": "middle"}]
+
+
+def test_drift_per_version(staff_client, history, catnet_2_reference):
+    html = staff_client.get(PAGE).content.decode()
+    new, old = section(html, "2.0"), section(html, "1.0")
+    assert "<h3>Drift against the reference</h3>" in new
+    assert "of the last 7 days (3 answers) against the test split (2 photos)" in new
+    # The numbers of test_model_report.py: answers 0.116 (moderate), confidence 4.604 (major).
+    assert 'answers</th><td class="number">0.116</td><td>moderate</td>' in new
+    assert 'probability</th><td class="number">4.604</td><td>major</td>' in new
+    assert "No drift index: no reference profile" in old

@@ -8,6 +8,8 @@ Manifest keys beyond build_model's (docs/model-package.md):
     lineage.mlflow     with experiment tracking: the MLflow run (run_id, experiment_id,
                        experiment) that holds the training's params, metrics and artifacts
     evaluation         catmodel.evaluation's numbers on the dataset's test split
+    reference_profile  the site's answers on the test split, what drift compares live answers
+                       with (catmodel/evaluation/drift.py); only with ``site_answer_of``
 
 With a tracking ``run`` (catmodel/tracking.py) the params go to it before training, each
 epoch's metrics as the epoch ends, the evaluation and its confusion matrix before the package
@@ -22,6 +24,8 @@ from pathlib import Path
 
 from catmodel.evaluation import evaluate_classifier, read_dataset, species_label_owners
 from catmodel.evaluation.answers import DEFAULT_CAT_THRESHOLD
+from catmodel.evaluation.drift import PROFILE_KEY
+from catmodel.evaluation.evaluate import SiteAnswer
 from catmodel.inference import BadModelPackage, ModelUnavailable, load_classifier, softmax
 from catmodel.inference.package import FORMAT, MODEL_FILE, InputSpec, Manifest, verify
 from catmodel.tracking import (
@@ -60,11 +64,14 @@ def train_package(data_dir, out_dir, *, base_dir=None, name: str | None = None,
                   owners_of: Callable[[list[str]], Owners] = default_owners,
                   check_species: Callable[[list[str]], None] = lambda slugs: None,
                   cat_threshold: float = DEFAULT_CAT_THRESHOLD,
+                  site_answer_of: Callable[[list[str]], SiteAnswer] | None = None,
                   report: Callable[[str], None] = lambda message: None,
                   run: Run = NO_RUN) -> build.BuildResult:
     """Train on the dataset in ``data_dir`` and write the package to ``out_dir``. Raises
     DatasetError or ModelBuildError (one line) without writing anything. ``run``: the MLflow
-    run to log to (catmodel/tracking.py; default none)."""
+    run to log to (catmodel/tracking.py; default none). ``site_answer_of``: model labels -> the
+    site's answer rule (classifier.answer.site_answer_reader); with it the manifest records the
+    reference profile of drift."""
     config = config or TrainingConfig()
     dataset = read_dataset(data_dir)
     species = check_dataset(dataset)
@@ -121,9 +128,16 @@ def train_package(data_dir, out_dir, *, base_dir=None, name: str | None = None,
         report(f"Evaluating on the test split ({len(dataset.split('test'))} photos)")
         evaluation = evaluate_classifier(load_classifier(staging, threads=config.threads),
                                          dataset, "test", owners=owners,
-                                         cat_threshold=cat_threshold)
+                                         cat_threshold=cat_threshold,
+                                         site_answer=site_answer_of(goal.model_labels)
+                                         if site_answer_of is not None else None)
         report(evaluation.summary())
-        document["evaluation"] = evaluation.as_dict()
+        numbers = evaluation.as_dict()
+        # Before the package is signed (publish_model --signing-key), which covers the manifest.
+        reference = numbers.pop(PROFILE_KEY)
+        document["evaluation"] = numbers
+        if reference is not None:
+            document[PROFILE_KEY] = reference
         log_evaluation(run, evaluation)
         return build.write_manifest(staging, document)
 

@@ -1,7 +1,7 @@
 """manage.py evaluate_model: score a model package on a dataset split.
 
     manage.py evaluate_model PACKAGE --data DIR [--split test] [--json FILE] [--plot FILE]
-                             [--no-tracking]
+                             [--no-tracking] [--no-record]
 
 PACKAGE is any package directory: a build, a trained candidate, an installed version
 (MODEL_DIR/current). Prints top-1 and top-5 accuracy, precision and recall per label and of
@@ -12,7 +12,13 @@ matrix), --plot draws the confusion matrix as a PNG. Labels are read as the site
 With MLFLOW_TRACKING_URI the evaluation is an MLflow run in MLFLOW_EXPERIMENT_NAME (the package
 and dataset as params, the numbers as metrics, evaluation/<split>.json and the confusion matrix
 as artifacts), tagged catsite.training_run_id with the run that trained the package when its
-manifest names one. The package itself is only read, never changed.
+manifest names one.
+
+It also records the split's reference profile for drift (the site's answers and the histogram
+of the top answer's probability: catmodel/evaluation/drift.py) in PACKAGE's manifest, replacing
+one there, so evaluate before publishing; nothing else in the package changes. A signed package
+(model.sig, which covers the manifest) is left untouched: the profile is then only in --json.
+--no-record leaves any package untouched.
 """
 from __future__ import annotations
 
@@ -23,7 +29,7 @@ from django.core.management.base import BaseCommand, CommandError
 from catmodel.evaluation.dataset import SPLITS
 from catmodel.evaluation.text import percent_text
 from catmodel.inference import BadModelPackage, ModelUnavailable
-from catmodel.inference.package import MODEL_FILE, read_manifest
+from catmodel.inference.package import MANIFEST, MODEL_FILE, read_manifest
 from catmodel.tracking import NO_RUN, ROLE_TAG, TRAINING_RUN_TAG, Run, training_run
 from classifier.management.evaluation_files import write_files
 from classifier.tracking import command_run
@@ -45,10 +51,13 @@ class Command(BaseCommand):
                             help="write the confusion matrix here as a PNG")
         parser.add_argument("--no-tracking", action="store_true",
                             help="do not log an MLflow run even when MLFLOW_TRACKING_URI is set")
+        parser.add_argument("--no-record", action="store_true",
+                            help="do not record the reference profile in the package's manifest")
 
     def handle(self, *args, **options):
         from classifier.evaluator import evaluate_package
 
+        self.verbosity = options["verbosity"]
         run = NO_RUN
         try:
             run = self._run(options)
@@ -69,8 +78,28 @@ class Command(BaseCommand):
         for label, numbers in evaluation.per_label.items():
             self.stdout.write(f"  {label}: precision {percent_text(numbers['precision'])}, recall "
                               f"{percent_text(numbers['recall'])} ({numbers['support']} photo(s))")
+        if not options["no_record"]:
+            self._record(options["package"], evaluation.reference_profile)
         write_files(self.stdout, options, evaluation.as_dict(),
                     lambda path: _plot(evaluation, path))
+
+    def _record(self, package: Path, reference: dict) -> None:
+        from catmodel.evaluation.drift import PROFILE_KEY, PackageSigned, record_profile
+
+        try:
+            manifest = record_profile(package, reference)
+        except PackageSigned as exc:
+            self.stderr.write(f"Not recording the reference profile: {exc}; evaluate the package "
+                              "before publish_model --signing-key signs it (the profile is in "
+                              "--json)")
+            return
+        except OSError as exc:
+            self.stderr.write(f"Not recording the reference profile: {package / MANIFEST} "
+                              f"is not writable ({exc.strerror or exc}); the profile is in --json")
+            return
+        if self.verbosity >= 1:
+            self.stdout.write(f"Recorded the reference profile ({reference['split']} split, "
+                              f"{reference['count']} photo(s)) as {PROFILE_KEY} in {manifest}")
 
     def _run(self, options) -> Run:
         """The evaluation's MLflow run, tagged with the package and its training run."""

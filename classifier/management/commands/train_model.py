@@ -6,7 +6,8 @@
 
 Writes a model package like build_model's (docs/model-package.md): ImageNet's 1000 labels, then
 ``species:<slug>`` for every species in the dataset (slugs the encyclopedia does not have are an
-error), with its lineage and its evaluation on the dataset's test split in the manifest. Needs
+error), with its lineage, its evaluation on the dataset's test split and the reference profile
+of drift (the site's answers on that split) in the manifest. Needs
 the model-building requirements (the build role); torch is imported only when it runs.
 
 With MLFLOW_TRACKING_URI the training is an MLflow run in MLFLOW_EXPERIMENT_NAME (params,
@@ -74,6 +75,7 @@ class Command(PackageVersionCommand):
         require_build_modules("train_model")
         from catmodel.modelbuild.training.train import TrainingConfig, resolve_device
         from catmodel.modelbuild.training.trained_package import train_package
+        from classifier.answer import site_answer_reader
         from classifier.evaluator import encyclopedia_owners
 
         verbosity = options["verbosity"]
@@ -94,7 +96,8 @@ class Command(PackageVersionCommand):
                 options["data"], options["out"], base_dir=options["base"], name=options["name"],
                 version=options["package_version"], force=options["force"], config=config,
                 owners_of=encyclopedia_owners, check_species=check_species,
-                cat_threshold=settings.CAT_THRESHOLD, report=report, run=run,
+                cat_threshold=settings.CAT_THRESHOLD, site_answer_of=site_answer_reader,
+                report=report, run=run,
             )
         except BaseException:
             run.end(failed=True)

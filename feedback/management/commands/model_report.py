@@ -4,7 +4,9 @@
 
 Per model name and version: the answers it gave (identifications), the share of them that said
 "not a cat", the verdicts on them (feedback), the share the visitors confirmed with its 95 %
-Wilson interval, and the corrections (what was answered -> what visitors said it is). Each
+Wilson interval, and the corrections (what was answered -> what visitors said it is); then
+the drift of each version over the last DRIFT_WINDOW_DAYS (the population stability index of
+its answers and of its top answers' probabilities against its package's reference profile). Each
 verdict counts for the version and day of the answer it is about. ``--since DAYS``: answers of
 the last DAYS days only (default: all time). ``--json FILE`` writes the whole report, daily
 numbers included (``-``: to standard output instead of the table); the fields are documented
@@ -17,6 +19,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from catmodel.evaluation.drift import PSI_MAJOR, PSI_MODERATE
 from catmodel.evaluation.text import columns, percent_text
 from feedback.live_accuracy import model_report, parse_since
 
@@ -73,6 +76,7 @@ def report_text(report: dict, *, daily: bool = False) -> str:
                      percent_text(v["not_a_cat_share"]), str(v["feedback"]),
                      _confirmed(v["confirmed"]), _interval(v["confirmed"])))
     lines += ["", *columns(rows, left=2, indent="", rule=True)]
+    lines += ["", *drift_text(report["versions"])]
     for v in report["versions"]:
         if v["corrections"]:
             lines += ["", f"{v['model']} {v['version']}: corrections (answered -> visitors' label)",
@@ -87,6 +91,28 @@ def report_text(report: dict, *, daily: bool = False) -> str:
                                   _confirmed(d["confirmed"]), _interval(d["confirmed"]))
                                  for d in v["daily"]], indent="", rule=True)]
     return "\n".join(lines)
+
+
+def drift_text(versions: list[dict]) -> list[str]:
+    """The drift table: each version's indices over the drift window, and why one has none."""
+    window = versions[0]["drift"]["window_days"]
+    lines = [f"Drift over the last {window} day(s) against each version's reference profile "
+             f"(population stability index: below {PSI_MODERATE} stable, {PSI_MODERATE} to "
+             f"{PSI_MAJOR} worth a look, above {PSI_MAJOR} a major shift):", ""]
+    rows = [("model", "version", "identifications", "confidence", "answers")]
+    notes = []
+    for v in versions:
+        drift = v["drift"]
+        rows.append((v["model"], v["version"], str(drift["identifications"]),
+                     *(_psi(drift[signal], drift["readings"].get(signal))
+                       for signal in ("confidence", "answers"))))
+        if drift["note"]:
+            notes.append(f"  {v['model']} {v['version']}: no index, {drift['note']}")
+    return [*lines, *columns(rows, left=2, indent="  ", rule=True), *notes]
+
+
+def _psi(value: float | None, reading: str | None) -> str:
+    return "-" if value is None else f"{value:.3f} ({reading})"
 
 
 def _confirmed(confirmed: dict) -> str:
