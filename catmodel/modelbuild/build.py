@@ -38,6 +38,7 @@ from . import export, verification
 from .efficientnet_lite import IMAGE_SIZE, load_pretrained, pretrained_weights_path
 from .errors import ModelBuildError, PackageExistsError
 from .labels import imagenet_labels
+from .quantize import QUANTIZATIONS, quantize_into
 from .samples import preprocess, sample_photos
 
 MODEL_NAME = "efficientnet-lite0-imagenet"
@@ -93,12 +94,16 @@ def check_target(out_dir: Path, force: bool) -> None:
 
 
 def build_package(out_dir: Path, version: str = DEFAULT_VERSION, force: bool = False,
-                  report: Reporter | None = None) -> BuildResult:
+                  report: Reporter | None = None, quantize: str | None = None) -> BuildResult:
     """Build, check and write the package to ``out_dir``; raise without writing on any failure
-    (ModelBuildError for a failed check or a target it must not replace)."""
+    (ModelBuildError for a failed check or a target it must not replace). ``quantize``:
+    ``"int8"`` for an int8 model (quantize.py), None (the default) for float32."""
     report = report or (lambda message: None)
-    return staged_build(out_dir, version, force, lambda staging: _build_into(staging, version,
-                                                                             report))
+    if quantize is not None and quantize not in QUANTIZATIONS:
+        raise ModelBuildError(f"unknown quantization {quantize!r}: use one of "
+                              f"{', '.join(QUANTIZATIONS)}, or none for float32")
+    return staged_build(out_dir, version, force, lambda staging: _build_into(
+        staging, version, report, quantize))
 
 
 def staged_build(out_dir: Path, version: str, force: bool,
@@ -123,7 +128,8 @@ def staged_build(out_dir: Path, version: str, force: bool,
     return BuildResult(out_dir, manifest, time.monotonic() - started)
 
 
-def _build_into(staging: Path, version: str, report: Reporter) -> Manifest:
+def _build_into(staging: Path, version: str, report: Reporter,
+                quantize: str | None = None) -> Manifest:
     weights = pretrained_weights_path()
     report(f"Loading pretrained weights {weights.name} ({WEIGHTS_PACKAGE})")
     model = load_pretrained(weights)
@@ -148,6 +154,8 @@ def _build_into(staging: Path, version: str, report: Reporter) -> Manifest:
             "sanity": sanity,
         },
     }
+    if quantize:
+        document = quantize_into(staging, document, report)
     return write_manifest(staging, document)
 
 
