@@ -11,7 +11,8 @@ concurrent clients, in one run (``python -m bench.run --serving``; bench/results
   the cost) a request, images/s. Adaptive batching would gather single-photo requests into
   such batches; if a batch is not faster per image than single requests, it cannot be either.
   (Sixteen 12 MP photos would pass the service's request limit, and their decodes, which
-  batching cannot share, are most of their cost.)
+  batching cannot share, are most of their cost.) And ONNX Runtime alone, ms per image at
+  batch sizes 1, 4 and 16: the part of a request a server-side batcher could make cheaper.
 
 Both sides use ONNX Runtime's threads as their defaults do (MODEL_THREADS unset: the service's
 default; in process the same value), and take turns at each concurrency, so drift in the
@@ -111,7 +112,28 @@ def measure(package_dir: Path, seconds: float, rounds: int, report=print) -> dic
                 batches[batch] = over_service(service, pictures[BATCHED_PHOTO], 1, seconds,
                                               batch=batch)
             results["photos"][BATCHED_PHOTO]["serve_model_batched_one_client"] = batches
+    results["onnxruntime_ms_per_image_by_batch"] = inference_by_batch(classifier)
     return results
+
+
+def inference_by_batch(classifier, repeats: int = 32) -> dict:
+    """ONNX Runtime alone, milliseconds per image by batch size: what gathering requests into
+    one run (adaptive batching) could save, at most, per image."""
+    import numpy as np
+
+    spec = classifier.manifest.input
+    batch = np.random.default_rng(0).standard_normal(
+        (max(BATCHES), 3, spec.size, spec.size)).astype(np.float32)
+    per_image = {}
+    for size in BATCHES:
+        classifier.predict(batch[:size])
+        times = []
+        for _ in range(max(3, repeats // size)):
+            started = time.perf_counter()
+            classifier.predict(batch[:size])
+            times.append((time.perf_counter() - started) * 1000 / size)
+        per_image[size] = round(sorted(times)[len(times) // 2], 2)
+    return per_image
 
 
 def _median(runs: list[dict]) -> dict:
@@ -134,4 +156,6 @@ def lines(results: dict) -> list[str]:
             out.append("  serve_model, one client, photos a request -> images/s: " + ", ".join(
                 f"{batch}: {run['images_per_second']} ({run['errors']} errors)"
                 for batch, run in photo["serve_model_batched_one_client"].items()))
+    out.append("ONNX Runtime alone, ms per image by batch size: " + ", ".join(
+        f"{size}: {ms}" for size, ms in results["onnxruntime_ms_per_image_by_batch"].items()))
     return out
