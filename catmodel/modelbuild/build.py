@@ -38,7 +38,6 @@ from . import export, verification
 from .efficientnet_lite import IMAGE_SIZE, load_pretrained, pretrained_weights_path
 from .errors import ModelBuildError, PackageExistsError
 from .labels import imagenet_labels
-from .quantize import QUANTIZATIONS, quantize_into
 from .samples import preprocess, sample_photos
 
 MODEL_NAME = "efficientnet-lite0-imagenet"
@@ -93,17 +92,19 @@ def check_target(out_dir: Path, force: bool) -> None:
                                  "replace it)")
 
 
+# A last step on the staged package before its manifest is written: (staging dir, manifest
+# document) -> the document (quantize.py's quantize_into turns the model into int8).
+Finish = Callable[[Path, dict], dict]
+
+
 def build_package(out_dir: Path, version: str = DEFAULT_VERSION, force: bool = False,
-                  report: Reporter | None = None, quantize: str | None = None) -> BuildResult:
+                  report: Reporter | None = None, finish: Finish | None = None) -> BuildResult:
     """Build, check and write the package to ``out_dir``; raise without writing on any failure
-    (ModelBuildError for a failed check or a target it must not replace). ``quantize``:
-    ``"int8"`` for an int8 model (quantize.py), None (the default) for float32."""
+    (ModelBuildError for a failed check or a target it must not replace). ``finish``: a last
+    step on the checked package (quantize.build_quantized_package passes one)."""
     report = report or (lambda message: None)
-    if quantize is not None and quantize not in QUANTIZATIONS:
-        raise ModelBuildError(f"unknown quantization {quantize!r}: use one of "
-                              f"{', '.join(QUANTIZATIONS)}, or none for float32")
     return staged_build(out_dir, version, force, lambda staging: _build_into(
-        staging, version, report, quantize))
+        staging, version, report, finish))
 
 
 def staged_build(out_dir: Path, version: str, force: bool,
@@ -129,7 +130,7 @@ def staged_build(out_dir: Path, version: str, force: bool,
 
 
 def _build_into(staging: Path, version: str, report: Reporter,
-                quantize: str | None = None) -> Manifest:
+                finish: Finish | None = None) -> Manifest:
     weights = pretrained_weights_path()
     report(f"Loading pretrained weights {weights.name} ({WEIGHTS_PACKAGE})")
     model = load_pretrained(weights)
@@ -154,8 +155,8 @@ def _build_into(staging: Path, version: str, report: Reporter,
             "sanity": sanity,
         },
     }
-    if quantize:
-        document = quantize_into(staging, document, report)
+    if finish is not None:
+        document = finish(staging, document)
     return write_manifest(staging, document)
 
 

@@ -5,7 +5,8 @@ int8 weights (per output channel) and uint8 activations, whose ranges are calibr
 on photos scikit-image ships; the graph holds only standard ONNX operators (QuantizeLinear,
 DequantizeLinear) and keeps the float32 input and logits output, so the package format, the
 loader and the service are unchanged, and ONNX Runtime runs the int8 kernels (VNNI on CPUs that
-have it). Nothing here needs torch: a built package is quantized as it is.
+have it). A built package is quantized as it is (``quantize_package``, the build cache's way)
+or as the last step of a build (``build_quantized_package``, ``build_model --quantize int8``).
 
 The calibration photos are none of the photos the build's sanity checks or the test datasets
 use (chelsea, coffee, rocket, astronaut, ihc, the left motorcycle): what the package is judged
@@ -30,6 +31,8 @@ from catmodel.inference import InputSpec, preprocess_image
 from catmodel.inference.package import MANIFEST, MODEL_FILE, verify
 
 from . import verification
+from .build import BuildResult, created_at, file_entry, staged_build, write_manifest
+from .build import build_package as build_float32_package
 from .errors import BuildCheckFailed, ModelBuildError
 from .samples import sample_photos
 
@@ -153,8 +156,6 @@ def quantize_into(staging: Path, document: dict, report: Reporter) -> dict:
     import onnx
     import onnxruntime as ort
 
-    from .build import file_entry  # the package's one way of listing a file
-
     model_path = staging / MODEL_FILE
     report(f"Quantizing to int8 (calibration: {sum(c for _, c in CALIBRATION_PHOTOS)} crops "
            "of scikit-image photos)")
@@ -175,12 +176,23 @@ def quantize_into(staging: Path, document: dict, report: Reporter) -> dict:
             "checks": {**document["checks"], "sanity": sanity, "quantization": checks}}
 
 
-def quantize_package(source_dir: Path, out_dir: Path, version: str, force: bool = False,
-                     report: Reporter | None = None):
-    """An int8 package in ``out_dir`` from the float32 package in ``source_dir`` (verified
-    first); a BuildResult. The build cache's int8 entry is made this way, without torch."""
-    from .build import created_at, staged_build, write_manifest
+def build_quantized_package(out_dir: Path, version: str, quantize: str, force: bool = False,
+                            report: Reporter | None = None) -> BuildResult:
+    """``build_model --quantize int8``: the float32 package built and checked as always, then
+    quantized before anything is moved into ``out_dir``."""
+    if quantize not in QUANTIZATIONS:
+        raise ModelBuildError(f"unknown quantization {quantize!r}: use one of "
+                              f"{', '.join(QUANTIZATIONS)}, or none for float32")
+    report = report or (lambda message: None)
+    return build_float32_package(out_dir, version, force, report,
+                                 finish=lambda staging, document: quantize_into(
+                                     staging, document, report))
 
+
+def quantize_package(source_dir: Path, out_dir: Path, version: str, force: bool = False,
+                     report: Reporter | None = None) -> BuildResult:
+    """An int8 package in ``out_dir`` from the float32 package in ``source_dir`` (verified
+    first). The build cache's int8 entry is made this way, from its float32 entry."""
     report = report or (lambda message: None)
     source = verify(source_dir)
     if source.raw.get("framework", {}).get("quantization"):

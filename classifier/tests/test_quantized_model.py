@@ -105,3 +105,17 @@ def test_cached_refuses_a_version(tmp_path):
     with pytest.raises(CommandError, match="drop --out, --force and --version"):
         call_command("build_model", "--cached", "--quantize", "int8", "--version", "2",
                      stdout=StringIO())
+
+
+def test_build_model_quantize_int8_builds_the_checked_int8_package(int8_package_dir, tmp_path):
+    target = tmp_path / "pkg"
+    out = StringIO()
+    call_command("build_model", "--out", str(target), "--quantize", "int8", stdout=out)
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["version"] == "1.0.0-int8"
+    assert manifest["framework"]["quantization"] == "int8"
+    assert manifest["checks"]["parity"]["reference"] == "torch"  # the float32 model's, checked
+    # Built from scratch or quantized from the cached float32 package: the same model.
+    assert (target / "model.onnx").read_bytes() == (int8_package_dir / "model.onnx").read_bytes()
+    assert "int8 against float32 on the sample photos" in out.getvalue()
+    assert [p.name for p in tmp_path.iterdir()] == ["pkg"]  # no staging left behind

@@ -62,12 +62,18 @@ class Command(PackageVersionCommand):
             raise CommandError("--out DIR is required (or --cached)")
         self._require_build_dependencies()
         from catmodel.modelbuild.build import build_package
+        from catmodel.modelbuild.quantize import build_quantized_package
 
         quantize = options["quantize"]
         version = options["package_version"] or (
             f"{DEFAULT_VERSION}-{quantize}" if quantize else DEFAULT_VERSION)
-        result = build_package(options["out"], version=version, force=options["force"],
-                               report=self._reporter(verbosity), quantize=quantize)
+        report = self._reporter(verbosity)
+        if quantize:
+            result = build_quantized_package(options["out"], version, quantize,
+                                             force=options["force"], report=report)
+        else:
+            result = build_package(options["out"], version=version, force=options["force"],
+                                   report=report)
         if options["signing_key"]:
             self._sign(result.path, options["signing_key"], verbosity)
         if verbosity >= 1:
