@@ -15,7 +15,7 @@ from catmodel.modelbuild.cache import ensure_built
 from catmodel.modelbuild.errors import ModelBuildError
 from catmodel.modelbuild.quantize import quantize_package
 from catmodel.modelbuild.samples import CAT_CLASSES, DOMESTIC_CAT_CLASSES
-from classifier.evaluator import top1_accuracy
+from classifier.evaluator import evaluate_package
 from testsupport.datasets import crops, photo, write_dataset
 from testsupport.delivery import publish
 from testsupport.web_fixtures import cat_jpeg, coffee_jpeg
@@ -81,8 +81,8 @@ def group(index: int) -> str | int:
 
 def test_the_int8_package_passes_the_gate_against_float32(int8_package_dir, model_package_dir,
                                                           dataset, settings, tmp_path, capsys):
-    float32, int8 = (top1_accuracy(path, dataset) for path in (model_package_dir,
-                                                                 int8_package_dir))
+    float32, int8 = (evaluate_package(path, dataset).top1_accuracy for path in (
+                     model_package_dir, int8_package_dir))
     with capsys.disabled():
         print(f"\ntop-1 on {sum(c for _, c in PLAN.values())} test photos: float32 {float32:.4f}"
               f", int8 {int8:.4f}")
