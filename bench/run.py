@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from testsupport import load, photos
-from testsupport.harness import GunicornServer, prepare_site, request
+from testsupport.harness import GunicornServer, install_model, manage, prepare_site, request
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 API = "/api/classify/"
@@ -41,6 +41,7 @@ PAGES = {"/healthz": "/healthz", "minimal view": "/bench/minimal", "home": "/",
          "illustration": None}  # the page's own versioned picture URL, found at run time
 BASELINE = "/healthz"
 CONCURRENT_CLIENTS = 4
+INT8 = "int8"  # build_model --quantize int8: measured beside the default float32 package
 # The bench's own Redis database (emptied at the start): the page cache as in production.
 DEFAULT_CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/10")
 
@@ -55,12 +56,14 @@ def summary(values: list[float]) -> dict:
             "p95": load.percentile(ordered, 95), "mean": round(statistics.fmean(ordered), 2)}
 
 
-def in_process(photo_bytes: dict[str, bytes], threads: int, repeats: dict[str, int]) -> dict:
-    """Decode + preprocess + inference alone: the classifier object, no web framework."""
+def in_process(photo_bytes: dict[str, bytes], threads: int, repeats: dict[str, int],
+               quantize: str | None = None) -> dict:
+    """Decode + preprocess + inference alone: the classifier object, no web framework.
+    ``quantize``: "int8" for the int8 package (build_model --quantize int8)."""
     from catmodel.inference import load_classifier
     from catmodel.modelbuild.cache import ensure_built
 
-    classifier = load_classifier(ensure_built(), threads=threads)
+    classifier = load_classifier(ensure_built(quantize=quantize), threads=threads)
     results = {}
     for name, data in photo_bytes.items():
         for _ in range(3):
@@ -78,6 +81,16 @@ def in_process(photo_bytes: dict[str, bytes], threads: int, repeats: dict[str, i
             "top_label": result.top[0].label,
         }
     return results
+
+
+def install_int8(site) -> Path:
+    """The int8 package (quantized from the cached float32 one, once) installed beside the
+    site's model; its MODEL_DIR."""
+    package = manage({**site.env, "DJANGO_DEBUG": "1"}, "build_model", "--cached",
+                     "--quantize", INT8).strip().splitlines()[-1]
+    model_dir = site.workdir / "model-int8"
+    install_model(Path(package), model_dir, version="1.0.0-int8")
+    return model_dir
 
 
 def naive(photo_bytes: dict[str, bytes], repeats: dict[str, int]) -> dict:
@@ -229,10 +242,18 @@ def main(argv=None) -> dict:
                         help="a Redis database the bench may empty (default %(default)s)")
     parser.add_argument("--pages", action="store_true",
                         help="only the pages, cache on and off (about a minute)")
+    parser.add_argument("--serving", action="store_true",
+                        help="only serve_model against in-process identification at 1, 4 and "
+                             "16 clients (bench/serving.py; about two minutes)")
     args = parser.parse_args(argv)
-    args.out = args.out or RESULTS_DIR / ("pages.json" if args.pages else "latest.json")
+    if args.pages and args.serving:
+        parser.error("--pages and --serving are separate runs: choose one")
+    args.out = args.out or RESULTS_DIR / (
+        "pages.json" if args.pages else "serving.json" if args.serving else "latest.json")
     if args.pages:
         return pages_only(args)
+    if args.serving:
+        return serving_only(args)
     scale = 0.3 if args.quick else 1.0
     begun = time.monotonic()
 
@@ -251,10 +272,7 @@ def main(argv=None) -> dict:
     model_threads = max(1, cores() // workers)  # what catsite/gunicorn_conf.py picks
     results = {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cores": cores(), "python": platform.python_version(),
-                    "processor": platform.processor() or platform.machine(),
-                    # Other work on the machine skews every figure: recorded to judge a run.
-                    "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
+        "machine": machine(),
         "photos": {name: {"bytes": len(data)} for name, data in photo_bytes.items()},
         "server": {"workers": workers, "threads": threads, "model_threads": model_threads,
                    "concurrent_clients": CONCURRENT_CLIENTS, "cache": "redis"},
@@ -269,8 +287,11 @@ def main(argv=None) -> dict:
                             GUNICORN_THREADS=threads, GUNICORN_ACCESS_LOG="",
                             CACHE_URL=args.cache_url)
 
+        int8_env = {**env, "MODEL_DIR": str(install_int8(site))}
+
         step("Decode + inference alone, in this process")
         results["in_process"] = in_process(photo_bytes, model_threads, single)
+        results["in_process_int8"] = in_process(photo_bytes, model_threads, single, INT8)
         step("Naive pipeline: full-size decode + PyTorch eager")
         results["naive"] = naive(photo_bytes, naive_repeats)
 
@@ -286,6 +307,11 @@ def main(argv=None) -> dict:
             results["http"] = identify_over_http(server, photo_bytes, single, 6 * scale + 2)
             results["memory_mb"] = {"per_worker_model_loaded": sorted(rss_loaded.values()),
                                     "per_worker_after_run": sorted(server.worker_rss_mb().values())}
+
+        step("Identification over HTTP with the int8 package (build_model --quantize int8)")
+        with GunicornServer(int8_env) as server:
+            server.wait_workers(workers)
+            results["http_int8"] = identify_over_http(server, photo_bytes, single, 6 * scale + 2)
 
         step("Pages over HTTP, page cache on (Redis) and off, alternating rounds")
         results["pages"] = page_servers(env, rounds=1 if args.quick else 3,
@@ -344,6 +370,46 @@ def pages_only(args) -> dict:
     return results
 
 
+def serving_only(args) -> dict:
+    """python -m bench.run --serving: the model service's figures alone, printed and saved."""
+    from bench import serving
+    from catmodel.modelbuild.cache import ensure_built
+
+    results = {"created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+               "machine": machine()}
+    print("serve_model against in-process identification", flush=True)
+    results.update(serving.measure(ensure_built(), seconds=1.5 if args.quick else 4.0,
+                                   rounds=1 if args.quick else 3))
+    results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print("\n".join(serving.lines(results)))
+    print(f"load average at start {results['machine']['load_average_at_start']}, at end "
+          f"{results['machine']['load_average_at_end']}\nSaved {args.out}")
+    return results
+
+
+def machine() -> dict:
+    """The machine a run measured, and its load average at the start (other work on the
+    machine skews every figure: recorded to judge a run)."""
+    return {"cores": cores(), "python": platform.python_version(),
+            "processor": platform.processor() or platform.machine(), "cpu": cpu_model(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            names = [line.split(":", 1)[1].strip() for line in info if line.startswith(
+                "model name")]
+            info.seek(0)
+            flags = next((line for line in info if line.startswith("flags")), "")
+    except OSError:
+        return platform.processor() or platform.machine()
+    extras = [flag for flag in ("avx512f", "avx512_vnni", "avx_vnni") if f" {flag}" in flags]
+    return " ".join([names[0] if names else platform.machine(), *extras])
+
+
 def page_lines(r: dict) -> list[str]:
     return [f"pages, page cache {'on (Redis)' if server == 'cached' else 'off'}, requests/s "
             f"with {CONCURRENT_CLIENTS} clients (share of /healthz): "
@@ -355,12 +421,18 @@ def page_lines(r: dict) -> list[str]:
 def ratios(results: dict) -> dict:
     out = {}
     for name in results["photos"]:
+        naive_p50 = results["naive"][name]["total_ms"]["p50"]
         http_p50 = results["http"][name]["one_client_ms"]["p50"]
         out[name] = {
-            "naive_over_http": round(results["naive"][name]["total_ms"]["p50"] / http_p50, 2),
+            "naive_over_http": round(naive_p50 / http_p50, 2),
             "http_over_in_process": round(
                 http_p50 / results["in_process"][name]["total_ms"]["p50"], 2),
         }
+        if "http_int8" in results:
+            int8_p50 = results["http_int8"][name]["one_client_ms"]["p50"]
+            out[name]["naive_over_http_int8"] = round(naive_p50 / int8_p50, 2)
+            out[name]["naive_over_in_process_int8"] = round(
+                naive_p50 / results["in_process_int8"][name]["total_ms"]["p50"], 2)
     return out
 
 
@@ -381,6 +453,18 @@ def report(r: dict) -> str:
             f"{r['ratios'][name]['naive_over_http']:>9}x "
             f"{r['ratios'][name]['http_over_in_process']:>9}x | "
             f"{http[f'{CONCURRENT_CLIENTS}_clients']['per_second']}")
+    if "http_int8" in r:
+        lines.append("int8 package (build_model --quantize int8), same run:")
+        for name in r["photos"]:
+            http, api = r["http_int8"][name], r["http_int8"][name]["api_timings_ms"]
+            lines.append(
+                f"{name + ' int8':12} {'':>9} | {http['one_client_ms']['p50']:>8} "
+                f"{http['one_client_ms']['p95']:>7} | {api['decode']['p50']:>10} "
+                f"{api['inference']['p50']:>6} | "
+                f"{r['in_process_int8'][name]['total_ms']['p50']:>6} | "
+                f"{r['naive'][name]['total_ms']['p50']:>7} | "
+                f"{r['ratios'][name]['naive_over_http_int8']:>9}x {'':>10} | "
+                f"{http[f'{CONCURRENT_CLIENTS}_clients']['per_second']}")
     threads = r["ort_threads"]
     lines.append("12 MP, ONNX Runtime threads (median of alternating rounds): " + "; ".join(
         f"{name}: {CONCURRENT_CLIENTS} clients {t['median_per_second']}/s "

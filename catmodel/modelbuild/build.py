@@ -92,13 +92,19 @@ def check_target(out_dir: Path, force: bool) -> None:
                                  "replace it)")
 
 
+# A last step on the staged package before its manifest is written: (staging dir, manifest
+# document) -> the document (quantize.py's quantize_into turns the model into int8).
+Finish = Callable[[Path, dict], dict]
+
+
 def build_package(out_dir: Path, version: str = DEFAULT_VERSION, force: bool = False,
-                  report: Reporter | None = None) -> BuildResult:
+                  report: Reporter | None = None, finish: Finish | None = None) -> BuildResult:
     """Build, check and write the package to ``out_dir``; raise without writing on any failure
-    (ModelBuildError for a failed check or a target it must not replace)."""
+    (ModelBuildError for a failed check or a target it must not replace). ``finish``: a last
+    step on the checked package (quantize.build_quantized_package passes one)."""
     report = report or (lambda message: None)
-    return staged_build(out_dir, version, force, lambda staging: _build_into(staging, version,
-                                                                             report))
+    return staged_build(out_dir, version, force, lambda staging: _build_into(
+        staging, version, report, finish))
 
 
 def staged_build(out_dir: Path, version: str, force: bool,
@@ -123,7 +129,8 @@ def staged_build(out_dir: Path, version: str, force: bool,
     return BuildResult(out_dir, manifest, time.monotonic() - started)
 
 
-def _build_into(staging: Path, version: str, report: Reporter) -> Manifest:
+def _build_into(staging: Path, version: str, report: Reporter,
+                finish: Finish | None = None) -> Manifest:
     weights = pretrained_weights_path()
     report(f"Loading pretrained weights {weights.name} ({WEIGHTS_PACKAGE})")
     model = load_pretrained(weights)
@@ -148,6 +155,8 @@ def _build_into(staging: Path, version: str, report: Reporter) -> Manifest:
             "sanity": sanity,
         },
     }
+    if finish is not None:
+        document = finish(staging, document)
     return write_manifest(staging, document)
 
 

@@ -52,15 +52,20 @@ def is_complete_package(directory: Path) -> bool:
     return True
 
 
-def cached_package_dir(cache_root: Path | None = None) -> Path:
-    return Path(cache_root or default_cache_root()) / "models" / cache_key()
+def cached_package_dir(cache_root: Path | None = None, quantize: str | None = None) -> Path:
+    """``quantize``: ``"int8"`` for the int8 package quantized from the float32 one."""
+    return (Path(cache_root or default_cache_root()) / "models"
+            / (cache_key() + (f"-{quantize}" if quantize else "")))
 
 
-def ensure_built(cache_root: Path | None = None, report=None) -> Path:
-    """The cached package's directory, built first when missing or damaged."""
-    target = cached_package_dir(cache_root)
+def ensure_built(cache_root: Path | None = None, report=None, quantize: str | None = None
+                 ) -> Path:
+    """The cached package's directory, built first when missing or damaged. ``quantize``:
+    ``"int8"`` for the int8 package, quantized from the cached float32 one (built first)."""
+    target = cached_package_dir(cache_root, quantize)
     if is_complete_package(target):
         return target
+    source = ensure_built(cache_root, report) if quantize else None
     target.parent.mkdir(parents=True, exist_ok=True)
     # One builder at a time (parallel test workers, a script beside a test run).
     with open(target.parent / f".{target.name}.lock", "w") as lock:
@@ -69,6 +74,12 @@ def ensure_built(cache_root: Path | None = None, report=None) -> Path:
             return target
         if target.exists():
             shutil.rmtree(target)  # a damaged cache entry: ours to replace
+        if source is not None:
+            from .build import DEFAULT_VERSION
+            from .quantize import quantize_package
+
+            quantize_package(source, target, f"{DEFAULT_VERSION}-{quantize}", report=report)
+            return target
         from .build import build_package  # needs torch: imported only on a cache miss
 
         build_package(target, report=report)

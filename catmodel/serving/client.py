@@ -84,14 +84,7 @@ class InferenceClient:
 
     def infer_photo(self, photo: bytes) -> Answer:
         """The service's probabilities for one encoded photo."""
-        raw = encode_bytes_tensor([photo])
-        head = json.dumps({
-            "inputs": [{"name": IMAGES, "shape": [1], "datatype": "BYTES",
-                        "parameters": {"binary_data_size": len(raw)}}],
-            "outputs": [{"name": PROBABILITIES}, {"name": LABELS}],
-        }).encode()
-        status, body = self._request(f"{self.model_url}/infer", head + raw, {
-            "Content-Type": "application/octet-stream", HEADER_LENGTH: str(len(head))})
+        status, body = self._request(f"{self.model_url}/infer", *infer_request([photo]))
         if status in (400, 413) and (refusal := _refusal(status, body)):
             raise refusal
         if status != 200:
@@ -154,6 +147,18 @@ class InferenceClient:
         logger.error("The model service at %s answered %d: %s", self.base_url, status,
                      body[:300].decode("utf-8", "replace"))
         return ModelServiceUnavailable()
+
+
+def infer_request(photos: list[bytes]) -> tuple[bytes, dict]:
+    """The body and headers of an infer request for encoded photos: their BYTES tensor in the
+    binary data extension, after the JSON header."""
+    raw = encode_bytes_tensor(photos)
+    head = json.dumps({
+        "inputs": [{"name": IMAGES, "shape": [len(photos)], "datatype": "BYTES",
+                    "parameters": {"binary_data_size": len(raw)}}],
+        "outputs": [{"name": PROBABILITIES}, {"name": LABELS}],
+    }).encode()
+    return head + raw, {"Content-Type": "application/octet-stream", HEADER_LENGTH: str(len(head))}
 
 
 class RemoteClassifier:

@@ -112,6 +112,17 @@ def test_without_database_url_a_newcomer_gets_an_sqlite_file(tmp_path):
     assert result.stdout.strip() == str(tmp_path / "db.sqlite3")
 
 
+def test_an_sqlite_database_writes_ahead_and_syncs_only_at_checkpoints(tmp_path):
+    code = ("from django.db import connection\n"
+            "with connection.cursor() as cursor:\n"
+            "    modes = [cursor.execute(f'PRAGMA {p}').fetchone()[0]\n"
+            "             for p in ('journal_mode', 'synchronous')]\n"
+            "print(modes)")
+    result = manage("shell", "--no-imports", "-c", code, tmp_path=tmp_path, DJANGO_DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['wal', 1]"  # synchronous 1: NORMAL (the default is 2)
+
+
 def test_importing_the_settings_does_no_io(tmp_path):
     """Settings only read the environment: no .git read, no folder made, no Azure credential
     built (each happens where it is used: catsite/revision.py, catsite/apps.py, the storage)."""
