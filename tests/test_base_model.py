@@ -1,7 +1,8 @@
 """The committed base model package (scripts/lib.sh BASE_MODEL_DIR): the first model
 ./scripts/start installs, without PyTorch. It is signed by the committed key (BASE_MODEL_KEY),
-and build_model rebuilds it from the pretrained weights byte for byte, so the committed files
-stay exactly what the build code makes."""
+and build_model rebuilds it from the pretrained weights: the same network, node for node, with
+the same weights to float32 rounding (byte for byte on a CPU like the one that built it), so the
+committed files stay what the build code makes."""
 from __future__ import annotations
 
 import json
@@ -21,6 +22,11 @@ REPO = Path(__file__).resolve().parents[1]
 # last digits between CPUs). build_model refuses to write a package whose checks fail, so a
 # rebuild that succeeds has passed them. Every other field, and model.onnx, must be identical.
 NOT_REPRODUCED = ("created_at", "checks")
+# PyTorch folds each batch norm into its convolution's weights with the CPU's vector units: an
+# AVX-512 CPU and an AVX2 one round a few weights differently in the last bit (measured: 94 of
+# the tensors, at most 3.8e-6 apart, committed on an Intel Xeon, rebuilt on an AMD EPYC). A
+# change of the build code or of PyTorch moves weights far more than this.
+WEIGHT_RTOL, WEIGHT_ATOL = 1e-5, 1e-5
 
 
 def lib_variable(name: str) -> Path:
@@ -34,8 +40,43 @@ KEY = lib_variable("BASE_MODEL_KEY")
 
 
 def reproduced_fields(package: Path) -> dict:
+    """The manifest's fields a rebuild reproduces exactly; model.onnx's hash and size are the
+    network's, compared by same_network."""
     manifest = json.loads((package / "manifest.json").read_text())
-    return {field: value for field, value in manifest.items() if field not in NOT_REPRODUCED}
+    fields = {field: value for field, value in manifest.items() if field not in NOT_REPRODUCED}
+    fields["files"] = {name: entry for name, entry in fields["files"].items()
+                       if name != "model.onnx"}
+    return fields
+
+
+def same_network(rebuilt: Path, committed: Path) -> str | None:
+    """None when the two model.onnx files hold the same graph (every node, input, output and
+    initializer's name, type and shape) and the same weights to float32 rounding; else what
+    differs."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    if rebuilt.read_bytes() == committed.read_bytes():
+        return None
+    ours, theirs = onnx.load(str(rebuilt)), onnx.load(str(committed))
+    for part in ("node", "input", "output"):
+        if ([item.SerializeToString() for item in getattr(ours.graph, part)]
+                != [item.SerializeToString() for item in getattr(theirs.graph, part)]):
+            return f"the graph's {part}s differ"
+    weights = {init.name: numpy_helper.to_array(init) for init in theirs.graph.initializer}
+    rebuilt_weights = {init.name: numpy_helper.to_array(init) for init in ours.graph.initializer}
+    if rebuilt_weights.keys() != weights.keys():
+        return "the initializers differ"
+    for name, value in rebuilt_weights.items():
+        if value.dtype != weights[name].dtype or value.shape != weights[name].shape:
+            committed_one = weights[name]
+            return (f"initializer {name}: {value.dtype}{value.shape} vs "
+                    f"{committed_one.dtype}{committed_one.shape}")
+        if not np.allclose(value, weights[name], rtol=WEIGHT_RTOL, atol=WEIGHT_ATOL):
+            gap = float(np.max(np.abs(value.astype(np.float64) - weights[name])))
+            return f"initializer {name} differs by up to {gap:g}"
+    return None
 
 
 def test_the_base_package_verifies_and_is_signed_by_the_committed_key():
@@ -61,14 +102,15 @@ def test_start_installs_it_from_a_local_store_checking_the_signature(tmp_path, s
 
 
 @pytest.mark.slow
-def test_build_model_rebuilds_the_base_package_byte_for_byte(tmp_path):
+def test_build_model_rebuilds_the_base_package(tmp_path):
     committed = json.loads((BASE / "manifest.json").read_text())
     rebuilt = tmp_path / "rebuilt"
     call_command("build_model", "--out", str(rebuilt), "--version", committed["version"],
                  stdout=StringIO())
     remedy = ("build_model no longer makes the committed base package: rebuild and re-sign it "
               "(docs/development.md, 'The base model')")
-    assert (rebuilt / "model.onnx").read_bytes() == (BASE / "model.onnx").read_bytes(), remedy
+    difference = same_network(rebuilt / "model.onnx", BASE / "model.onnx")
+    assert difference is None, f"{difference}: {remedy}"
     assert reproduced_fields(rebuilt) == reproduced_fields(BASE), remedy
     # The fields left out are there, and the rebuild's checks passed (or it would not exist).
     assert set(NOT_REPRODUCED) <= set(json.loads((rebuilt / "manifest.json").read_text()))
