@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import socket
 import uuid
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -137,7 +139,10 @@ def test_the_package_the_confusion_matrix_and_the_numbers_are_artifacts(tracked,
     assert open(png, "rb").read(8) == PNG
     numbers = json.loads(open(mlflow.download_artifacts(run_id, "evaluation/test.json",
                                                         str(tmp_path))).read())
-    assert numbers == verify(package).raw["evaluation"]
+    manifest = verify(package).raw
+    # The evaluation as the manifest holds it; the reference profile (drift) beside it.
+    assert numbers.pop("reference_profile") == manifest["reference_profile"]
+    assert numbers == manifest["evaluation"]
     dataset = json.loads(open(mlflow.download_artifacts(run_id, "dataset.json",
                                                         str(tmp_path))).read())
     assert dataset["sha256"] == run.data.params["dataset.sha256"]
@@ -164,8 +169,11 @@ def test_a_published_version_leads_back_to_its_training_run(tracked, mlflow_serv
 
 def test_evaluate_model_logs_a_run_linked_to_the_training_run(tracked, small_dataset,
                                                               mlflow_server, experiment,
-                                                              settings, db):
-    package, _, training = tracked
+                                                              settings, db, tmp_path):
+    trained, _, training = tracked
+    # A copy: evaluate_model records its reference profile in an unsigned package, and the
+    # trained one is shared by this module's tests.
+    package = Path(shutil.copytree(trained, tmp_path / "package"))
     before = {path.name: path.read_bytes() for path in package.iterdir()}
     settings.MLFLOW_TRACKING_URI = mlflow_server.url
     settings.MLFLOW_EXPERIMENT_NAME = experiment
@@ -189,8 +197,14 @@ def test_evaluate_model_logs_a_run_linked_to_the_training_run(tracked, small_dat
                                      "validation_expected_calibration_error"}
     names = {entry.path for entry in mlflow.list_artifacts(run.info.run_id, "evaluation")}
     assert names == {"evaluation/validation.json", "evaluation/confusion_matrix_validation.png"}
-    # The package is read, never rewritten.
-    assert {path.name: path.read_bytes() for path in package.iterdir()} == before
+    # The network is never rewritten; the manifest gains only this split's reference profile
+    # (the package is unsigned: classifier/tests/test_drift.py has the signed case).
+    after = {path.name: path.read_bytes() for path in package.iterdir()}
+    assert after.keys() == before.keys() and after["model.onnx"] == before["model.onnx"]
+    old, new = json.loads(before["manifest.json"]), json.loads(after["manifest.json"])
+    assert new["reference_profile"]["split"] == "validation"
+    assert {k: v for k, v in new.items() if k != "reference_profile"} == {
+        k: v for k, v in old.items() if k != "reference_profile"}
 
 
 # --- failures: one line, nothing trained --------------------------------------------------------
