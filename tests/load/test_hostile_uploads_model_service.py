@@ -85,8 +85,12 @@ def eight_at_once(service, model_name: str, photo: bytes) -> list[str]:
 def test_eight_hostile_photos_at_once_cost_no_more_than_harmless_ones(service, model_name, name,
                                                                       answer):
     photo = hostile_images.cached_files(DEFAULT_MAX_DECODE_BYTES)[name].read_bytes()
-    # First as many harmless photos of the same size: the request bodies' own cost.
-    assert eight_at_once(service, model_name, harmless_png_of(len(photo))) == ["ok"] * AT_ONCE
+    # First as many harmless photos of the same size: the request bodies' own cost. Three
+    # rounds: on a loaded machine one round may not hold all eight bodies at once (seen: a
+    # harmless peak 66 MB under the hostile one at load average 10, none at load 2).
+    harmless = harmless_png_of(len(photo))
+    for _ in range(3):
+        assert eight_at_once(service, model_name, harmless) == ["ok"] * AT_ONCE
     harmless_peak = rss_mb(service.process.pid, "VmHWM")
     answers = eight_at_once(service, model_name, photo)
     peak = rss_mb(service.process.pid, "VmHWM")
