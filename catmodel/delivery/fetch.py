@@ -36,6 +36,15 @@ from catmodel.inference.package import (
 from catmodel.inference.signatures import MAX_SIGNATURE_BYTES, TrustedKey
 
 
+@dataclass(frozen=True)
+class FetchRules:
+    """What a fetch checks besides the hashes: the keys one of which must have signed the
+    package (none: signatures are not required) and the limits on its files."""
+
+    trusted_keys: tuple[TrustedKey, ...] = ()
+    limits: PackageLimits = field(default_factory=PackageLimits)
+
+
 @dataclass
 class FetchResult:
     name: str

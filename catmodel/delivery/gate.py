@@ -26,7 +26,7 @@ from pathlib import Path
 
 from catmodel.delivery.aliases import read_alias
 from catmodel.delivery.errors import EvaluationFailed, GateRefused
-from catmodel.delivery.fetch import fetch_model
+from catmodel.delivery.fetch import FetchRules, fetch_model
 from catmodel.delivery.install import CURRENT
 from catmodel.delivery.store_base import CHAMPION, Store
 from catmodel.errors import AppError
@@ -47,6 +47,9 @@ class Gate:
     evaluate: Evaluator
     tolerance: float = 0.0
     report: Callable[[str], None] | None = None  # where the comparison and the decision go
+    # How the store's packages are fetched for evaluation: with the deployment's trusted keys,
+    # a version production would refuse to load is never evaluated (nor promoted) here.
+    rules: FetchRules = FetchRules()
 
 
 @dataclass(frozen=True)
@@ -80,12 +83,13 @@ def check_promotion(store: Store, name: str, version: str, alias: str, *,
                          note="promoted without an evaluation (--force)")
     with tempfile.TemporaryDirectory(prefix="catsite-gate-") as work:
         if candidate_dir is None:
-            candidate_dir = fetched_package(store, name, version, Path(work) / "candidate")
+            candidate_dir = fetched_package(store, name, version, Path(work) / "candidate",
+                                            gate.rules)
         candidate = _evaluate(gate, Path(candidate_dir), f"candidate {version}")
         champion = None
         if previous is not None:
             champion = _evaluate(gate, fetched_package(store, name, previous,
-                                                       Path(work) / "champion"),
+                                                       Path(work) / "champion", gate.rules),
                                  f"champion {previous}")
     candidate_top1 = summarise(candidate).top1_accuracy
     if champion is None:
@@ -146,8 +150,11 @@ def _evaluate(gate: Gate, package_dir: Path, what: str) -> Predictions:
                                ) from None
 
 
-def fetched_package(store: Store, name: str, version: str, dest: Path) -> Path:
-    """``version`` (or an alias) from the store, verified as fetch_model verifies it, installed
-    in ``dest``: the package directory."""
-    fetch_model(store, name, dest, version=version, keep=0)
+def fetched_package(store: Store, name: str, version: str, dest: Path,
+                    rules: FetchRules) -> Path:
+    """``version`` (or an alias) from the store, installed in ``dest`` after fetch_model's checks
+    (hashes, and ``rules``: the signature by a trusted key, the file limits): the package
+    directory. Not the rollback rules: evaluating an older version is no downgrade."""
+    fetch_model(store, name, dest, version=version, keep=0, trusted_keys=rules.trusted_keys,
+                limits=rules.limits)
     return dest / CURRENT

@@ -2,6 +2,8 @@
 from django.conf import settings
 from django.core.management.base import CommandError
 
+from catmodel.delivery.checks import PackageLimits
+from catmodel.delivery.fetch import FetchRules
 from catmodel.delivery.progress import CommandOutput, progress_factory
 from catmodel.delivery.store_choice import store_from_settings
 from catmodel.inference import BadModelPackage
@@ -28,6 +30,16 @@ class StoreCommand(PackageVersionCommand):
         except BadModelPackage as exc:
             raise CommandError(f"MODEL_TRUSTED_KEYS: {exc.message}; fix the path or the key "
                                "file") from None
+
+    def package_limits(self) -> PackageLimits:
+        """MODEL_MAX_FILE_BYTES and MODEL_MAX_FILES: a manifest asking for more is refused."""
+        return PackageLimits(settings.MODEL_MAX_FILE_BYTES, settings.MODEL_MAX_FILES)
+
+    def fetch_rules(self) -> FetchRules:
+        """What every fetch of this command checks: the trusted keys and the limits. The gate
+        and compare_models fetch with these too, so an unsigned version is never evaluated
+        where production would refuse to load it."""
+        return FetchRules(trusted_keys=self.trusted_keys(), limits=self.package_limits())
 
     def progress(self, options):
         """Progress bars (terminal) or lines (logs) on stdout; none with --verbosity 0."""

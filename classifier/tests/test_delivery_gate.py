@@ -160,3 +160,29 @@ def test_a_dataset_the_gate_cannot_read_is_one_line(real, tmp_path):
                                            r"failed: .* holds no dataset.json") as error:
         publish(real["worse"], "--alias", "champion", "--evaluate", str(tmp_path / "empty"))
     assert "\n" not in str(error.value)
+
+
+def test_with_trusted_keys_the_gate_and_compare_models_refuse_an_unsigned_version(
+        real, settings, tmp_path):
+    """The store's versions are fetched for evaluation as fetch_model fetches them: with
+    MODEL_TRUSTED_KEYS an unsigned one is refused before it is evaluated, let alone promoted."""
+    from testsupport.signing import key_pair
+
+    private, public = key_pair(tmp_path, "publisher")
+    publish(real["good"], "--version", "1.0.0", "--alias", "champion", "--evaluate",
+            real["dataset"], "--signing-key", private)
+    publish(real["worse"], "--alias", "challenger")  # unsigned
+    settings.MODEL_TRUSTED_KEYS = [str(public)]
+    output, refused = gated("--promote", "2.0.0-worse", "--alias", "champion", "--evaluate",
+                            real["dataset"], "--force")
+    assert refused is not None and "signature" in str(refused).lower(), (output, refused)
+    store = store_from_settings(settings)
+    assert [m.to_version for m in history(store, real["name"], "champion")] == ["1.0.0"]
+    with pytest.raises(CommandError, match="(?i)signature"):
+        call_command("compare_models", "store:champion", "store:challenger",
+                     data=real["dataset"], stdout=StringIO())
+    # The signed champion itself is fetched and compared.
+    compared = StringIO()
+    call_command("compare_models", "store:champion", str(real["good"]), data=real["dataset"],
+                 stdout=compared)
+    assert "Photos: both right" in compared.getvalue()

@@ -4,7 +4,8 @@
 
 A and B are package directories (a build, a trained candidate, MODEL_DIR/current), or
 ``store:REF`` for a version or an alias (latest, champion, challenger) of MODEL_NAME in the
-model store (MODEL_STORE), fetched and verified as fetch_model does into a temporary directory.
+model store (MODEL_STORE), fetched into a temporary directory with fetch_model's checks (hashes,
+the signature by one of MODEL_TRUSTED_KEYS when set, the MODEL_MAX_* limits).
 Each package answers every photo of the split once (default test); the comparison is counted
 from those answers (catmodel/evaluation/compare.py): top-1 and top-5 accuracy of each, per label
 the photos, how many each gets right, precision and recall; the photos only A gets right and
@@ -83,7 +84,8 @@ class Command(StoreCommand):
         if not version:
             raise CommandError(f"{reference}: name a version or an alias after {STORE_PREFIX} "
                                f"(e.g. {STORE_PREFIX}champion)")
-        return fetched_package(self.open_store(options), settings.MODEL_NAME, version, dest)
+        return fetched_package(self.open_store(options), settings.MODEL_NAME, version, dest,
+                               self.fetch_rules())
 
 
 def _plot(comparison, path: Path) -> None:

@@ -21,7 +21,6 @@ from pathlib import Path
 
 from django.conf import settings
 
-from catmodel.delivery.checks import PackageLimits
 from catmodel.delivery.fetch import fetch_model
 from classifier.management.store_command import StoreCommand
 
@@ -49,7 +48,7 @@ class Command(StoreCommand):
             self.open_store(options), options["name"] or settings.MODEL_NAME,
             options["dest"] or settings.MODEL_DIR, version=options["package_version"],
             keep=keep, progress=self.progress(options), trusted_keys=self.trusted_keys(),
-            limits=PackageLimits(settings.MODEL_MAX_FILE_BYTES, settings.MODEL_MAX_FILES),
+            limits=self.package_limits(),
             min_version=settings.MODEL_MIN_VERSION, allow_downgrade=options["allow_downgrade"],
         )
         if options["verbosity"] < 1:

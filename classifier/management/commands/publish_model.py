@@ -73,7 +73,8 @@ class Command(StoreCommand):
         gate = None
         if options["evaluate"] is not None:
             gate = Gate(dataset=options["evaluate"], evaluate=evaluator.predict_package,
-                        tolerance=options["tolerance"], report=self._reporter(options))
+                        tolerance=options["tolerance"], report=self._reporter(options),
+                        rules=self.fetch_rules())
         store = self.open_store(options)
         if options["promote"] is not None:
             name = options["name"] or settings.MODEL_NAME
