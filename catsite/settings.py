@@ -218,6 +218,9 @@ UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
 # public location. Worst case in memory: 10 MB per thread of every worker.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default=None)
+# Django's two handlers, parsing in 1 MB chunks instead of 64 KB (catsite/uploads.py).
+FILE_UPLOAD_HANDLERS = ["catsite.uploads.MemoryFileUploadHandler1MB",
+                        "catsite.uploads.TemporaryFileUploadHandler1MB"]
 
 # --------------------------------------------------------------------------------------------
 # Photo identification (classifier app)

@@ -21,6 +21,8 @@ from django.conf import settings
 
 from catmodel.evaluation.dataset import NOT_A_CAT
 from catmodel.taxonomy import FAMILY, Node, most_specific, sum_up
+from species import answer_data
+from species.answer_data import AnswerData
 from species.answer_levels import Level, label_owners, lineage_of, resolve
 from species.models import Species, Taxon
 
@@ -122,13 +124,22 @@ def timings_ms(result) -> dict:
     }
 
 
-def summarise(result, timings_ms) -> Answer:
+def summarise(result, timings_ms, data: AnswerData | None = None) -> Answer:
     """A classification (per-label probabilities, indexed like its labels) -> the answer about
     cats. The labels and the model come from the classification itself: with a model service
-    (INFERENCE_URL) each answer names the model version that computed it."""
+    (INFERENCE_URL) each answer names the model version that computed it. ``data``: the
+    encyclopedia snapshot to read it with (default: the process's current one; no query when
+    it is kept, species/answer_data.py)."""
+    data = data or answer_data.current()
     labels, probabilities = result.labels, result.probabilities
-    owners = label_owners(labels)  # one query, whatever the model's label count
-    by_label = dict(zip(labels, probabilities.tolist(), strict=True))
+    owners = label_owners(labels, data)
+    top_k = settings.CLASSIFIER_TOP_K
+    # Only the owned labels and the likeliest unowned ones become Predictions: of a model's
+    # 1000 labels the rest can reach neither the top-k list nor the not-a-cat guesses.
+    position = {label: index for index, label in enumerate(labels)} if owners else {}
+    owned = [position[label] for label in owners]
+    by_label = {label: float(probabilities[index])
+                for label, index in zip(owners, owned, strict=True)}
     lineages = {label: lineage_of(owner) for label, owner in owners.items()}
     totals = sum_up(by_label, lineages)
     node = most_specific(totals, settings.CAT_THRESHOLD)
@@ -145,10 +156,10 @@ def summarise(result, timings_ms) -> Answer:
                 taxon=owner if isinstance(owner, Taxon) else None,
                 labels=[other for other, path in lineages.items() if owner_node in path],
             )
-    others = [Prediction(probability=p, label=label, labels=[label])
-              for label, p in by_label.items() if label not in owners]
+    others = [Prediction(probability=float(probabilities[index]), label=labels[index],
+                         labels=[labels[index]])
+              for index in _likeliest_unowned(probabilities, owned, top_k)]
     ranked = sorted([*by_owner.values(), *others], key=lambda p: p.probability, reverse=True)
-    top_k = settings.CLASSIFIER_TOP_K
     cats = [p for p in ranked if p.is_cat and p.probability >= GUESS_MIN]
     return Answer(
         is_cat=node is not None,
@@ -159,12 +170,23 @@ def summarise(result, timings_ms) -> Answer:
         model_name=result.model_name,
         model_version=result.model_version,
         timings_ms=timings_ms,
-        answer=None if node is None else resolve(node, owners, evidence=[
+        answer=None if node is None else resolve(node, owners, data=data, evidence=[
             label for label, path in lineages.items()
             if node in path and by_label[label] >= EVIDENCE_MIN
         ]),
         answer_probability=totals[node] if node is not None else 0.0,
     )
+
+
+def _likeliest_unowned(probabilities, owned: list[int], count: int) -> list[int]:
+    """The indexes of the ``count`` likeliest labels nobody owns, likeliest first; ties in
+    label order (as a stable sort of all of them would rank them)."""
+    probabilities = np.asarray(probabilities)
+    unowned = np.ones(len(probabilities), dtype=bool)
+    unowned[owned] = False
+    candidates = np.flatnonzero(unowned)
+    order = np.argsort(-probabilities[candidates], kind="stable")[:count]
+    return candidates[order].tolist()
 
 
 def site_answer_reader(labels: Iterable[str]) -> Callable[[object], tuple[str, float]]:
@@ -174,12 +196,13 @@ def site_answer_reader(labels: Iterable[str]) -> Callable[[object], tuple[str, f
     the reference profile of drift (catmodel/evaluation/drift.py) counts answers as the live
     ones are counted (classifier/drift.py)."""
     labels = tuple(labels)
+    data = AnswerData.read()  # one snapshot for every photo of the evaluation
 
     def read(probabilities) -> tuple[str, float]:
         # What summarise reads of a catmodel.inference Classification.
         result = SimpleNamespace(model_name="", model_version="", labels=labels,
                                  probabilities=np.asarray(probabilities, dtype=np.float64))
-        answer = summarise(result, {})
+        answer = summarise(result, {}, data)
         return answer.answer_key, float(answer.best.probability)
 
     return read

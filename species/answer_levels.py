@@ -10,10 +10,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import F
-
-from catmodel.taxonomy import FAMILY, Lineage, Node, lineage, species_label_owners
-from species.models import ModelLabel, Species, Taxon, entries_under
+from catmodel.taxonomy import FAMILY, Lineage, Node, lineage
+from species import answer_data
+from species.answer_data import AnswerData
+from species.models import Species, Taxon
 
 DOMESTIC_CAT = "Felis catus"
 # More candidates than this are a list of links, not a side-by-side comparison.
@@ -23,21 +23,11 @@ NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 Owner = Species | Taxon
 
 
-def label_owners(labels: Iterable[str]) -> dict[str, Owner]:
-    """The owner of each of these labels that has one. One query for the ModelLabel table (a
-    few rows: read whole, filtering on a model's 1000 labels costs more), one more only when
-    the model has species:<slug> labels."""
-    labels = set(labels)
-    owners: dict[str, Owner] = {
-        row.label: row.owner
-        for row in ModelLabel.objects.select_related("species", "taxon").order_by()
-        if row.label in labels
-    }
-    by_slug = {slug: label for label, slug in species_label_owners(labels - owners.keys()).items()}
-    if by_slug:
-        for entry in Species.objects.filter(slug__in=by_slug):
-            owners[by_slug[entry.slug]] = entry
-    return owners
+def label_owners(labels: Iterable[str], data: AnswerData | None = None) -> dict[str, Owner]:
+    """The owner of each of these labels that has one (its ModelLabel row, else a
+    ``species:<slug>`` label's entry), from ``data`` (default: the process's current snapshot,
+    species/answer_data.py)."""
+    return (data or answer_data.current()).owners(tuple(labels))
 
 
 def lineage_of(owner: Owner) -> Lineage:
@@ -112,36 +102,39 @@ class Level:
 
 
 def resolve(node: Node, owners: Mapping[str, Owner] | None = None, *,
-            evidence: Iterable[str] = (), with_candidates: bool = True) -> Level:
+            evidence: Iterable[str] = (), with_candidates: bool = True,
+            data: AnswerData | None = None) -> Level:
     """The level a node stands for. ``owners`` (label -> owner, as label_owners gives) are
     objects already read, so the common answers need no further query for the node itself.
     ``evidence``, the labels the answer rests on, picks a group's candidates (see
-    _candidates); without it they are every entry of the group."""
+    _candidates); without it they are every entry of the group. ``data``: the snapshot the
+    owners came from (default: the process's current one); no query when given."""
+    data = data or answer_data.current()
     owners = owners or {}
     evidence = tuple(evidence)
     known = {lineage_of(owner)[0]: owner for owner in owners.values()}
     owner = known.get(node)
     if node.rank == "breed":
-        entry = owner if isinstance(owner, Species) else Species.objects.get(slug=node.key)
-        taxon = _taxon(Node("species", entry.scientific_name), known)
+        entry = owner if isinstance(owner, Species) else data.by_slug[node.key]
+        taxon = _taxon(Node("species", entry.scientific_name), known, data)
         return Level(node=node, rank=Taxon.Rank.SPECIES, entry=entry, candidates=[entry],
                      name=taxon.common_name if taxon else entry.scientific_name,
                      scientific_name=entry.scientific_name, evidence=evidence)
     if node.rank == "species" and node.key != DOMESTIC_CAT:
         entry = owner if isinstance(owner, Species) else (
-            Species.objects.filter(kind=Species.Kind.WILD, scientific_name=node.key).first())
+            data.wild_by_scientific_name.get(node.key))
         if entry is not None:
             return Level(node=node, rank=node.rank, name=entry.common_name,
                          scientific_name=entry.scientific_name, entry=entry, candidates=[entry],
                          evidence=evidence)
-    taxon = _taxon(node, known)
-    candidates = _candidates(node, evidence, owners) if with_candidates else []
+    taxon = _taxon(node, known, data)
+    candidates = _candidates(node, evidence, owners, data) if with_candidates else []
     return Level(node=node, rank=node.rank, name=taxon.common_name if taxon else node.key,
                  scientific_name=node.key, candidates=candidates, evidence=evidence)
 
 
-def _candidates(node: Node, evidence: tuple[str, ...], owners: Mapping[str, Owner]
-                ) -> list[Species]:
+def _candidates(node: Node, evidence: tuple[str, ...], owners: Mapping[str, Owner],
+                data: AnswerData) -> list[Species]:
     """The entries the evidence for the node points to. Only labels that count toward the node
     (owned by it or by something under it) take part. Per label: the entry that owns it; for a
     label owned by a group, its members that resemble the label, or all its members when none
@@ -149,11 +142,7 @@ def _candidates(node: Node, evidence: tuple[str, ...], owners: Mapping[str, Owne
     outside the owner, which resemble the label too ("lynx": the caracal, once Lynx caracal).
     Without evidence, or when it points nowhere, every entry under the node."""
     chosen: dict[int, Species] = {}
-    resembling: dict[str, list[Species]] = {}
-    if evidence:
-        for entry in (Species.objects.filter(resembles__label__in=evidence)
-                      .annotate(resembled_label=F("resembles__label"))):
-            resembling.setdefault(entry.resembled_label, []).append(entry)
+    resembling = data.resembling_any(evidence)
     for label in evidence:
         owner = owners.get(label)
         if owner is None or node not in lineage_of(owner):
@@ -165,18 +154,19 @@ def _candidates(node: Node, evidence: tuple[str, ...], owners: Mapping[str, Owne
             group = lineage_of(owner)[0]
             inside = [entry for entry in alike if group in lineage_of(entry)]
             outside = [entry for entry in alike if group not in lineage_of(entry)]
-            entries = (inside or list(owner.members())) + outside
+            entries = (inside or data.entries_under(owner.rank, owner.scientific_name)
+                       ) + outside
         chosen.update((entry.pk, entry) for entry in entries)
     if not chosen:
-        return list(entries_under(node.rank, node.key))
+        return data.entries_under(node.rank, node.key)
     return sorted(chosen.values(), key=lambda entry: entry.common_name)
 
 
-def _taxon(node: Node, known: dict[Node, Owner]) -> Taxon | None:
+def _taxon(node: Node, known: dict[Node, Owner], data: AnswerData) -> Taxon | None:
     owner = known.get(node)
     if isinstance(owner, Taxon):
         return owner
-    return Taxon.objects.filter(rank=node.rank, scientific_name=node.key).first()
+    return data.taxon(node.rank, node.key)
 
 
 @dataclass
@@ -192,11 +182,12 @@ class Naming:
 def namings(model_labels: Iterable[str], entries: Iterable[Species] | None = None) -> list[Naming]:
     """For every entry: whether the model names it, only its group, or not at all. Follows from
     the installed model's labels and their owners, so a new model changes it without code."""
-    owners = label_owners(model_labels)
+    data = answer_data.current()
+    owners = label_owners(model_labels, data)
     labels_by_node: dict[Node, list[str]] = {}
     for label, owner in sorted(owners.items()):
         labels_by_node.setdefault(lineage_of(owner)[0], []).append(label)
-    entries = list(Species.objects.order_by("common_name") if entries is None else entries)
+    entries = list(data.entries if entries is None else entries)
     groups: dict[Node, Level] = {}
     result = []
     for entry in entries:
@@ -209,6 +200,6 @@ def namings(model_labels: Iterable[str], entries: Iterable[Species] | None = Non
             result.append(Naming(entry, "none", labels_by_node.get(above, [])))
             continue
         if above not in groups:
-            groups[above] = resolve(above, owners, with_candidates=False)
+            groups[above] = resolve(above, owners, with_candidates=False, data=data)
         result.append(Naming(entry, "group", labels_by_node[above], groups[above]))
     return result

@@ -4,7 +4,9 @@ the pages an edit changes, whoever makes it (the admin, a shell, a command).
 Tags: the list (every search and filter: any edit may change what matches), the home page
 (featured cards and the counts), each species page (its own fields, its labels and the cards of
 its genus mates), the taxonomy (groups and their labels: every species page says how the model
-names its entry) and each illustration (its drawing inputs only).
+names its entry) and each illustration (its drawing inputs only). ANSWERS is no page: every
+edit bumps it, so each process reads the encyclopedia its answers use again
+(species/answer_data.py).
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.dispatch import receiver
 
 from core.page_cache import invalidate
+from species.answer_data import ANSWERS
 from species.models import ModelLabel, Species, Taxon
 from species.pictures import DRAWING_FIELDS
 from species.selectors import pages_showing_as_look_alike
@@ -88,7 +91,7 @@ def _species_saved(sender, instance, raw=False, **kwargs):
     shown_on = instance.__dict__.pop("_page_cache_look_alikes", set())
     tags = tags_for_change(before, snapshot(instance), _genus_mates)
     if tags:
-        tags |= shown_on | _look_alike_pages([instance.pk])
+        tags |= shown_on | _look_alike_pages([instance.pk]) | {ANSWERS}
     invalidate(tags)
 
 
@@ -96,7 +99,7 @@ def _species_saved(sender, instance, raw=False, **kwargs):
 def _species_deleted(sender, instance, **kwargs):
     # Its pk is gone: every page that may have shown it is found by the list's old state.
     invalidate(tags_for_change(snapshot(instance), None, _genus_mates)
-               | instance.__dict__.pop("_page_cache_look_alikes", set()))
+               | instance.__dict__.pop("_page_cache_look_alikes", set()) | {ANSWERS})
 
 
 @receiver(pre_delete, sender=Species, dispatch_uid="page-cache-species-deleting")
@@ -121,7 +124,7 @@ def _labels_changed(species_ids, group_changed: bool, shown_before=frozenset()) 
     # finds a species by its labels; a label shared makes look-alikes.
     slugs = Species.objects.filter(pk__in=[pk for pk in species_ids if pk]).values_list(
         "slug", flat=True)
-    tags = {LIST} | {page_tag(slug) for slug in slugs} | set(shown_before)
+    tags = {LIST, ANSWERS} | {page_tag(slug) for slug in slugs} | set(shown_before)
     tags |= _look_alike_pages(species_ids)
     invalidate(tags | {TAXONOMY} if group_changed else tags)
 
@@ -150,7 +153,7 @@ def _label_deleting(sender, instance, **kwargs):
 @receiver(post_delete, sender=Taxon, dispatch_uid="page-cache-taxon-deleted")
 def _taxon_changed(sender, instance, raw=False, **kwargs):
     if not raw:
-        invalidate({TAXONOMY, LIST})
+        invalidate({TAXONOMY, LIST, ANSWERS})
 
 
 # The look-alikes on species pages (species.selectors.related_lists) are chosen across genera by
@@ -172,5 +175,5 @@ def _resemblances_changed(sender, instance, action, reverse=False, pk_set=None, 
         instance._page_cache_look_alike_pages = _look_alike_pages(ids)
     elif action in ("post_add", "post_remove", "post_clear"):
         before = instance.__dict__.pop("_page_cache_look_alike_pages", set())
-        invalidate(before | _look_alike_pages(ids) | {page_tag(instance.slug)}
-                   if not reverse else before | _look_alike_pages(ids))
+        invalidate({ANSWERS} | (before | _look_alike_pages(ids) | {page_tag(instance.slug)}
+                                if not reverse else before | _look_alike_pages(ids)))

@@ -1,0 +1,130 @@
+"""What an identification's answer reads of the encyclopedia (the label owners, the groups, the
+entries under each group, which entries resemble which labels), read in one go and kept by the
+process between identifications.
+
+Why: reading it per answer cost 3-5 queries and about 90 model instances, 5-7 ms of every
+identification (more than the model's inference with the int8 package; docs/performance.md).
+The whole of it is a few dozen rows.
+
+Kept only while the page cache is on (PAGE_CACHE_SECONDS > 0): its tags are how every worker
+and replica learns of an edit at once (core/page_cache.py). The snapshot is stored with the
+version of the ANSWERS tag it was read at, read before the rows as a page's are, and every edit
+of an entry, label, group or resemblance bumps that tag (species/caching.py); so an answer never
+uses a snapshot older than the last edit its process could know of. With the page cache off, or
+its cache down, each answer reads a snapshot of its own (the old cost, never a stale answer).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from catmodel.taxonomy import species_label_owners
+from core.page_cache import tag_versions
+from core.shared_cache import CacheUnavailable
+from species.models import ModelLabel, Species, Taxon
+
+# The page-cache tag every edit an answer could read bumps (species/caching.py).
+ANSWERS = "answers"
+
+Owner = Species | Taxon
+
+
+@dataclass
+class AnswerData:
+    """The encyclopedia as answers read it, from one moment. Read-only once built: its objects
+    are shared by every thread of the process."""
+
+    version: int | None
+    entries: list[Species]                      # every entry, in the database's name order
+    by_slug: dict[str, Species]
+    wild_by_scientific_name: dict[str, Species]  # the first by primary key, as .first() gives
+    taxa: dict[tuple[str, str], Taxon]          # (rank, scientific name) -> the group
+    label_rows: dict[str, Owner]                # a ModelLabel row's label -> its owner
+    resembling: dict[str, list[Species]]        # a label -> the entries that resemble it
+    _owners: dict[tuple[str, ...], dict[str, Owner]] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, version: int | None = None) -> AnswerData:
+        """Four queries, whatever the model's label count."""
+        entries = list(Species.objects.order_by("common_name"))
+        by_pk = {entry.pk: entry for entry in entries}
+        wild: dict[str, Species] = {}
+        for entry in sorted(entries, key=lambda entry: entry.pk):
+            if entry.kind == Species.Kind.WILD:
+                wild.setdefault(entry.scientific_name, entry)
+        taxa_by_pk = {taxon.pk: taxon for taxon in Taxon.objects.order_by("pk")}
+        taxa: dict[tuple[str, str], Taxon] = {}
+        for taxon in taxa_by_pk.values():
+            taxa.setdefault((taxon.rank, taxon.scientific_name), taxon)
+        label_rows: dict[str, Owner] = {}
+        for label, species_id, taxon_id in ModelLabel.objects.values_list(
+                "label", "species_id", "taxon_id"):
+            owner = by_pk.get(species_id) if species_id else taxa_by_pk.get(taxon_id)
+            if owner is not None:
+                label_rows[label] = owner
+        resembling: dict[str, list[Species]] = {}
+        for species_id, label in Species.resembles.through.objects.values_list(
+                "species_id", "modellabel__label").order_by("pk"):
+            resembling.setdefault(label, []).append(by_pk[species_id])
+        return cls(version=version, entries=entries, by_slug={e.slug: e for e in entries},
+                   wild_by_scientific_name=wild, taxa=taxa, label_rows=label_rows,
+                   resembling=resembling)
+
+    def owners(self, labels: Sequence[str]) -> dict[str, Owner]:
+        """The owner of each of these labels that has one: its ModelLabel row, else a
+        ``species:<slug>`` label's entry. Kept per label list (a process serves one or two
+        models)."""
+        key = tuple(labels)
+        found = self._owners.get(key)
+        if found is None:
+            wanted = set(key)
+            found = {label: owner for label, owner in self.label_rows.items() if label in wanted}
+            for label, slug in species_label_owners(wanted - found.keys()).items():
+                if slug in self.by_slug:
+                    found[label] = self.by_slug[slug]
+            if len(self._owners) < 8:  # a few label lists at most; never grows without bound
+                self._owners[key] = found
+        return found
+
+    def entries_under(self, rank: str, scientific_name: str) -> list[Species]:
+        """As species.models.entries_under, from the snapshot (the same order)."""
+        attribute = {Taxon.Rank.SPECIES: "scientific_name", Taxon.Rank.GENUS: "genus",
+                     Taxon.Rank.SUBFAMILY: "subfamily"}.get(rank)
+        if attribute is None:  # the family: every entry
+            return list(self.entries)
+        return [entry for entry in self.entries if getattr(entry, attribute) == scientific_name]
+
+    def taxon(self, rank: str, scientific_name: str) -> Taxon | None:
+        return self.taxa.get((rank, scientific_name))
+
+    def resembling_any(self, labels: Iterable[str]) -> dict[str, list[Species]]:
+        return {label: self.resembling[label] for label in labels if label in self.resembling}
+
+
+_kept: AnswerData | None = None
+
+
+def current() -> AnswerData:
+    """The snapshot to answer with now: the one this process keeps while no edit has been made
+    since it was read, else a fresh one."""
+    global _kept
+    if settings.PAGE_CACHE_SECONDS <= 0:
+        return AnswerData.read()
+    try:
+        version = tag_versions([ANSWERS])[ANSWERS]  # before the rows, as a cached page does
+    except CacheUnavailable:
+        return AnswerData.read()
+    kept = _kept
+    if kept is not None and kept.version == version:
+        return kept
+    kept = AnswerData.read(version)
+    _kept = kept  # one assignment: a thread reads the old snapshot or the new one, whole
+    return kept
+
+
+def forget() -> None:
+    """Drop the kept snapshot (a test that changed rows without the signals)."""
+    global _kept
+    _kept = None
