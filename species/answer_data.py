@@ -16,7 +16,7 @@ its cache down, each answer reads a snapshot of its own (the old cost, never a s
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.conf import settings
 
@@ -31,46 +31,60 @@ ANSWERS = "answers"
 Owner = Species | Taxon
 
 
-@dataclass
 class AnswerData:
-    """The encyclopedia as answers read it, from one moment. Read-only once built: its objects
-    are shared by every thread of the process."""
+    """The encyclopedia as answers read it, from one moment. Each part is read on first use
+    (one query each: a species page that only needs the label owners reads only them), then
+    kept with the snapshot. Read-only: its objects are shared by every thread of the process."""
 
-    version: int | None
-    entries: list[Species]                      # every entry, in the database's name order
-    by_slug: dict[str, Species]
-    wild_by_scientific_name: dict[str, Species]  # the first by primary key, as .first() gives
-    taxa: dict[tuple[str, str], Taxon]          # (rank, scientific name) -> the group
-    label_rows: dict[str, Owner]                # a ModelLabel row's label -> its owner
-    resembling: dict[str, list[Species]]        # a label -> the entries that resemble it
-    _owners: dict[tuple[str, ...], dict[str, Owner]] = field(default_factory=dict)
+    def __init__(self, version: int | None = None):
+        self.version = version
+        self._owners: dict[tuple[str, ...], dict[str, Owner]] = {}
 
     @classmethod
     def read(cls, version: int | None = None) -> AnswerData:
-        """Four queries, whatever the model's label count."""
-        entries = list(Species.objects.order_by("common_name"))
-        by_pk = {entry.pk: entry for entry in entries}
+        return cls(version)
+
+    @cached_property
+    def entries(self) -> list[Species]:
+        """Every entry, in the database's name order (as entries_under gives them)."""
+        return list(Species.objects.order_by("common_name"))
+
+    @cached_property
+    def by_slug(self) -> dict[str, Species]:
+        return {entry.slug: entry for entry in self.entries}
+
+    @cached_property
+    def wild_by_scientific_name(self) -> dict[str, Species]:
+        """The first by primary key, as .first() gives."""
         wild: dict[str, Species] = {}
-        for entry in sorted(entries, key=lambda entry: entry.pk):
+        for entry in sorted(self.entries, key=lambda entry: entry.pk):
             if entry.kind == Species.Kind.WILD:
                 wild.setdefault(entry.scientific_name, entry)
-        taxa_by_pk = {taxon.pk: taxon for taxon in Taxon.objects.order_by("pk")}
+        return wild
+
+    @cached_property
+    def taxa(self) -> dict[tuple[str, str], Taxon]:
+        """(rank, scientific name) -> the group; the first by primary key."""
         taxa: dict[tuple[str, str], Taxon] = {}
-        for taxon in taxa_by_pk.values():
+        for taxon in Taxon.objects.order_by("pk"):
             taxa.setdefault((taxon.rank, taxon.scientific_name), taxon)
-        label_rows: dict[str, Owner] = {}
-        for label, species_id, taxon_id in ModelLabel.objects.values_list(
-                "label", "species_id", "taxon_id"):
-            owner = by_pk.get(species_id) if species_id else taxa_by_pk.get(taxon_id)
-            if owner is not None:
-                label_rows[label] = owner
+        return taxa
+
+    @cached_property
+    def label_rows(self) -> dict[str, Owner]:
+        """A ModelLabel row's label -> its owner."""
+        return {row.label: row.owner
+                for row in ModelLabel.objects.select_related("species", "taxon").order_by()
+                if row.owner is not None}
+
+    @cached_property
+    def resembling(self) -> dict[str, list[Species]]:
+        """A label -> the entries that resemble it."""
         resembling: dict[str, list[Species]] = {}
-        for species_id, label in Species.resembles.through.objects.values_list(
-                "species_id", "modellabel__label").order_by("pk"):
-            resembling.setdefault(label, []).append(by_pk[species_id])
-        return cls(version=version, entries=entries, by_slug={e.slug: e for e in entries},
-                   wild_by_scientific_name=wild, taxa=taxa, label_rows=label_rows,
-                   resembling=resembling)
+        rows = Species.resembles.through.objects.select_related("species", "modellabel")
+        for row in rows.order_by("pk"):
+            resembling.setdefault(row.modellabel.label, []).append(row.species)
+        return resembling
 
     def owners(self, labels: Sequence[str]) -> dict[str, Owner]:
         """The owner of each of these labels that has one: its ModelLabel row, else a
@@ -100,6 +114,9 @@ class AnswerData:
         return self.taxa.get((rank, scientific_name))
 
     def resembling_any(self, labels: Iterable[str]) -> dict[str, list[Species]]:
+        labels = list(labels)
+        if not labels:
+            return {}
         return {label: self.resembling[label] for label in labels if label in self.resembling}
 
 
