@@ -196,7 +196,7 @@ def site_answer_reader(labels: Iterable[str]) -> Callable[[object], tuple[str, f
     the reference profile of drift (catmodel/evaluation/drift.py) counts answers as the live
     ones are counted (classifier/drift.py)."""
     labels = tuple(labels)
-    data = AnswerData.read()  # one snapshot for every photo of the evaluation
+    data = AnswerData()  # one snapshot for every photo of the evaluation
 
     def read(probabilities) -> tuple[str, float]:
         # What summarise reads of a catmodel.inference Classification.

@@ -1,6 +1,6 @@
 """What an identification's answer reads of the encyclopedia (the label owners, the groups, the
-entries under each group, which entries resemble which labels), read in one go and kept by the
-process between identifications.
+entries under each group, which entries resemble which labels), each part read at most once per
+snapshot, and the snapshot kept by the process between identifications.
 
 Why: reading it per answer cost 3-5 queries and about 90 model instances, 5-7 ms of every
 identification (more than the model's inference with the int8 package; docs/performance.md).
@@ -23,7 +23,7 @@ from django.conf import settings
 from catmodel.taxonomy import species_label_owners
 from core.page_cache import tag_versions
 from core.shared_cache import CacheUnavailable
-from species.models import ModelLabel, Species, Taxon
+from species.models import RANK_FIELDS, ModelLabel, Species, Taxon
 
 # The page-cache tag every edit an answer could read bumps (species/caching.py).
 ANSWERS = "answers"
@@ -37,12 +37,8 @@ class AnswerData:
     kept with the snapshot. Read-only: its objects are shared by every thread of the process."""
 
     def __init__(self, version: int | None = None):
-        self.version = version
+        self.version = version  # of the ANSWERS tag it was read at; None: not kept
         self._owners: dict[tuple[str, ...], dict[str, Owner]] = {}
-
-    @classmethod
-    def read(cls, version: int | None = None) -> AnswerData:
-        return cls(version)
 
     @cached_property
     def entries(self) -> list[Species]:
@@ -104,8 +100,7 @@ class AnswerData:
 
     def entries_under(self, rank: str, scientific_name: str) -> list[Species]:
         """As species.models.entries_under, from the snapshot (the same order)."""
-        attribute = {Taxon.Rank.SPECIES: "scientific_name", Taxon.Rank.GENUS: "genus",
-                     Taxon.Rank.SUBFAMILY: "subfamily"}.get(rank)
+        attribute = RANK_FIELDS[rank]
         if attribute is None:  # the family: every entry
             return list(self.entries)
         return [entry for entry in self.entries if getattr(entry, attribute) == scientific_name]
@@ -115,7 +110,7 @@ class AnswerData:
 
     def resembling_any(self, labels: Iterable[str]) -> dict[str, list[Species]]:
         labels = list(labels)
-        if not labels:
+        if not labels:  # no evidence: the resemblances need not be read at all
             return {}
         return {label: self.resembling[label] for label in labels if label in self.resembling}
 
@@ -128,20 +123,14 @@ def current() -> AnswerData:
     since it was read, else a fresh one."""
     global _kept
     if settings.PAGE_CACHE_SECONDS <= 0:
-        return AnswerData.read()
+        return AnswerData()
     try:
         version = tag_versions([ANSWERS])[ANSWERS]  # before the rows, as a cached page does
     except CacheUnavailable:
-        return AnswerData.read()
+        return AnswerData()
     kept = _kept
     if kept is not None and kept.version == version:
         return kept
-    kept = AnswerData.read(version)
+    kept = AnswerData(version)
     _kept = kept  # one assignment: a thread reads the old snapshot or the new one, whole
     return kept
-
-
-def forget() -> None:
-    """Drop the kept snapshot (a test that changed rows without the signals)."""
-    global _kept
-    _kept = None

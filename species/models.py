@@ -266,16 +266,22 @@ def _detail_path(script_prefix: str, urlconf: str, slug: str) -> str:
     return reverse("species:detail", kwargs={"slug": slug}, urlconf=urlconf)
 
 
+# The Species field that holds the scientific name of an entry's taxon of each rank (None for
+# the family: every entry is in it).
+RANK_FIELDS = {
+    Taxon.Rank.SPECIES: "scientific_name",
+    Taxon.Rank.GENUS: "genus",
+    Taxon.Rank.SUBFAMILY: "subfamily",
+    Taxon.Rank.FAMILY: None,
+}
+
+
 def entries_under(rank: str, scientific_name: str):
     """The encyclopedia entries under a taxon of this rank and name (the species: one wild
     species, or every breed of Felis catus), by name."""
-    by_rank = {
-        Taxon.Rank.SPECIES: {"scientific_name": scientific_name},
-        Taxon.Rank.GENUS: {"genus": scientific_name},
-        Taxon.Rank.SUBFAMILY: {"subfamily": scientific_name},
-        Taxon.Rank.FAMILY: {},
-    }
-    return Species.objects.filter(**by_rank[rank]).order_by("common_name")
+    field = RANK_FIELDS[rank]
+    return Species.objects.filter(**({field: scientific_name} if field else {})).order_by(
+        "common_name")
 
 
 class ModelLabel(TidyTextModel):
